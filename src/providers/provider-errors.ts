@@ -1,0 +1,38 @@
+/**
+ * Provider errors carry their retry policy. Classify once, at the provider edge:
+ * - NotFound drives the ExternalSecret's deletionPolicy;
+ * - Permanent (auth, invalid config) becomes a condition and a slow requeue;
+ * - Transient (throttled, unavailable, timeout) backs off per key and leaves the Secret untouched.
+ * Messages name keys and stores, never values.
+ */
+export type ProviderErrorClass = 'NotFound' | 'Permanent' | 'Transient';
+
+export abstract class ProviderError extends Error {
+  abstract readonly errorClass: ProviderErrorClass;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class SecretNotFoundError extends ProviderError {
+  readonly errorClass = 'NotFound';
+}
+
+export class PermanentProviderError extends ProviderError {
+  readonly errorClass = 'Permanent';
+}
+export class AuthError extends PermanentProviderError {}
+export class InvalidConfigError extends PermanentProviderError {}
+/** The data exists but cannot be read the way the spec asks (e.g. a property path that does not exist). */
+export class InvalidRefError extends PermanentProviderError {}
+
+export class TransientProviderError extends ProviderError {
+  readonly errorClass = 'Transient';
+}
+export class ThrottledError extends TransientProviderError {}
+export class UnavailableError extends TransientProviderError {}
+
+export function isProviderError(err: unknown): err is ProviderError {
+  return err instanceof ProviderError;
+}

@@ -1,0 +1,53 @@
+/**
+ * The provider contract. A `Provider` is stateless and knows one kind of secret manager; it
+ * validates a store's config and opens a `SecretsClient` for one store. Clients are cached per
+ * store generation by the registry's caller and closed when the store changes or goes away.
+ * Every call takes an AbortSignal that carries the deadline.
+ */
+import type { Logger } from '../observability/logger.js';
+import type { SecretScrubber } from '../observability/secret-scrubber.js';
+
+export interface RemoteRef {
+  key: string;
+  property?: string;
+  version?: string;
+}
+
+export interface FindQuery {
+  name?: { regexp: string };
+  tags?: Record<string, string>;
+  path?: string;
+}
+
+export interface CallOptions {
+  signal: AbortSignal;
+}
+
+export interface SecretsClient {
+  /** The value of one remote key (with `property` and `version` applied). Throws SecretNotFoundError. */
+  getSecret(ref: RemoteRef, opts: CallOptions): Promise<Uint8Array>;
+  /** A remote key's JSON object expanded into key → value. */
+  getSecretMap(ref: RemoteRef, opts: CallOptions): Promise<Map<string, Uint8Array>>;
+  /** Every remote key matching the query, by name → value. */
+  findSecrets(query: FindQuery, opts: CallOptions): Promise<Map<string, Uint8Array>>;
+  /** Checks that the store's config and credentials work (used for the store's Ready condition). */
+  validate(opts: CallOptions): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StoreContext {
+  /** Namespace credentials referenced by the store are read from. */
+  namespace?: string;
+  storeKind: 'SecretStore' | 'ClusterSecretStore';
+  storeName: string;
+  log: Logger;
+  scrubber: SecretScrubber;
+}
+
+export interface Provider<Config = unknown> {
+  /** The key under `spec.provider` that selects this provider (e.g. 'fake', 'aws'). */
+  readonly name: string;
+  /** Checks semantics the CRD schema cannot; returns human messages naming what to fix. */
+  validateConfig(config: Config): string[];
+  connect(config: Config, ctx: StoreContext): Promise<SecretsClient>;
+}
