@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/** A Go-style duration ("1h", "15m", "30s", "1h30m"); "0" disables periodic refresh. */
+export const Duration = z
+  .string()
+  .regex(/^(0|([0-9]+(\.[0-9]+)?(ms|s|m|h))+)$/)
+  .meta({ description: 'A duration such as "1h", "15m", "90s" or "1h30m". "0" means never refresh.' });
+export type Duration = z.infer<typeof Duration>;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export const ResourceName = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(DNS_SUBDOMAIN)
+  .meta({ description: 'A Kubernetes object name (lower-case DNS subdomain).' });
+
+export const NamespaceName = z.string().min(1).max(63).regex(DNS_LABEL);
+
+export const LabelSelectorRequirement = z.object({
+  key: z.string().min(1),
+  operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+  values: z.array(z.string()).optional(),
+});
+
+export const LabelSelector = z
+  .object({
+    matchLabels: z.record(z.string(), z.string()).optional(),
+    matchExpressions: z.array(LabelSelectorRequirement).optional(),
+  })
+  .meta({ description: 'A standard Kubernetes label selector.' });
+export type LabelSelector = z.infer<typeof LabelSelector>;
+
+export const ConditionStatus = z.enum(['True', 'False', 'Unknown']);
+
+export const Condition = z.object({
+  type: z.string(),
+  status: ConditionStatus,
+  reason: z.string(),
+  message: z.string(),
+  lastTransitionTime: z.string(),
+  observedGeneration: z.number().int().optional(),
+});
+export type Condition = z.infer<typeof Condition>;
+
+/** Parses a Duration into milliseconds. */
+export function parseDuration(text: string): number {
+  if (text === '0') return 0;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) {
+    total += Number(n) * (units[unit as string] ?? 0);
+  }
+  return Math.round(total);
+}

@@ -1,0 +1,49 @@
+/** Names that are part of Lockstep's API. Never rename one in place: add a new one. */
+export const GROUP = 'lockstep.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const FIELD_MANAGER = 'lockstep';
+export const CONTROLLER_NAME = 'lockstep.dev/controller';
+
+export const Labels = {
+  /** On every Secret Lockstep writes; the Secret informer watches only these. */
+  managed: 'lockstep.dev/managed',
+} as const;
+
+export const Annotations = {
+  /** Keyed hash (HMAC) of the data Lockstep rendered into the Secret. */
+  dataHash: 'lockstep.dev/data-hash',
+  /** namespace/name of the ExternalSecret that writes this Secret. */
+  owner: 'lockstep.dev/external-secret',
+  /** Set to a new value to refresh an ExternalSecret at once. */
+  forceSync: 'lockstep.dev/force-sync',
+} as const;
+
+export const ConditionTypes = { ready: 'Ready' } as const;
+
+/** Stable PascalCase reasons of the Ready condition. */
+export const Reasons = {
+  secretSynced: 'SecretSynced',
+  secretSyncError: 'SecretSyncError',
+  secretDeleted: 'SecretDeleted',
+  storeNotFound: 'StoreNotFound',
+  storeNotReady: 'StoreNotReady',
+  storeNotAllowed: 'StoreNotAllowed',
+  invalidSpec: 'InvalidSpec',
+  providerError: 'ProviderError',
+  remoteNotFound: 'RemoteSecretNotFound',
+  targetConflict: 'TargetConflict',
+  secretImmutable: 'SecretImmutable',
+  targetMissing: 'TargetSecretMissing',
+  storeValid: 'Valid',
+  invalidConfig: 'InvalidProviderConfig',
+  validationFailed: 'ValidationFailed',
+} as const;
+export type Reason = (typeof Reasons)[keyof typeof Reasons];
+
+/** Event reasons. Events are emitted only on transitions. */
+export const EventReasons = {
+  synced: 'Synced',
+  syncError: 'SyncError',
+  deleted: 'SecretDeleted',
+} as const;

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { Condition, Duration, ResourceName } from './common.js';
+
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+export const RemoteRef = z.object({
+  key: z.string().min(1).meta({ description: 'The key (name or path) of the secret in the provider.' }),
+  property: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'A field of a JSON value; dots select nested fields ("db.password").' }),
+  version: z.string().min(1).optional().meta({ description: 'The provider version to read; default the current one.' }),
+});
+export type RemoteRef = z.infer<typeof RemoteRef>;
+
+export const DataItem = z.object({
+  secretKey: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(SECRET_KEY)
+    .meta({ description: 'The key in the Kubernetes Secret.' }),
+  remoteRef: RemoteRef,
+});
+export type DataItem = z.infer<typeof DataItem>;
+
+export const FindSpec = z
+  .object({
+    name: z
+      .object({ regexp: z.string().min(1).meta({ description: 'A regular expression the remote key must match.' }) })
+      .optional(),
+    tags: z.record(z.string(), z.string()).optional().meta({ description: 'Tags the remote secret must carry.' }),
+    path: z.string().optional().meta({ description: 'A prefix the remote key must start with.' }),
+  })
+  .meta({ description: 'Select several remote secrets; each becomes a key named after it.', minProperties: 1 });
+
+export const Rewrite = z.object({
+  regexp: z.object({
+    source: z.string().min(1).meta({ description: 'A regular expression matched against each key.' }),
+    target: z.string().meta({ description: 'The replacement; $1 refers to a capture group.' }),
+  }),
+});
+
+export const DataFromItem = z
+  .object({
+    extract: RemoteRef.optional().meta({ description: 'Expand a JSON object into one key per field.' }),
+    find: FindSpec.optional(),
+    rewrite: z.array(Rewrite).optional().meta({ description: 'Rename the keys this entry produces.' }),
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      { rule: 'has(self.extract) != has(self.find)', message: 'each dataFrom entry needs exactly one of extract or find' },
+    ],
+  });
+export type DataFromItem = z.infer<typeof DataFromItem>;
+
+export const Template = z
+  .object({
+    type: z.string().optional().meta({ description: 'The Secret type (default Opaque).' }),
+    metadata: z
+      .object({
+        labels: z.record(z.string(), z.string()).optional(),
+        annotations: z.record(z.string(), z.string()).optional(),
+      })
+      .optional()
+      .meta({ description: 'Labels and annotations to put on the Secret.' }),
+    data: z
+      .record(z.string().regex(SECRET_KEY), z.string())
+      .optional()
+      .meta({
+        description:
+          'Keys rendered from a Mustache template such as "postgres://{{ user }}:{{ password }}@db". ' +
+          'Templates see only the fetched data and run no code.',
+      }),
+    mergePolicy: z
+      .enum(['Replace', 'Merge'])
+      .optional()
+      .meta({ description: 'Replace: only templated keys. Merge (default): fetched keys plus templated keys.' }),
+  })
+  .meta({ description: 'How the Secret is rendered from the fetched data.' });
+export type Template = z.infer<typeof Template>;
+
+export const CreationPolicy = z.enum(['Owner', 'Orphan', 'Merge', 'None']);
+export const DeletionPolicy = z.enum(['Retain', 'Delete', 'Merge']);
+
+export const Target = z
+  .object({
+    name: ResourceName.optional().meta({ description: 'The Secret to write (default: the ExternalSecret name).' }),
+    creationPolicy: CreationPolicy.optional().meta({
+      description:
+        'Owner (default): create the Secret, owned by the ExternalSecret and deleted with it. ' +
+        'Orphan: create it, leave it when the ExternalSecret is deleted. Merge: add our keys to an existing ' +
+        'Secret, never removing keys others wrote. None: write nothing (validate only).',
+    }),
+    deletionPolicy: DeletionPolicy.optional().meta({
+      description:
+        'What to do when the remote secret is gone. Retain (default): keep the Secret. Delete: delete the ' +
+        'Secret (when Lockstep created it). Merge: remove only our keys.',
+    }),
+    immutable: z.boolean().optional().meta({ description: 'Write the Secret as immutable.' }),
+    template: Template.optional(),
+  })
+  .meta({
+    description: 'The Kubernetes Secret that Lockstep writes.',
+    'x-kubernetes-validations': [
+      {
+        rule: "!has(self.deletionPolicy) || self.deletionPolicy != 'Delete' || !has(self.creationPolicy) || self.creationPolicy in ['Owner', 'Orphan']",
+        message: 'deletionPolicy Delete requires creationPolicy Owner or Orphan',
+      },
+      {
+        rule: "!has(self.deletionPolicy) || self.deletionPolicy != 'Merge' || (has(self.creationPolicy) && self.creationPolicy == 'Merge')",
+        message: 'deletionPolicy Merge requires creationPolicy Merge',
+      },
+    ],
+  });
+export type Target = z.infer<typeof Target>;
+
+export const StoreRef = z.object({
+  name: ResourceName.meta({ description: 'The name of the SecretStore or ClusterSecretStore.' }),
+  kind: z
+    .enum(['SecretStore', 'ClusterSecretStore'])
+    .optional()
+    .meta({ description: 'SecretStore (default, same namespace) or ClusterSecretStore.' }),
+});
+
+export const RefreshPolicy = z.enum(['Periodic', 'OnChange', 'CreatedOnce']);
+
+export const ExternalSecretSpec = z
+  .object({
+    secretStoreRef: StoreRef.meta({ description: 'The store to read from.' }),
+    refreshInterval: Duration.optional().meta({
+      description: 'How often to re-read the provider (default: the store\'s, else 1h). "0" reads once.',
+    }),
+    refreshPolicy: RefreshPolicy.optional().meta({
+      description:
+        'Periodic (default): refresh every refreshInterval. OnChange: only when the spec changes. ' +
+        'CreatedOnce: only until the Secret exists.',
+    }),
+    target: Target.optional(),
+    data: z.array(DataItem).optional().meta({ description: 'Keys read one by one from the provider.' }),
+    dataFrom: z.array(DataFromItem).optional().meta({ description: 'Keys read in bulk: extract or find.' }),
+  })
+  .meta({
+    'x-kubernetes-validations': [
+      {
+        rule: '(has(self.data) && size(self.data) > 0) || (has(self.dataFrom) && size(self.dataFrom) > 0)',
+        message: 'set at least one entry in data or dataFrom',
+      },
+    ],
+  });
+export type ExternalSecretSpec = z.infer<typeof ExternalSecretSpec>;
+
+export const ExternalSecretStatus = z.object({
+  conditions: z.array(Condition).optional(),
+  refreshTime: z.string().optional().meta({ description: 'When the provider was last read successfully.' }),
+  syncedResourceVersion: z.string().optional().meta({ description: 'The metadata.generation last synced.' }),
+  binding: z.object({ name: z.string() }).optional().meta({ description: 'The Secret written.' }),
+});
+export type ExternalSecretStatus = z.infer<typeof ExternalSecretStatus>;

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { Condition, Duration, LabelSelector, NamespaceName } from './common.js';
+
+export const FakeProviderSpec = z
+  .object({
+    data: z
+      .array(
+        z.object({
+          key: z.string().min(1).meta({ description: 'The remote key.' }),
+          value: z.string().meta({ description: 'The value; a JSON object can be read by property or extracted.' }),
+          version: z.string().optional().meta({ description: 'A version label; matched by remoteRef.version.' }),
+        }),
+      )
+      .meta({ description: 'The secrets this store serves.' }),
+  })
+  .meta({ description: 'An in-memory provider for demos and tests: serves the values listed here.' });
+export type FakeProviderSpec = z.infer<typeof FakeProviderSpec>;
+
+/** Exactly one provider key is set; CRDs express it with min/maxProperties, not a union. */
+export const ProviderSpec = z
+  .object({
+    fake: FakeProviderSpec.optional(),
+  })
+  .meta({
+    description: 'The secret manager this store reads from. Set exactly one provider.',
+    minProperties: 1,
+    maxProperties: 1,
+  });
+export type ProviderSpec = z.infer<typeof ProviderSpec>;
+
+export const RateLimit = z
+  .object({
+    qps: z.number().positive().meta({ description: 'Sustained provider requests per second.' }),
+    burst: z.number().int().positive().meta({ description: 'Requests allowed in a burst.' }),
+  })
+  .meta({ description: "The store's provider API budget, shared by every ExternalSecret that uses it." });
+
+export const ClusterStoreCondition = z
+  .object({
+    namespaces: z.array(NamespaceName).optional().meta({ description: 'Namespaces allowed by name.' }),
+    namespaceSelector: LabelSelector.optional().meta({ description: 'Namespaces allowed by label.' }),
+  })
+  .meta({
+    description: 'A rule naming namespaces allowed to use the store.',
+    minProperties: 1,
+  });
+export type ClusterStoreCondition = z.infer<typeof ClusterStoreCondition>;
+
+const storeSpecShape = {
+  provider: ProviderSpec,
+  refreshInterval: Duration.optional().meta({
+    description: 'Default refresh interval for ExternalSecrets using this store (default 1h).',
+  }),
+  rateLimit: RateLimit.optional(),
+};
+
+export const SecretStoreSpec = z.object(storeSpecShape);
+export type SecretStoreSpec = z.infer<typeof SecretStoreSpec>;
+
+export const ClusterSecretStoreSpec = z.object({
+  ...storeSpecShape,
+  conditions: z
+    .array(ClusterStoreCondition)
+    .optional()
+    .meta({ description: 'Namespaces allowed to use this store. A namespace matching any entry is allowed; none means all.' }),
+});
+export type ClusterSecretStoreSpec = z.infer<typeof ClusterSecretStoreSpec>;
+
+export const SecretStoreStatus = z.object({
+  conditions: z.array(Condition).optional(),
+});
+export type SecretStoreStatus = z.infer<typeof SecretStoreStatus>;

@@ -1,0 +1,56 @@
+import { buildDesiredSecret, computeDataHash, findInvalidKeys, projectCurrent, renderTemplate, rewriteKeys } from './secret-builder.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
+const key = enc('hash-key');
+
+describe('secret builder', () => {
+  const fetched = new Map([['user', enc('app')], ['password', enc('s3cr3t')]]);
+
+  it('renders a Mustache template without escaping and keeps fetched keys by default', () => {
+    const out = renderTemplate({ data: { url: 'postgres://{{ user }}:{{ password }}@db/<x>' } }, fetched);
+    expect(dec(out.get('url'))).toBe('postgres://app:s3cr3t@db/<x>');
+    expect(out.has('password')).toBe(true);
+  });
+
+  it('with mergePolicy Replace keeps only templated keys', () => {
+    const out = renderTemplate({ data: { url: '{{user}}' }, mergePolicy: 'Replace' }, fetched);
+    expect([...out.keys()]).toEqual(['url']);
+  });
+
+  it('templates cannot reach anything but the fetched data', () => {
+    const out = renderTemplate({ data: { a: '{{constructor}}{{__proto__}}{{process.env.HOME}}' } }, fetched);
+    expect(dec(out.get('a'))).toBe('');
+  });
+
+  it('rewrites keys and reports keys a Secret cannot hold', () => {
+    const found = new Map([['team/db', enc('x')]]);
+    expect(findInvalidKeys(found)).toEqual(['team/db']);
+    const rewritten = rewriteKeys(found, [{ regexp: { source: '^team/', target: '' } }]);
+    expect([...rewritten.keys()]).toEqual(['db']);
+  });
+
+  it('builds a labelled Secret with base64 data and a hash that changes only with the content', () => {
+    const spec = { secretStoreRef: { name: 's' }, target: { template: { type: 'kubernetes.io/basic-auth' } } };
+    const desired = buildDesiredSecret({ name: 'db', namespace: 'ns', spec }, fetched);
+    expect(desired).toMatchObject({ name: 'db', namespace: 'ns', type: 'kubernetes.io/basic-auth' });
+    expect(desired.data.user).toBe(Buffer.from('app').toString('base64'));
+    expect(desired.labels['lockstep.dev/managed']).toBe('true');
+    const h1 = computeDataHash(key, desired);
+    expect(computeDataHash(key, { ...desired })).toBe(h1);
+    expect(computeDataHash(key, { ...desired, data: { ...desired.data, user: 'eA==' } })).not.toBe(h1);
+    expect(computeDataHash(enc('other-key'), desired)).not.toBe(h1);
+    expect(h1).not.toContain('s3cr3t');
+  });
+
+  it('projects a current Secret onto our keys, ignoring keys others wrote', () => {
+    const spec = { secretStoreRef: { name: 's' } };
+    const desired = buildDesiredSecret({ name: 'db', namespace: 'ns', spec }, fetched);
+    const current = {
+      type: 'Opaque',
+      data: { ...desired.data, other: 'b3RoZXI=' },
+      metadata: { labels: { ...desired.labels, team: 'a' }, annotations: { ...desired.annotations, 'lockstep.dev/data-hash': 'x' } },
+    };
+    expect(computeDataHash(key, projectCurrent(current, desired))).toBe(computeDataHash(key, desired));
+  });
+});

@@ -1,0 +1,73 @@
+/** The `fake` provider: serves the values written in the store's spec. For demos and tests. */
+import type { FakeProviderSpec } from '../../api/secret-store.js';
+import { encodeText, expandJsonObject, extractProperty } from '../json-value.js';
+import type { FindQuery, Provider, RemoteRef, SecretsClient } from '../provider.js';
+import { InvalidConfigError, SecretNotFoundError } from '../provider-errors.js';
+
+type Entry = FakeProviderSpec['data'][number];
+
+export class FakeSecretsClient implements SecretsClient {
+  constructor(private readonly entries: Entry[]) {}
+
+  private find(ref: RemoteRef): Entry {
+    const candidates = this.entries.filter((e) => e.key === ref.key);
+    const entry = ref.version ? candidates.find((e) => e.version === ref.version) : candidates.at(-1);
+    if (!entry) {
+      const version = ref.version ? ` version '${ref.version}'` : '';
+      throw new SecretNotFoundError(`remote key '${ref.key}'${version} does not exist`);
+    }
+    return entry;
+  }
+
+  getSecret(ref: RemoteRef): Promise<Uint8Array> {
+    return Promise.resolve().then(() => {
+      const value = encodeText(this.find(ref).value);
+      return ref.property ? extractProperty(value, ref.property, ref.key) : value;
+    });
+  }
+
+  getSecretMap(ref: RemoteRef): Promise<Map<string, Uint8Array>> {
+    return this.getSecret(ref).then((value) => expandJsonObject(value, ref.key));
+  }
+
+  findSecrets(query: FindQuery): Promise<Map<string, Uint8Array>> {
+    return Promise.resolve().then(() => {
+      if (query.tags && Object.keys(query.tags).length > 0) {
+        throw new InvalidConfigError('the fake provider has no tags; find by name or path instead');
+      }
+      const pattern = query.name ? new RegExp(query.name.regexp) : undefined;
+      const result = new Map<string, Uint8Array>();
+      for (const entry of this.entries) {
+        if (query.path && !entry.key.startsWith(query.path)) continue;
+        if (pattern && !pattern.test(entry.key)) continue;
+        result.set(entry.key, encodeText(entry.value)); // later entries are newer versions
+      }
+      return result;
+    });
+  }
+
+  validate(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export const fakeProvider: Provider<FakeProviderSpec> = {
+  name: 'fake',
+  validateConfig(config) {
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    for (const entry of config.data) {
+      const id = `${entry.key}@${entry.version ?? ''}`;
+      if (seen.has(id)) problems.push(`key '${entry.key}' is listed twice with the same version`);
+      seen.add(id);
+    }
+    return problems;
+  },
+  connect(config) {
+    return Promise.resolve(new FakeSecretsClient(config.data));
+  },
+};
