@@ -1,0 +1,92 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+/** A probe: true when healthy. A check that throws counts as failed. */
+export type Check = () => boolean;
+/** One check, or several named checks that must all pass. */
+export type Checks = Check | Readonly<Record<string, Check>>;
+
+export interface HealthServerOptions {
+  /** Interface to bind; defaults to 127.0.0.1 (use 0.0.0.0 for kubelet probes in a pod). */
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly registry: Registry;
+  readonly checks: { readonly healthz: Checks; readonly readyz: Checks };
+}
+
+export interface HealthServer {
+  /** The port actually bound. */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Serves `/healthz`, `/readyz` (200 `ok`, or 503 naming the failed checks) and `/metrics`. */
+export async function startHealthServer(opts: HealthServerOptions): Promise<HealthServer> {
+  const server = createServer((req, res) => {
+    void handle(opts, req, res);
+  });
+  await listen(server, opts.port, opts.host ?? '127.0.0.1');
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => close(server),
+  };
+}
+
+async function handle(opts: HealthServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n');
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  try {
+    if (path === '/healthz') return probe(res, 'healthz', opts.checks.healthz);
+    if (path === '/readyz') return probe(res, 'readyz', opts.checks.readyz);
+    if (path === '/metrics') return send(res, 200, await opts.registry.metrics(), opts.registry.contentType);
+    send(res, 404, 'not found\n');
+  } catch (err) {
+    send(res, 500, `${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}
+
+function probe(res: ServerResponse, endpoint: string, checks: Checks): void {
+  const failed = failedChecks(endpoint, checks);
+  if (failed.length === 0) return send(res, 200, 'ok\n');
+  send(res, 503, `${endpoint} failed: ${failed.join(', ')}\n`);
+}
+
+/** Names of the checks that did not pass; a single check is named after its endpoint. */
+export function failedChecks(endpoint: string, checks: Checks): string[] {
+  const named = typeof checks === 'function' ? { [endpoint]: checks } : checks;
+  return Object.entries(named)
+    .filter(([, check]) => !passes(check))
+    .map(([name]) => name);
+}
+
+function passes(check: Check): boolean {
+  try {
+    return check() === true;
+  } catch {
+    return false;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    server.closeAllConnections();
+  });
+}
