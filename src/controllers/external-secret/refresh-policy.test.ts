@@ -5,8 +5,8 @@ const base: RefreshState = {
   intervalMs: 60_000,
   now: 1_000_000,
   lastRefresh: 1_000_000,
-  generation: 1,
-  syncedGeneration: 1,
+  specVersion: 'a',
+  syncedSpecVersion: 'a',
   secretExists: true,
   jitterSeed: 'uid-1',
 };
@@ -14,7 +14,7 @@ const base: RefreshState = {
 describe('refresh policy', () => {
   it('refreshes a never-synced object and a changed spec at once', () => {
     expect(shouldRefresh({ ...base, lastRefresh: undefined })).toBe(true);
-    expect(shouldRefresh({ ...base, generation: 2 })).toBe(true);
+    expect(shouldRefresh({ ...base, specVersion: 'b' })).toBe(true);
   });
 
   it('schedules a periodic refresh within the jittered interval', () => {

@@ -16,8 +16,10 @@ export interface RefreshState {
   now: number;
   /** When the provider was last read successfully (status.refreshTime). */
   lastRefresh?: number;
-  generation: number;
-  syncedGeneration?: number;
+  /** Identifies what was asked for (spec generation, store version, force-sync value); opaque. */
+  specVersion: string;
+  /** The specVersion of the last successful sync (status.syncedResourceVersion). */
+  syncedSpecVersion?: string;
   secretExists: boolean;
   /** Stable per object (its uid): the jitter is deterministic, so a restart does not reshuffle it. */
   jitterSeed: string;
@@ -34,7 +36,7 @@ function dueAt(state: RefreshState): number | undefined {
 }
 
 export function shouldRefresh(state: RefreshState): boolean {
-  if (state.lastRefresh === undefined || state.syncedGeneration !== state.generation) return true;
+  if (state.lastRefresh === undefined || state.syncedSpecVersion !== state.specVersion) return true;
   if (state.policy === 'CreatedOnce') return !state.secretExists;
   const due = dueAt(state);
   return due !== undefined && state.now >= due;

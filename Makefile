@@ -1,0 +1,62 @@
+# Lockstep. `make help` lists the targets.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+CLUSTER_DIR ?= .cluster
+export CLUSTER_DIR
+export AWS_EC2_METADATA_DISABLED := true
+export METADATA_SERVER_DETECTION := none
+BIN := node_modules/.bin
+NODE := $(BIN)/node
+
+.PHONY: help install build generate verify lint typecheck controlplane cluster-up cluster-down dev dev-down test test-unit test-e2e bench
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json ## install Node 24 and the dependencies from npm
+
+build: install ## compile to dist/ (bin: lockstep)
+	$(BIN)/tsc -p tsconfig.build.json
+
+generate: install ## write crds/ and config/crd/bases/ from the zod schemas
+	$(BIN)/tsx src/cmd/main.ts gen-crds --out crds --out config/crd/bases
+
+verify: install typecheck lint ## fail if generated CRDs are stale, types or lint fail
+	$(BIN)/tsx src/cmd/main.ts gen-crds --check --out crds --out config/crd/bases
+
+typecheck: install
+	$(BIN)/tsc -p tsconfig.json --noEmit
+
+lint: install
+	$(BIN)/eslint src e2e bench
+
+controlplane: ## build (or reuse) kube-apiserver, etcd, kube-controller-manager
+	@bash e2e/controlplane/build.sh >/dev/null
+
+cluster-up: install controlplane ## start a local control plane; kubeconfig in $(CLUSTER_DIR)/kubeconfig
+	bash scripts/cluster.sh up
+
+cluster-down: ## stop the local control plane (and a dev operator)
+	bash scripts/dev.sh down || true
+	bash scripts/cluster.sh down
+
+dev: build cluster-up ## quick start: control plane + CRDs + operator + samples, then show the synced Secret
+	bash scripts/dev.sh up
+
+dev-down: cluster-down ## stop everything `make dev` started
+
+test: install controlplane ## every test: unit, then integration/e2e on a real control plane
+	$(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js $(JEST_ARGS)
+
+test-unit: install
+	$(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects unit
+
+test-e2e: install controlplane
+	$(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects e2e
+
+bench: build controlplane ## N ExternalSecrets (default 1000) vs. a minimal client floor; BENCH_N=5000 for more
+	$(BIN)/tsx bench/sync-bench.ts --n $${BENCH_N:-1000}

@@ -1,0 +1,119 @@
+/** `lockstep controller`: runs the operator until SIGTERM/SIGINT. */
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { CONTROLLER_HELP, parseControllerConfig, type ControllerConfig } from '../config/config.js';
+import { Manager } from '../controllers/manager.js';
+import { fetchOrCreateHashKey } from '../controllers/hash-key.js';
+import { createKubeClient, createInformer } from '../kube/index.js';
+import { buildLogger, type Logger } from '../observability/logger.js';
+import { buildSyncMetrics } from '../observability/metrics.js';
+import { SecretScrubber } from '../observability/secret-scrubber.js';
+import { ClientCache } from '../providers/client-cache.js';
+import { buildDefaultRegistry } from '../providers/provider-registry.js';
+import { systemClock } from '../runtime/clock.js';
+import { startHealthServer, type HealthServer } from '../runtime/health-server.js';
+import { LeaderElector } from '../runtime/leader-election.js';
+import { buildRuntimeMetrics } from '../runtime/metrics.js';
+
+export async function runControllerCommand(args: string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(CONTROLLER_HELP);
+    return 0;
+  }
+  const config = parseControllerConfig(args);
+  const scrubber = new SecretScrubber();
+  const log = buildLogger({ level: config.logLevel, scrubber });
+  const stop = new AbortController();
+  const onSignal = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    stop.abort();
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    return await runOperator(config, log, scrubber, stop.signal);
+  } catch (err) {
+    log.fatal({ err }, 'the operator stopped on an error');
+    return 1;
+  } finally {
+    log.flush();
+  }
+}
+
+async function runOperator(config: ControllerConfig, log: Logger, scrubber: SecretScrubber, signal: AbortSignal): Promise<number> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'lockstep_' });
+  const syncMetrics = buildSyncMetrics(registry);
+  const runtimeMetrics = buildRuntimeMetrics(registry);
+  const kube = createKubeClient({
+    kubeconfigPath: config.kubeconfig,
+    fieldManager: 'lockstep',
+    reportingInstance: config.identity,
+    metrics: { onRequest: (verb, resource, code) => syncMetrics.kubeRequests.inc({ verb, resource, code: String(code) }) },
+  });
+  const hashKey = await fetchOrCreateHashKey(kube.client, config.operatorNamespace, config.hashKeySecret).catch((err: unknown) => {
+    throw new Error(
+      `cannot read or create the hash key Secret '${config.operatorNamespace}/${config.hashKeySecret}' ` +
+        `(does namespace '${config.operatorNamespace}' exist? set --operator-namespace): ${(err as Error).message}`,
+    );
+  });
+  const manager = new Manager({
+    kube: kube.client,
+    informerFactory: (res, opts) => createInformer(kube, res, { ...opts, log }),
+    registry: buildDefaultRegistry(),
+    clients: new ClientCache({ log, scrubber, metrics: syncMetrics }),
+    clock: systemClock,
+    log,
+    scrubber,
+    syncMetrics,
+    runtimeMetrics,
+    hashKey,
+    options: { ...config, namespace: config.namespace },
+  });
+  const servers = await startServers(config, registry, () => manager.hasSynced());
+  try {
+    await manager.startInformers();
+    log.info({ namespace: config.namespace ?? '(all)', identity: config.identity }, 'caches synced');
+    return await lead(config, manager, kube.client, log, signal);
+  } finally {
+    manager.shutdown();
+    manager.stopInformers();
+    await Promise.all(servers.map((s) => s.close()));
+  }
+}
+
+/** Runs the controllers while this replica leads. Losing the lease ends the process (exit 1) so a fresh start re-syncs. */
+async function lead(config: ControllerConfig, manager: Manager, kube: Parameters<typeof fetchOrCreateHashKey>[0], log: Logger, signal: AbortSignal): Promise<number> {
+  if (!config.leaderElect) {
+    await manager.run(signal);
+    return 0;
+  }
+  let lost = false;
+  const elector = new LeaderElector({
+    kube,
+    namespace: config.leaderElectionNamespace,
+    name: config.leaderElectionId,
+    identity: config.identity,
+    clock: systemClock,
+    log,
+  });
+  await elector.run(signal, {
+    onStartedLeading: async (leaderSignal) => {
+      log.info('became leader');
+      await manager.run(leaderSignal);
+    },
+    onStoppedLeading: () => {
+      lost = !signal.aborted;
+      if (lost) log.error('lost leadership; exiting so a fresh start re-syncs');
+    },
+  });
+  return lost ? 1 : 0;
+}
+
+async function startServers(config: ControllerConfig, registry: Registry, synced: () => boolean): Promise<HealthServer[]> {
+  const checks = { healthz: () => true, readyz: { informers: synced } };
+  const health = await startHealthServer({ host: config.healthAddr.host, port: config.healthAddr.port, registry, checks });
+  const sameAddress = config.metricsAddr.host === config.healthAddr.host && config.metricsAddr.port === config.healthAddr.port;
+  if (sameAddress) return [health];
+  const metrics = await startHealthServer({ host: config.metricsAddr.host, port: config.metricsAddr.port, registry, checks });
+  return [health, metrics];
+}

@@ -1,0 +1,31 @@
+import { parseControllerConfig } from './config.js';
+
+describe('controller config', () => {
+  it('applies defaults', () => {
+    const c = parseControllerConfig([], {});
+    expect(c).toMatchObject({
+      workers: 10,
+      leaderElect: true,
+      operatorNamespace: 'lockstep-system',
+      leaderElectionNamespace: 'lockstep-system',
+      metricsAddr: { host: '0.0.0.0', port: 8080 },
+      providerTimeoutMs: 30_000,
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('parses flags', () => {
+    const c = parseControllerConfig(
+      ['--kubeconfig', '/k', '--workers', '4', '--no-leader-elect', '--health-addr', '127.0.0.1:0', '--namespace', 'a'],
+      { POD_NAMESPACE: 'ops' },
+    );
+    expect(c).toMatchObject({ kubeconfig: '/k', workers: 4, leaderElect: false, namespace: 'a', operatorNamespace: 'ops' });
+    expect(c.healthAddr).toEqual({ host: '127.0.0.1', port: 0 });
+  });
+
+  it('fails fast with a message naming the flag', () => {
+    expect(() => parseControllerConfig(['--workers', '0'], {})).toThrow(/--workers/);
+    expect(() => parseControllerConfig(['--provider-timeout', 'soon'], {})).toThrow(/--provider-timeout/);
+    expect(() => parseControllerConfig(['--bogus'], {})).toThrow();
+  });
+});

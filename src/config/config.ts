@@ -1,0 +1,105 @@
+/** The operator's flags (and env fallbacks), parsed once with zod into a frozen config. Fails fast. */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { Duration, parseDuration } from '../api/common.js';
+
+const Address = z
+  .string()
+  .regex(/^([^:]*):(\d{1,5})$/, 'must be HOST:PORT (":8080" binds every interface)')
+  .transform((text) => {
+    const i = text.lastIndexOf(':');
+    const host = text.slice(0, i);
+    return { host: host === '' ? '0.0.0.0' : host, port: Number(text.slice(i + 1)) };
+  });
+
+const ControllerConfig = z.object({
+  kubeconfig: z.string().optional(),
+  workers: z.coerce.number().int().min(1).max(256),
+  namespace: z.string().optional(),
+  metricsAddr: Address,
+  healthAddr: Address,
+  leaderElect: z.boolean(),
+  leaderElectionNamespace: z.string().min(1),
+  leaderElectionId: z.string().min(1),
+  operatorNamespace: z.string().min(1),
+  hashKeySecret: z.string().min(1),
+  identity: z.string().min(1),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']),
+  providerTimeoutMs: Duration.transform(parseDuration),
+  errorRequeueMs: Duration.transform(parseDuration),
+  storeRevalidateMs: Duration.transform(parseDuration),
+});
+export type ControllerConfig = Readonly<z.infer<typeof ControllerConfig>>;
+
+export const CONTROLLER_HELP = `usage: lockstep controller [flags]
+
+  --kubeconfig PATH                 kubeconfig to use (default: in-cluster service account)
+  --workers N                       concurrent reconciles (default 10)
+  --namespace NS                    watch only this namespace (default: all)
+  --metrics-addr HOST:PORT          Prometheus /metrics (default :8080)
+  --health-addr HOST:PORT           /healthz and /readyz (default :8081)
+  --leader-elect / --no-leader-elect  elect a leader through a Lease (default on)
+  --leader-election-namespace NS    namespace of the Lease (default: the operator namespace)
+  --leader-election-id NAME         name of the Lease (default lockstep-controller)
+  --operator-namespace NS           where the operator keeps its own state (default $POD_NAMESPACE or lockstep-system)
+  --hash-key-secret NAME            Secret holding the data-hash HMAC key (default lockstep-hash-key)
+  --identity NAME                   this replica's identity (default $POD_NAME or hostname)
+  --log-level LEVEL                 fatal|error|warn|info|debug|trace (default info)
+  --provider-timeout DURATION       deadline of each provider call (default 30s)
+  --error-requeue DURATION          retry interval after a permanent error (default 1m)
+  --store-revalidate DURATION       how often stores are re-validated (default 10m)
+`;
+
+export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = process.env): ControllerConfig {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowNegative: true,
+    options: {
+      kubeconfig: { type: 'string' },
+      workers: { type: 'string', default: '10' },
+      namespace: { type: 'string' },
+      'metrics-addr': { type: 'string', default: ':8080' },
+      'health-addr': { type: 'string', default: ':8081' },
+      'leader-elect': { type: 'boolean', default: true },
+      'leader-election-namespace': { type: 'string' },
+      'leader-election-id': { type: 'string', default: 'lockstep-controller' },
+      'operator-namespace': { type: 'string' },
+      'hash-key-secret': { type: 'string', default: 'lockstep-hash-key' },
+      identity: { type: 'string' },
+      'log-level': { type: 'string', default: env['LOG_LEVEL'] ?? 'info' },
+      'provider-timeout': { type: 'string', default: '30s' },
+      'error-requeue': { type: 'string', default: '1m' },
+      'store-revalidate': { type: 'string', default: '10m' },
+    },
+  });
+  const operatorNamespace = values['operator-namespace'] ?? env['POD_NAMESPACE'] ?? 'lockstep-system';
+  const parsed = ControllerConfig.safeParse({
+    kubeconfig: values.kubeconfig ?? env['KUBECONFIG_PATH'],
+    workers: values.workers,
+    namespace: values.namespace,
+    metricsAddr: values['metrics-addr'],
+    healthAddr: values['health-addr'],
+    leaderElect: values['leader-elect'],
+    leaderElectionNamespace: values['leader-election-namespace'] ?? operatorNamespace,
+    leaderElectionId: values['leader-election-id'],
+    operatorNamespace,
+    hashKeySecret: values['hash-key-secret'],
+    identity: values.identity ?? env['POD_NAME'] ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
+    logLevel: values['log-level'],
+    providerTimeoutMs: values['provider-timeout'],
+    errorRequeueMs: values['error-requeue'],
+    storeRevalidateMs: values['store-revalidate'],
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `--${kebab(String(i.path[0]))}: ${i.message}`);
+    throw new Error(`invalid flags: ${problems.join('; ')}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

@@ -1,0 +1,56 @@
+/** Reads everything an ExternalSecret asks for from its store's client. */
+import type { ExternalSecretSpec } from '../../api/external-secret.js';
+import type { RemoteRef, SecretsClient } from '../../providers/provider.js';
+import { SecretNotFoundError } from '../../providers/provider-errors.js';
+import { rewriteKeys } from './secret-builder.js';
+
+export interface FetchResult {
+  data: Map<string, Uint8Array>;
+  /** Remote keys that do not exist (only collected when the deletion policy needs them). */
+  missing: string[];
+}
+
+/**
+ * dataFrom entries are applied in order, then `data` entries, which win on a key clash.
+ * With `collectMissing`, a NotFound remote key is recorded and skipped instead of thrown.
+ */
+export async function fetchSecretData(
+  client: SecretsClient,
+  spec: ExternalSecretSpec,
+  signal: AbortSignal,
+  collectMissing: boolean,
+): Promise<FetchResult> {
+  const data = new Map<string, Uint8Array>();
+  const missing: string[] = [];
+  const guard = async <T>(ref: RemoteRef | undefined, read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read();
+    } catch (err) {
+      if (collectMissing && err instanceof SecretNotFoundError) {
+        missing.push(ref?.key ?? '(find)');
+        return undefined;
+      }
+      throw err;
+    }
+  };
+  for (const item of spec.dataFrom ?? []) {
+    const found = item.extract
+      ? await guard(item.extract, () => client.getSecretMap(item.extract as RemoteRef, { signal }))
+      : await guard(undefined, () => client.findSecrets(item.find ?? {}, { signal }));
+    for (const [k, v] of rewriteKeys(found ?? new Map(), item.rewrite)) data.set(k, v);
+  }
+  // Distinct refs are read once, concurrently, even when several secretKeys point at them.
+  const refId = (ref: RemoteRef) => JSON.stringify([ref.key, ref.property, ref.version]);
+  const distinct = new Map((spec.data ?? []).map((item) => [refId(item.remoteRef), item.remoteRef]));
+  const values = new Map<string, Uint8Array | undefined>();
+  await Promise.all(
+    [...distinct].map(async ([id, ref]) => {
+      values.set(id, await guard(ref, () => client.getSecret(ref, { signal })));
+    }),
+  );
+  for (const item of spec.data ?? []) {
+    const value = values.get(refId(item.remoteRef));
+    if (value !== undefined) data.set(item.secretKey, value);
+  }
+  return { data, missing: [...new Set(missing)] };
+}

@@ -1,0 +1,403 @@
+/**
+ * Reconciles one ExternalSecret: resolve its store, read the provider when a refresh is due, render
+ * the Secret, write it only when its keyed hash changed, and report status. Level-triggered: it reads
+ * the current state from the caches and returns when to come back; it owns no timers.
+ */
+import { createHash } from 'node:crypto';
+import { API_VERSION, Annotations, EventReasons, Reasons } from '../../api/constants.js';
+import { parseDuration } from '../../api/common.js';
+import { ExternalSecretSpec, ExternalSecretStatus } from '../../api/external-secret.js';
+import { LockstepResources } from '../../api/resources.js';
+import { CoreResources, type Informer, type KubeClient, type KubeObject } from '../../kube/kube-port.js';
+import { ForbiddenError, InvalidError } from '../../kube/kube-errors.js';
+import type { Clock } from '../../runtime/clock.js';
+import type { Logger } from '../../observability/logger.js';
+import type { SecretScrubber } from '../../observability/secret-scrubber.js';
+import type { SyncMetrics } from '../../observability/metrics.js';
+import type { ClientCache } from '../../providers/client-cache.js';
+import type { ProviderRegistry } from '../../providers/provider-registry.js';
+import { isProviderError, SecretNotFoundError } from '../../providers/provider-errors.js';
+import { buildConditions, formatTime, isTransition, type ReadyState } from '../conditions.js';
+import type { EventRecorder } from '../event-recorder.js';
+import { fetchSecretData } from './data-fetcher.js';
+import { computeRefreshDelay, DEFAULT_REFRESH_MS, shouldRefresh } from './refresh-policy.js';
+import {
+  buildDesiredSecret, computeDataHash, findInvalidKeys, projectCurrent, renderTemplate, TemplateError,
+  type DesiredSecret,
+} from './secret-builder.js';
+import { resolveStore, type StoreInformers } from './store-resolver.js';
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+export interface ExternalSecretReconcilerDeps {
+  kube: KubeClient;
+  informers: StoreInformers & { externalSecrets: Informer<KubeObject>; secrets: Informer<KubeObject> };
+  registry: ProviderRegistry;
+  clients: ClientCache;
+  events: EventRecorder;
+  clock: Clock;
+  log: Logger;
+  scrubber: SecretScrubber;
+  metrics: SyncMetrics;
+  /** Key of the HMAC stored in the data-hash annotation; persisted so restarts compute the same hashes. */
+  hashKey: Uint8Array;
+  options: { providerTimeoutMs: number; errorRequeueMs: number };
+}
+
+/** What we last rendered for an ExternalSecret: lets us restore an edited Secret without a provider call. */
+interface Rendered {
+  specVersion: string;
+  desired: DesiredSecret;
+  hash: string;
+}
+
+interface SyncContext {
+  key: string;
+  es: KubeObject & { metadata: { name: string; namespace: string } };
+  spec: ExternalSecretSpec;
+  status: ExternalSecretStatus;
+}
+
+type SecretObject = KubeObject & { type?: string; data?: Record<string, string>; immutable?: boolean };
+
+/** A failure that becomes the Ready=False condition; `retry` asks for backoff instead of a slow requeue. */
+class SyncFailure extends Error {
+  constructor(readonly reason: string, message: string, readonly retry = false, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export class ExternalSecretReconciler {
+  private readonly rendered = new Map<string, Rendered>();
+
+  constructor(private readonly deps: ExternalSecretReconcilerDeps) {}
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const es = this.deps.informers.externalSecrets.get(name, namespace);
+    if (!es || es.metadata.deletionTimestamp) {
+      this.rendered.delete(key);
+      return {};
+    }
+    const ctx: SyncContext = {
+      key,
+      es: es as SyncContext['es'],
+      spec: undefined as unknown as ExternalSecretSpec,
+      status: ExternalSecretStatus.safeParse(es['status'] ?? {}).data ?? {},
+    };
+    try {
+      const parsed = ExternalSecretSpec.safeParse(es['spec']);
+      if (!parsed.success) {
+        throw new SyncFailure(Reasons.invalidSpec, `spec is invalid: ${summarizeIssues(parsed.error.issues)}`);
+      }
+      ctx.spec = parsed.data;
+      return await this.sync(ctx);
+    } catch (err) {
+      return this.handleFailure(ctx, err);
+    }
+  }
+
+  /** Forgets what we rendered for an ExternalSecret (it was deleted). */
+  forget(key: string): void {
+    this.rendered.delete(key);
+  }
+
+  private async sync(ctx: SyncContext): Promise<ReconcileResult> {
+    const { es, spec } = ctx;
+    const store = resolveStore(this.deps.informers, this.deps.registry, es.metadata.namespace, spec.secretStoreRef);
+    if (!store.ok) throw new SyncFailure(store.reason, store.message);
+
+    const now = this.deps.clock.now();
+    const policy = spec.target?.creationPolicy ?? 'Owner';
+    const targetName = spec.target?.name ?? es.metadata.name;
+    const current = await this.readTarget(targetName, es.metadata.namespace);
+    this.checkOwnership(ctx, policy, targetName, current);
+
+    const specVersion = computeSpecVersion(es, store.store.uid, store.store.generation);
+    const interval = spec.refreshInterval ?? store.spec.refreshInterval;
+    const refresh = {
+      policy: spec.refreshPolicy ?? 'Periodic',
+      intervalMs: interval !== undefined ? parseDuration(interval) : DEFAULT_REFRESH_MS,
+      now,
+      lastRefresh: ctx.status.refreshTime ? Date.parse(ctx.status.refreshTime) : undefined,
+      specVersion,
+      syncedSpecVersion: ctx.status.syncedResourceVersion,
+      secretExists: current !== undefined,
+      jitterSeed: es.metadata.uid ?? ctx.key,
+    };
+
+    let rendered = this.rendered.get(ctx.key);
+    if (rendered?.specVersion !== specVersion) rendered = this.adoptIntact(ctx, specVersion, current, policy);
+    let fetched = false;
+    let missing: string[] = [];
+    if (shouldRefresh(refresh) || (!rendered && policy !== 'None')) {
+      const result = await this.fetchAndRender(ctx, store, specVersion);
+      if (result === 'deleted') return this.finishDeleted(ctx, current, policy);
+      ({ rendered, missing } = result);
+      fetched = true;
+    }
+
+    const wrote = rendered && policy !== 'None' ? await this.writeSecret(ctx, policy, rendered, current) : false;
+    this.deps.metrics.syncs.inc({ result: wrote ? 'written' : 'unchanged' });
+    const keys = rendered ? Object.keys(rendered.desired.data).length : 0;
+    const gone = missing.length > 0 ? `; remote keys ${quoteList(missing)} no longer exist and were dropped` : '';
+    await this.updateStatus(ctx, {
+      ready: {
+        status: 'True',
+        reason: Reasons.secretSynced,
+        message: policy === 'None'
+          ? `read ${keys} keys from the provider (creationPolicy None: no Secret is written)`
+          : `Secret '${targetName}' is in sync (${keys} keys)${gone}`,
+      },
+      refreshTime: fetched ? formatTime(new Date(now)) : ctx.status.refreshTime,
+      syncedResourceVersion: specVersion,
+      binding: policy === 'None' ? undefined : { name: targetName },
+    });
+    const delay = computeRefreshDelay({ ...refresh, lastRefresh: fetched ? now : refresh.lastRefresh });
+    return delay === undefined ? {} : { requeueAfterMs: delay };
+  }
+
+  /** The target Secret: from the cache when we manage it, else one GET (it may be someone else's). */
+  private async readTarget(name: string, namespace: string): Promise<SecretObject | undefined> {
+    const cached = this.deps.informers.secrets.get(name, namespace);
+    if (cached) return cached as SecretObject;
+    return this.deps.kube.get<SecretObject>(CoreResources.secret, name, namespace);
+  }
+
+  private checkOwnership(ctx: SyncContext, policy: string, targetName: string, current: SecretObject | undefined): void {
+    if (policy === 'None') return;
+    const owner = current?.metadata.annotations?.[Annotations.owner];
+    if (policy === 'Merge' && !current) {
+      throw new SyncFailure(
+        Reasons.targetMissing,
+        `creationPolicy Merge adds keys to an existing Secret, and Secret '${targetName}' does not exist; create it or use creationPolicy Owner`,
+      );
+    }
+    if (current && owner !== ctx.key && (owner !== undefined || policy !== 'Merge')) {
+      const by = owner ? `ExternalSecret '${owner}'` : 'someone else';
+      throw new SyncFailure(
+        Reasons.targetConflict,
+        `Secret '${targetName}' already exists and is managed by ${by}; pick another target.name` +
+          (owner ? '' : ', delete the Secret, or use creationPolicy Merge to add keys to it'),
+      );
+    }
+  }
+
+  /**
+   * After a restart we have nothing in memory. If the Secret still holds exactly what its hash
+   * annotation says we wrote for this spec, adopt it as our rendered state: no provider call needed.
+   */
+  private adoptIntact(ctx: SyncContext, specVersion: string, current: SecretObject | undefined, policy: string): Rendered | undefined {
+    if (!current || policy === 'None' || ctx.status.syncedResourceVersion !== specVersion) return undefined;
+    const data = new Map(Object.entries(current.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+    const desired = buildDesiredSecret(this.identity(ctx), renderTemplate(undefined, data));
+    const hash = computeDataHash(this.deps.hashKey, desired);
+    if (current.metadata.annotations?.[Annotations.dataHash] !== hash) return undefined;
+    const rendered = { specVersion, desired, hash };
+    this.rendered.set(ctx.key, rendered);
+    return rendered;
+  }
+
+  private identity(ctx: SyncContext) {
+    return { name: ctx.es.metadata.name, namespace: ctx.es.metadata.namespace, spec: ctx.spec };
+  }
+
+  private async fetchAndRender(
+    ctx: SyncContext,
+    store: Extract<ReturnType<typeof resolveStore>, { ok: true }>,
+    specVersion: string,
+  ): Promise<{ rendered: Rendered; missing: string[] } | 'deleted'> {
+    const deletionPolicy = ctx.spec.target?.deletionPolicy ?? 'Retain';
+    const client = await this.deps.clients.get(store.store, store.provider, store.config);
+    const signal = AbortSignal.timeout(this.deps.options.providerTimeoutMs);
+    const { data, missing } = await fetchSecretData(client, ctx.spec, signal, deletionPolicy !== 'Retain');
+    for (const value of data.values()) this.deps.scrubber.add(value);
+    if (data.size === 0 && missing.length > 0) return 'deleted';
+    let renderedData: Map<string, Uint8Array>;
+    try {
+      renderedData = renderTemplate(ctx.spec.target?.template, data);
+    } catch (err) {
+      if (err instanceof TemplateError) throw new SyncFailure(Reasons.invalidSpec, err.message);
+      throw err;
+    }
+    for (const value of renderedData.values()) this.deps.scrubber.add(value);
+    const invalid = findInvalidKeys(renderedData);
+    if (invalid.length > 0) {
+      throw new SyncFailure(
+        Reasons.invalidSpec,
+        `keys ${quoteList(invalid)} are not valid Secret keys; add a dataFrom rewrite to rename them`,
+      );
+    }
+    const desired = buildDesiredSecret(this.identity(ctx), renderedData);
+    const rendered = { specVersion, desired, hash: computeDataHash(this.deps.hashKey, desired) };
+    this.rendered.set(ctx.key, rendered);
+    return { rendered, missing };
+  }
+
+  /** Writes the Secret by server-side apply when its content differs from what we render. */
+  private async writeSecret(ctx: SyncContext, policy: string, rendered: Rendered, current: SecretObject | undefined): Promise<boolean> {
+    const { desired, hash } = rendered;
+    if (current) {
+      const recorded = current.metadata.annotations?.[Annotations.dataHash];
+      const actual = computeDataHash(this.deps.hashKey, projectCurrent(current, desired));
+      if (recorded === hash && actual === hash) return false;
+      if (current.immutable) {
+        throw new SyncFailure(
+          Reasons.secretImmutable,
+          `Secret '${desired.name}' is immutable and its content must change; delete it so Lockstep can recreate it`,
+        );
+      }
+    }
+    await this.applySecret(ctx, policy, desired, hash);
+    return true;
+  }
+
+  private async applySecret(ctx: SyncContext, policy: string, desired: DesiredSecret, hash: string): Promise<void> {
+    const merge = policy === 'Merge';
+    const body: SecretObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: desired.name,
+        namespace: desired.namespace,
+        labels: desired.labels,
+        annotations: { ...desired.annotations, [Annotations.dataHash]: hash },
+        ...(policy === 'Owner' ? { ownerReferences: [this.ownerReference(ctx)] } : {}),
+      },
+      data: desired.data,
+      ...(merge ? {} : { type: desired.type }),
+      ...(desired.immutable && !merge ? { immutable: true } : {}),
+    };
+    try {
+      await this.deps.kube.apply(CoreResources.secret, body, { force: true });
+    } catch (err) {
+      if (err instanceof InvalidError || err instanceof ForbiddenError) {
+        throw new SyncFailure(Reasons.secretSyncError, `writing Secret '${desired.name}' was refused: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  private ownerReference(ctx: SyncContext) {
+    return {
+      apiVersion: API_VERSION,
+      kind: 'ExternalSecret',
+      name: ctx.es.metadata.name,
+      uid: ctx.es.metadata.uid ?? '',
+      controller: true,
+      blockOwnerDeletion: true,
+    };
+  }
+
+  /** Every remote key is gone and the deletion policy is Delete or Merge. */
+  private async finishDeleted(ctx: SyncContext, current: SecretObject | undefined, policy: string): Promise<ReconcileResult> {
+    this.rendered.delete(ctx.key);
+    const deletionPolicy = ctx.spec.target?.deletionPolicy;
+    const name = ctx.spec.target?.name ?? ctx.es.metadata.name;
+    if (current && deletionPolicy === 'Delete' && policy !== 'None') {
+      await this.deps.kube.delete(CoreResources.secret, name, ctx.es.metadata.namespace, { uid: current.metadata.uid });
+    } else if (current && deletionPolicy === 'Merge') {
+      const desired = buildDesiredSecret(this.identity(ctx), new Map());
+      await this.applySecret(ctx, policy, desired, computeDataHash(this.deps.hashKey, desired));
+    }
+    this.deps.metrics.syncs.inc({ result: 'deleted' });
+    const what = deletionPolicy === 'Delete' ? `Secret '${name}' was deleted` : `our keys were removed from Secret '${name}'`;
+    await this.updateStatus(ctx, {
+      ready: { status: 'False', reason: Reasons.secretDeleted, message: `every remote key is gone, so ${what} (deletionPolicy ${deletionPolicy})` },
+      refreshTime: formatTime(new Date(this.deps.clock.now())),
+      syncedResourceVersion: ctx.status.syncedResourceVersion,
+      binding: undefined,
+    });
+    return { requeueAfterMs: this.deps.options.errorRequeueMs };
+  }
+
+  private async handleFailure(ctx: SyncContext, err: unknown): Promise<ReconcileResult> {
+    const failure = toSyncFailure(err);
+    this.deps.metrics.syncs.inc({ result: 'error' });
+    // The Secret is never touched on a failure: the last good value stays in place.
+    await this.updateStatus(ctx, {
+      ...ctx.status,
+      ready: { status: 'False', reason: failure.reason, message: failure.message },
+    });
+    if (failure.retry) throw failure;
+    return { requeueAfterMs: this.deps.options.errorRequeueMs };
+  }
+
+  private async updateStatus(
+    ctx: SyncContext,
+    next: Omit<ExternalSecretStatus, 'conditions'> & { ready: ReadyState },
+  ): Promise<void> {
+    const { ready, ...rest } = next;
+    const es = ctx.es;
+    const status: ExternalSecretStatus = {
+      ...stripUndefined(rest),
+      conditions: buildConditions(ctx.status.conditions, ready, es.metadata.generation, new Date(this.deps.clock.now())),
+    };
+    const transition = isTransition(ctx.status.conditions, ready);
+    if (!transition && sameStatus(ctx.status, status)) return;
+    await this.deps.kube.patch(
+      LockstepResources.externalSecret,
+      es.metadata.name,
+      es.metadata.namespace,
+      { status: { ...status, refreshTime: status.refreshTime ?? null, binding: status.binding ?? null } },
+      { subresource: 'status' },
+    );
+    ctx.status = status;
+    if (transition) await this.recordTransition(ctx, ready);
+  }
+
+  private async recordTransition(ctx: SyncContext, ready: ReadyState): Promise<void> {
+    const previous = ctx.status.conditions;
+    if (ready.status === 'True') {
+      // The first successful sync is not news; recovering from an error is.
+      if (previous && previous.length > 0) await this.deps.events.record(ctx.es, 'Normal', EventReasons.synced, ready.message);
+      return;
+    }
+    await this.deps.events.record(ctx.es, 'Warning', ready.reason, ready.message);
+  }
+}
+
+function toSyncFailure(err: unknown): SyncFailure {
+  if (err instanceof SyncFailure) return err;
+  if (err instanceof SecretNotFoundError) {
+    return new SyncFailure(Reasons.remoteNotFound, `${err.message}; the Secret is kept as it was (deletionPolicy Retain)`);
+  }
+  if (isProviderError(err)) {
+    const retry = err.errorClass === 'Transient';
+    const reason = err.errorClass === 'Permanent' && err.name === 'InvalidRefError' ? Reasons.invalidSpec : Reasons.providerError;
+    return new SyncFailure(reason, err.message, retry, { cause: err });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new SyncFailure(Reasons.secretSyncError, message, true, { cause: err });
+}
+
+/** Identifies what a sync answered: the spec generation, the store's version and the force-sync request. */
+function computeSpecVersion(es: KubeObject, storeUid: string, storeGeneration: number): string {
+  const force = es.metadata.annotations?.[Annotations.forceSync] ?? '';
+  return createHash('sha256')
+    .update(`${es.metadata.generation ?? 0}|${storeUid}|${storeGeneration}|${force}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+function summarizeIssues(issues: { path: PropertyKey[]; message: string }[]): string {
+  return issues.map((i) => `${i.path.map(String).join('.') || 'spec'}: ${i.message}`).join('; ');
+}
+
+function quoteList(items: string[]): string {
+  return items.map((i) => `'${i}'`).join(', ');
+}
+
+function stripUndefined<T extends object>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+}
+
+function sameStatus(a: ExternalSecretStatus, b: ExternalSecretStatus): boolean {
+  return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
+}
+
+function normalize(s: ExternalSecretStatus) {
+  return [s.conditions ?? [], s.refreshTime ?? null, s.syncedResourceVersion ?? null, s.binding ?? null];
+}

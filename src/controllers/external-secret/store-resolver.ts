@@ -1,0 +1,83 @@
+/** Finds the store an ExternalSecret names and checks it may be used from the ExternalSecret's namespace. */
+import { Reasons } from '../../api/constants.js';
+import type { ExternalSecretSpec } from '../../api/external-secret.js';
+import { ClusterSecretStoreSpec, type SecretStoreStatus } from '../../api/secret-store.js';
+import type { Informer, KubeObject } from '../../kube/kube-port.js';
+import type { StoreIdentity } from '../../providers/client-cache.js';
+import type { Provider } from '../../providers/provider.js';
+import type { ProviderRegistry } from '../../providers/provider-registry.js';
+import { findReady } from '../conditions.js';
+import { isNamespaceAllowed } from '../secret-store/store-access-policy.js';
+
+export interface StoreInformers {
+  stores: Informer<KubeObject>;
+  clusterStores: Informer<KubeObject>;
+  namespaces: Informer<KubeObject>;
+}
+
+export type StoreResolution =
+  | {
+      ok: true;
+      store: StoreIdentity;
+      spec: ClusterSecretStoreSpec;
+      provider: Provider;
+      config: unknown;
+    }
+  | { ok: false; reason: string; message: string };
+
+function describe(kind: string, name: string, namespace?: string): string {
+  return kind === 'SecretStore' ? `SecretStore '${name}' in namespace '${namespace}'` : `ClusterSecretStore '${name}'`;
+}
+
+export function resolveStore(
+  informers: StoreInformers,
+  registry: ProviderRegistry,
+  namespace: string,
+  ref: ExternalSecretSpec['secretStoreRef'],
+): StoreResolution {
+  const kind = ref.kind ?? 'SecretStore';
+  const isCluster = kind === 'ClusterSecretStore';
+  const object = isCluster ? informers.clusterStores.get(ref.name) : informers.stores.get(ref.name, namespace);
+  const label = describe(kind, ref.name, namespace);
+  if (!object) {
+    return { ok: false, reason: Reasons.storeNotFound, message: `${label} does not exist; create it or fix spec.secretStoreRef` };
+  }
+  const parsed = ClusterSecretStoreSpec.safeParse(object['spec']);
+  if (!parsed.success) {
+    return { ok: false, reason: Reasons.storeNotReady, message: `${label} has an invalid spec; see its status` };
+  }
+  if (isCluster) {
+    const labels = informers.namespaces.get(namespace)?.metadata.labels;
+    if (!isNamespaceAllowed(parsed.data.conditions, namespace, labels)) {
+      return {
+        ok: false,
+        reason: Reasons.storeNotAllowed,
+        message: `${label} does not allow namespace '${namespace}'; add it to the store's spec.conditions`,
+      };
+    }
+  }
+  const ready = findReady((object['status'] as SecretStoreStatus | undefined)?.conditions);
+  if (ready?.status === 'False' && ready.observedGeneration === object.metadata.generation) {
+    return { ok: false, reason: Reasons.storeNotReady, message: `${label} is not ready: ${ready.message}` };
+  }
+  const resolved = registry.resolve(parsed.data.provider);
+  if (!resolved) {
+    return { ok: false, reason: Reasons.storeNotReady, message: `${label} names no provider this version of Lockstep supports` };
+  }
+  const problems = resolved.provider.validateConfig(resolved.config);
+  if (problems.length > 0) {
+    return { ok: false, reason: Reasons.storeNotReady, message: `${label} is misconfigured: ${problems.join('; ')}` };
+  }
+  return {
+    ok: true,
+    store: {
+      kind,
+      name: ref.name,
+      namespace: isCluster ? undefined : namespace,
+      uid: object.metadata.uid ?? '',
+      generation: object.metadata.generation ?? 0,
+    },
+    spec: parsed.data,
+    ...resolved,
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * Wires the informers, queues and reconcilers together. Event handlers only enqueue keys; the
+ * reconcilers read current state from the caches.
+ */
+import { Annotations, Labels } from '../api/constants.js';
+import { LockstepResources } from '../api/resources.js';
+import { CoreResources, objectKey, type Informer, type KubeClient, type KubeObject, type Resource } from '../kube/kube-port.js';
+import type { Logger } from '../observability/logger.js';
+import type { SyncMetrics } from '../observability/metrics.js';
+import type { SecretScrubber } from '../observability/secret-scrubber.js';
+import type { ClientCache } from '../providers/client-cache.js';
+import type { ProviderRegistry } from '../providers/provider-registry.js';
+import type { Clock } from '../runtime/clock.js';
+import { runController } from '../runtime/controller.js';
+import type { RuntimeMetrics } from '../runtime/metrics.js';
+import { Priority, WorkQueue } from '../runtime/work-queue.js';
+import { EventRecorder } from './event-recorder.js';
+import { ExternalSecretReconciler } from './external-secret/external-secret-reconciler.js';
+import { SecretStoreReconciler } from './secret-store/secret-store-reconciler.js';
+
+export type InformerFactory = (res: Resource, opts: { namespace?: string; labelSelector?: string }) => Informer<KubeObject>;
+
+export interface ManagerDeps {
+  kube: KubeClient;
+  informerFactory: InformerFactory;
+  registry: ProviderRegistry;
+  clients: ClientCache;
+  clock: Clock;
+  log: Logger;
+  scrubber: SecretScrubber;
+  syncMetrics: SyncMetrics;
+  runtimeMetrics: RuntimeMetrics;
+  hashKey: Uint8Array;
+  options: {
+    namespace?: string;
+    workers: number;
+    providerTimeoutMs: number;
+    errorRequeueMs: number;
+    storeRevalidateMs: number;
+  };
+}
+
+export class Manager {
+  readonly informers;
+  private readonly esQueue: WorkQueue;
+  private readonly storeQueue: WorkQueue;
+  private readonly clusterStoreQueue: WorkQueue;
+  private readonly esReconciler: ExternalSecretReconciler;
+  private readonly storeReconciler: SecretStoreReconciler;
+  private readonly clusterStoreReconciler: SecretStoreReconciler;
+
+  constructor(private readonly deps: ManagerDeps) {
+    const ns = deps.options.namespace;
+    this.informers = {
+      externalSecrets: deps.informerFactory(LockstepResources.externalSecret, { namespace: ns }),
+      secrets: deps.informerFactory(CoreResources.secret, { namespace: ns, labelSelector: `${Labels.managed}=true` }),
+      stores: deps.informerFactory(LockstepResources.secretStore, { namespace: ns }),
+      clusterStores: deps.informerFactory(LockstepResources.clusterSecretStore, {}),
+      namespaces: deps.informerFactory(CoreResources.namespace, {}),
+    };
+    const queue = (name: string) => new WorkQueue({ name, clock: deps.clock, metrics: deps.runtimeMetrics });
+    this.esQueue = queue('externalsecret');
+    this.storeQueue = queue('secretstore');
+    this.clusterStoreQueue = queue('clustersecretstore');
+    const events = new EventRecorder({ kube: deps.kube, log: deps.log });
+    this.esReconciler = new ExternalSecretReconciler({
+      ...deps,
+      informers: this.informers,
+      events,
+      metrics: deps.syncMetrics,
+      options: { providerTimeoutMs: deps.options.providerTimeoutMs, errorRequeueMs: deps.options.errorRequeueMs },
+    });
+    const storeDeps = {
+      ...deps,
+      events,
+      options: { providerTimeoutMs: deps.options.providerTimeoutMs, revalidateMs: deps.options.storeRevalidateMs },
+    };
+    this.storeReconciler = new SecretStoreReconciler({
+      ...storeDeps, kind: 'SecretStore', resource: LockstepResources.secretStore, informer: this.informers.stores,
+    });
+    this.clusterStoreReconciler = new SecretStoreReconciler({
+      ...storeDeps, kind: 'ClusterSecretStore', resource: LockstepResources.clusterSecretStore, informer: this.informers.clusterStores,
+    });
+    this.registerHandlers();
+  }
+
+  /** Starts every informer; resolves when all caches hold their first list. */
+  async startInformers(): Promise<void> {
+    await Promise.all(Object.values(this.informers).map((i) => i.start()));
+  }
+
+  hasSynced(): boolean {
+    return Object.values(this.informers).every((i) => i.hasSynced());
+  }
+
+  stopInformers(): void {
+    for (const i of Object.values(this.informers)) i.stop();
+  }
+
+  /** Runs the controllers until `signal` aborts. Call only while leading. */
+  async run(signal: AbortSignal): Promise<void> {
+    // Everything in the caches is nominated once; the reconcilers decide what is due.
+    for (const es of this.informers.externalSecrets.list()) this.esQueue.add(objectKey(es.metadata), esPriority(es));
+    for (const s of this.informers.stores.list()) this.storeQueue.add(objectKey(s.metadata), Priority.High);
+    for (const s of this.informers.clusterStores.list()) this.clusterStoreQueue.add(objectKey(s.metadata), Priority.High);
+    const common = { log: this.deps.log, metrics: this.deps.runtimeMetrics, signal, clock: this.deps.clock };
+    await Promise.all([
+      runController({ ...common, name: 'externalsecret', queue: this.esQueue, workers: this.deps.options.workers, reconcile: (k) => this.esReconciler.reconcile(k) }),
+      runController({ ...common, name: 'secretstore', queue: this.storeQueue, workers: 2, reconcile: (k) => this.storeReconciler.reconcile(k) }),
+      runController({ ...common, name: 'clustersecretstore', queue: this.clusterStoreQueue, workers: 1, reconcile: (k) => this.clusterStoreReconciler.reconcile(k) }),
+    ]);
+  }
+
+  shutdown(): void {
+    for (const q of [this.esQueue, this.storeQueue, this.clusterStoreQueue]) q.shutdown();
+  }
+
+  queueDepth(): number {
+    return this.esQueue.len();
+  }
+
+  private registerHandlers(): void {
+    const { externalSecrets, secrets, stores, clusterStores, namespaces } = this.informers;
+    externalSecrets.on('add', (es) => this.esQueue.add(objectKey(es.metadata), esPriority(es)));
+    externalSecrets.on('update', (es, old) => {
+      // Our own status writes come back here too: only spec and force-sync changes are work.
+      if (old && es.metadata.generation === old.metadata.generation && forceSync(es) === forceSync(old)) return;
+      this.esQueue.add(objectKey(es.metadata), Priority.High);
+    });
+    externalSecrets.on('delete', (es) => this.esReconciler.forget(objectKey(es.metadata)));
+
+    const restore = (secret: KubeObject) => {
+      const owner = secret.metadata.annotations?.[Annotations.owner];
+      if (owner) this.esQueue.add(owner, Priority.High);
+    };
+    secrets.on('update', restore);
+    secrets.on('delete', restore);
+
+    const onStore = (kind: 'SecretStore' | 'ClusterSecretStore', queue: WorkQueue) => (s: KubeObject, old?: KubeObject) => {
+      queue.add(objectKey(s.metadata), Priority.High);
+      if (old && old.metadata.generation === s.metadata.generation && readyOf(old) === readyOf(s)) return;
+      this.enqueueUsersOf(kind, s.metadata.name ?? '', s.metadata.namespace);
+    };
+    for (const ev of ['add', 'update', 'delete'] as const) {
+      stores.on(ev, onStore('SecretStore', this.storeQueue));
+      clusterStores.on(ev, onStore('ClusterSecretStore', this.clusterStoreQueue));
+    }
+    namespaces.on('update', (ns, old) => {
+      if (JSON.stringify(ns.metadata.labels ?? {}) === JSON.stringify(old?.metadata.labels ?? {})) return;
+      for (const es of externalSecrets.list(ns.metadata.name)) {
+        if (storeRefOf(es).kind === 'ClusterSecretStore') this.esQueue.add(objectKey(es.metadata), Priority.High);
+      }
+    });
+  }
+
+  private enqueueUsersOf(kind: string, name: string, namespace: string | undefined): void {
+    for (const es of this.informers.externalSecrets.list(namespace)) {
+      const ref = storeRefOf(es);
+      if (ref.kind === kind && ref.name === name) this.esQueue.add(objectKey(es.metadata), Priority.High);
+    }
+  }
+}
+
+function storeRefOf(es: KubeObject): { kind: string; name?: string } {
+  const ref = (es['spec'] as { secretStoreRef?: { kind?: string; name?: string } } | undefined)?.secretStoreRef;
+  return { kind: ref?.kind ?? 'SecretStore', name: ref?.name };
+}
+
+function forceSync(obj: KubeObject): string | undefined {
+  return obj.metadata.annotations?.[Annotations.forceSync];
+}
+
+function readyOf(obj: KubeObject): string {
+  const conditions = (obj['status'] as { conditions?: { type: string; status: string; message?: string }[] } | undefined)?.conditions;
+  const ready = conditions?.find((c) => c.type === 'Ready');
+  return `${ready?.status}/${ready?.message}`;
+}
+
+/** Never-synced and spec-changed objects go ahead of periodic refreshes. */
+function esPriority(es: KubeObject): Priority {
+  const status = es['status'] as { syncedResourceVersion?: string; conditions?: { type: string; observedGeneration?: number }[] } | undefined;
+  const ready = status?.conditions?.find((c) => c.type === 'Ready');
+  const synced = status?.syncedResourceVersion !== undefined && ready?.observedGeneration === es.metadata.generation;
+  return synced ? Priority.Normal : Priority.High;
+}

@@ -1,0 +1,39 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** Lockstep's domain metrics. Labels carry names of stores and results, never values. */
+export interface SyncMetrics {
+  syncs: Counter<'result'>;
+  providerRequests: Counter<'store' | 'operation' | 'outcome'>;
+  providerLatency: Histogram<'store' | 'operation'>;
+  kubeRequests: Counter<'verb' | 'resource' | 'code'>;
+}
+
+export function buildSyncMetrics(registry: Registry): SyncMetrics {
+  return {
+    syncs: new Counter({
+      name: 'lockstep_sync_total',
+      help: 'ExternalSecret syncs by result (written, unchanged, error, ...)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    providerRequests: new Counter({
+      name: 'lockstep_provider_requests_total',
+      help: 'Provider API calls by store, operation and outcome (ok or the error class)',
+      labelNames: ['store', 'operation', 'outcome'],
+      registers: [registry],
+    }),
+    providerLatency: new Histogram({
+      name: 'lockstep_provider_request_duration_seconds',
+      help: 'Provider API call latency',
+      labelNames: ['store', 'operation'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    kubeRequests: new Counter({
+      name: 'lockstep_kube_requests_total',
+      help: 'Kubernetes API requests made by the operator, by verb, resource and HTTP status code',
+      labelNames: ['verb', 'resource', 'code'],
+      registers: [registry],
+    }),
+  };
+}
