@@ -24,6 +24,12 @@ OUT="$CACHE/controlplane-$K8S_VERSION"
 if has_all "$OUT/bin"; then echo "$OUT/bin"; exit 0; fi
 
 exec 3>&1 1>&2   # progress goes to stderr; only the final folder goes to stdout
+command -v go >/dev/null || { echo "go is not installed: install Go or set KUBEBUILDER_ASSETS" >&2; exit 1; }
+mkdir -p "$CACHE"
+if command -v flock >/dev/null; then   # one build at a time (jest and `make cluster-up` may race)
+  exec 9>"$OUT.lock"; flock 9
+  if has_all "$OUT/bin"; then echo "$OUT/bin" >&3; exit 0; fi
+fi
 export GOWORK=off GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 mkdir -p "$OUT/src" "$OUT/bin"
 cd "$OUT/src"
@@ -74,6 +80,9 @@ go build -tags tools -trimpath -ldflags "-s -w $stamp" -o "$OUT/bin/" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
   go.etcd.io/etcd/server/v3
-[ -x "$OUT/bin/v3" ] && mv "$OUT/bin/v3" "$OUT/bin/etcd"
+# go names a main package whose path ends in a major-version suffix after the element before it:
+# go.etcd.io/etcd/server/v3 becomes "server".
+for n in server v3; do if [ -x "$OUT/bin/$n" ]; then mv "$OUT/bin/$n" "$OUT/bin/etcd"; fi; done
+has_all "$OUT/bin" || { echo "build finished but binaries are missing in $OUT/bin" >&2; exit 1; }
 echo "control plane $K8S_VERSION built in $(( $(date +%s) - start ))s into $OUT/bin"
 echo "$OUT/bin" >&3
