@@ -156,12 +156,12 @@ describe('runController', () => {
   });
 
   it('records reconcile duration from the injected clock', async () => {
-    let clockRef: FakeClock | undefined;
+    const ref: { clock?: FakeClock } = {};
     const { queue, clock, registry, stop } = setup(async () => {
-      await clockRef?.sleep(2_000);
+      await ref.clock?.sleep(2_000);
       return {};
     });
-    clockRef = clock;
+    ref.clock = clock;
     queue.add('a');
     await clock.advance(2_000);
     await stop();
