@@ -14,6 +14,8 @@ export interface Resource {
 
 export interface ObjectMeta {
   name?: string;
+  /** Prefix for a server-generated name (create only). */
+  generateName?: string;
   namespace?: string;
   uid?: string;
   resourceVersion?: string;

@@ -1,0 +1,31 @@
+import { InformerCache } from './informer-cache.js';
+import type { KubeObject } from './kube-port.js';
+
+const obj = (name: string, rv: string, namespace = 'a'): KubeObject => ({ metadata: { name, namespace, resourceVersion: rv } });
+
+describe('InformerCache', () => {
+  it('reports add, update (with old) and no change for the same resourceVersion', () => {
+    const cache = new InformerCache<KubeObject>();
+    expect(cache.upsert(obj('x', '1'))).toEqual({ type: 'add', obj: obj('x', '1') });
+    expect(cache.upsert(obj('x', '1'))).toBeUndefined();
+    expect(cache.upsert(obj('x', '2'))).toEqual({ type: 'update', obj: obj('x', '2'), old: obj('x', '1') });
+    expect(cache.get('a/x')).toEqual(obj('x', '2'));
+  });
+
+  it('removes with the final state and ignores unknown objects', () => {
+    const cache = new InformerCache<KubeObject>();
+    cache.upsert(obj('x', '1'));
+    expect(cache.remove(obj('x', '3'))).toEqual({ type: 'delete', obj: obj('x', '3') });
+    expect(cache.remove(obj('x', '3'))).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('diffs a relist and filters by namespace', () => {
+    const cache = new InformerCache<KubeObject>();
+    cache.replace([obj('keep', '1'), obj('change', '1'), obj('gone', '1', 'b')]);
+    const changes = cache.replace([obj('keep', '1'), obj('change', '2'), obj('new', '5', 'b')]);
+    expect(changes.map((c) => `${c.type}:${c.obj.metadata.name}`).sort()).toEqual(['add:new', 'delete:gone', 'update:change']);
+    expect(cache.list('a').map((o) => o.metadata.name).sort()).toEqual(['change', 'keep']);
+    expect(cache.list().length).toBe(3);
+  });
+});
