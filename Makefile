@@ -6,6 +6,8 @@ export CLUSTER_DIR
 export AWS_EC2_METADATA_DISABLED := true
 export METADATA_SERVER_DETECTION := none
 BIN := node_modules/.bin
+# Node 24 from the npm package 'node' comes first, so tsx and npm scripts run on it.
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE := $(BIN)/node
 
 .PHONY: help install build generate verify lint typecheck controlplane cluster-up cluster-down dev dev-down test test-unit test-e2e bench
@@ -13,8 +15,11 @@ NODE := $(BIN)/node
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
 
+# `npm install` rather than `npm ci`: npm 11 writes lock files without the other platforms'
+# optional bindings of unrs-resolver (a jest dependency) and then refuses them in `npm ci`.
+# The committed lock still pins every version we install.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 install: node_modules/.package-lock.json ## install Node 24 and the dependencies from npm

@@ -9,6 +9,8 @@ const common = {
 
 /** @type {import('jest').Config} */
 export default {
+  // Jest 30 reads testTimeout only here, not per project; e2e tests wait on a real control plane.
+  testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.test.ts'] },
     {
@@ -17,7 +19,6 @@ export default {
       testMatch: ['<rootDir>/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/e2e/harness/global-setup.ts',
       globalTeardown: '<rootDir>/e2e/harness/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

@@ -3,7 +3,8 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { CONTROLLER_HELP, parseControllerConfig, type ControllerConfig } from '../config/config.js';
 import { Manager } from '../controllers/manager.js';
 import { fetchOrCreateHashKey } from '../controllers/hash-key.js';
-import { createKubeClient, createInformer } from '../kube/index.js';
+import { createKubeClient } from '../kube/kube-client.js';
+import { createInformer } from '../kube/resilient-informer.js';
 import { buildLogger, type Logger } from '../observability/logger.js';
 import { buildSyncMetrics } from '../observability/metrics.js';
 import { SecretScrubber } from '../observability/secret-scrubber.js';
@@ -12,6 +13,7 @@ import { buildDefaultRegistry } from '../providers/provider-registry.js';
 import { systemClock } from '../runtime/clock.js';
 import { startHealthServer, type HealthServer } from '../runtime/health-server.js';
 import { LeaderElector } from '../runtime/leader-election.js';
+import type { KubeClient } from '../kube/kube-port.js';
 import { buildRuntimeMetrics } from '../runtime/metrics.js';
 
 export async function runControllerCommand(args: string[]): Promise<number> {
@@ -50,14 +52,14 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
     reportingInstance: config.identity,
     metrics: { onRequest: (verb, resource, code) => syncMetrics.kubeRequests.inc({ verb, resource, code: String(code) }) },
   });
-  const hashKey = await fetchOrCreateHashKey(kube.client, config.operatorNamespace, config.hashKeySecret).catch((err: unknown) => {
+  const hashKey = await fetchOrCreateHashKey(kube, config.operatorNamespace, config.hashKeySecret).catch((err: unknown) => {
     throw new Error(
       `cannot read or create the hash key Secret '${config.operatorNamespace}/${config.hashKeySecret}' ` +
         `(does namespace '${config.operatorNamespace}' exist? set --operator-namespace): ${(err as Error).message}`,
     );
   });
   const manager = new Manager({
-    kube: kube.client,
+    kube: kube,
     informerFactory: (res, opts) => createInformer(kube, res, { ...opts, log }),
     registry: buildDefaultRegistry(),
     clients: new ClientCache({ log, scrubber, metrics: syncMetrics }),
@@ -73,7 +75,7 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
   try {
     await manager.startInformers();
     log.info({ namespace: config.namespace ?? '(all)', identity: config.identity }, 'caches synced');
-    return await lead(config, manager, kube.client, log, signal);
+    return await lead(config, manager, kube, log, signal);
   } finally {
     manager.shutdown();
     manager.stopInformers();
@@ -82,7 +84,7 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
 }
 
 /** Runs the controllers while this replica leads. Losing the lease ends the process (exit 1) so a fresh start re-syncs. */
-async function lead(config: ControllerConfig, manager: Manager, kube: Parameters<typeof fetchOrCreateHashKey>[0], log: Logger, signal: AbortSignal): Promise<number> {
+async function lead(config: ControllerConfig, manager: Manager, kube: KubeClient, log: Logger, signal: AbortSignal): Promise<number> {
   if (!config.leaderElect) {
     await manager.run(signal);
     return 0;
