@@ -26,4 +26,9 @@ export default async function globalSetup(): Promise<void> {
   process.env.LOCKSTEP_KUBECONFIG = cp.kubeconfigPath;
   process.env.LOCKSTEP_CLUSTER_DIR = cp.dir;
   globalThis.__LOCKSTEP_CONTROL_PLANE__ = cp;
+  // Install Lockstep's CRDs now, so kube-controller-manager's garbage collector has discovered
+  // them (it resyncs discovery every 30 s) by the time tests rely on owner references.
+  const { kubectl } = (await tsImport('./cluster.ts', import.meta.url)) as typeof import('./cluster.js');
+  const crds = join(import.meta.dirname, '../../crds');
+  await kubectl(cp.kubeconfigPath, ['apply', '--server-side', '--force-conflicts', '-f', crds]);
 }

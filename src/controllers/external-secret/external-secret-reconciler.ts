@@ -64,10 +64,20 @@ type SecretObject = KubeObject & { type?: string; data?: Record<string, string>;
 
 /** A failure that becomes the Ready=False condition; `retry` asks for backoff instead of a slow requeue. */
 class SyncFailure extends Error {
-  constructor(readonly reason: string, message: string, readonly retry = false, options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: string,
+    message: string,
+    readonly retry = false,
+    options?: { cause?: unknown; requeueAfterMs?: number },
+  ) {
     super(message, options);
+    this.requeueAfterMs = options?.requeueAfterMs;
   }
+  readonly requeueAfterMs?: number;
 }
+
+/** A Merge target is a Secret we do not watch (it is not ours yet), so we look for it this often. */
+const MERGE_TARGET_POLL_MS = 10_000;
 
 export class ExternalSecretReconciler {
   private readonly rendered = new Map<string, Rendered>();
@@ -173,6 +183,8 @@ export class ExternalSecretReconciler {
       throw new SyncFailure(
         Reasons.targetMissing,
         `creationPolicy Merge adds keys to an existing Secret, and Secret '${targetName}' does not exist; create it or use creationPolicy Owner`,
+        false,
+        { requeueAfterMs: MERGE_TARGET_POLL_MS },
       );
     }
     if (current && owner !== ctx.key && (owner !== undefined || policy !== 'Merge')) {
@@ -322,7 +334,7 @@ export class ExternalSecretReconciler {
       ready: { status: 'False', reason: failure.reason, message: failure.message },
     });
     if (failure.retry) throw failure;
-    return { requeueAfterMs: this.deps.options.errorRequeueMs };
+    return { requeueAfterMs: failure.requeueAfterMs ?? this.deps.options.errorRequeueMs };
   }
 
   private async updateStatus(
