@@ -13,7 +13,7 @@ describe('buildEvent', () => {
     const ev = buildEvent({ regarding, type: 'Normal', reason: 'SecretRotated', message: 'rotated', action: 'Sync' }, 'pod-1', 0);
     expect(ev).toEqual({
       apiVersion: 'events.k8s.io/v1', kind: 'Event',
-      metadata: { generateName: 'db.', namespace: 'team-a' },
+      metadata: { generateName: 'db-', namespace: 'team-a' },
       eventTime: '1970-01-01T00:00:00.000000Z',
       reportingController: REPORTING_CONTROLLER, reportingInstance: 'pod-1',
       action: 'Sync', reason: 'SecretRotated', note: 'rotated', type: 'Normal', regarding,

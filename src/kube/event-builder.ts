@@ -20,7 +20,7 @@ export function buildEvent(input: EventInput, reportingInstance: string, nowMs: 
     apiVersion: 'events.k8s.io/v1',
     kind: 'Event',
     metadata: {
-      generateName: `${regarding.name.slice(0, 200)}.`,
+      generateName: `${regarding.name.slice(0, 200)}-`,
       namespace: regarding.namespace ?? CLUSTER_EVENT_NAMESPACE,
     },
     eventTime: formatMicroTime(nowMs),

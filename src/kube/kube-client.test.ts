@@ -86,7 +86,7 @@ describe('createKubeClient against a stand-in API server', () => {
   it('server-side applies with the field manager, force, and a clean body', async () => {
     api.route.fn = (req, res) => json(res, 200, JSON.parse(req.body));
     const secret = { metadata: { name: 'db', namespace: 'a', managedFields: [{}] }, stringData: { k: 'v' } };
-    const out = await kube.apply(CoreResources.secret, secret, { force: true });
+    const out = await kube.apply<KubeObject>(CoreResources.secret, secret, { force: true });
     const req = api.seen[0]!;
     expect(req.method).toBe('PATCH');
     expect(req.url).toBe('/api/v1/namespaces/a/secrets/db?fieldManager=lockstep&force=true');
@@ -153,7 +153,7 @@ describe('createKubeClient against a stand-in API server', () => {
     expect(api.seen[0]!.url).toBe('/apis/events.k8s.io/v1/namespaces/a/events?fieldManager=lockstep');
     expect(JSON.parse(api.seen[0]!.body)).toMatchObject({
       eventTime: '2026-01-02T03:04:05.006000Z', reportingController: 'lockstep.dev/controller', reportingInstance: 'pod-1',
-      metadata: { generateName: 'db.', namespace: 'a' },
+      metadata: { generateName: 'db-', namespace: 'a' },
     });
   });
 

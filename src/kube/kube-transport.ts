@@ -1,4 +1,8 @@
+import type { AgentOptions } from 'node:https';
 import { IsomorphicFetchHttpLibrary, RequestContext, type KubeConfig, type ResponseContext } from '@kubernetes/client-node';
+// undici is client-node's own HTTP client (a dependency of it); we use it only to build the
+// connection pool with HTTP/2 turned off.
+import { Agent, type Dispatcher } from 'undici';
 import { buildKubeError, buildTransportError } from './kube-errors.js';
 
 /** Called once per API request (watches included) with its HTTP status, or 0 when none came back. */
@@ -31,22 +35,24 @@ export interface KubeTransportOptions {
   requestTimeoutMs?: number;
 }
 
-type Dispatcher = ReturnType<RequestContext['getDispatcher']>;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
  * Sends requests to the API server through client-node's own HTTP stack (its authentication,
- * TLS options and undici fetch), counts each one, and maps failures to `kube-errors.ts`.
+ * TLS settings and undici fetch), counts each one, and maps failures to `kube-errors.ts`.
  *
- * client-node 2.0.1 builds a new undici Agent (so a new TLS connection pool) on every
- * `applySecurityAuthentication` call; we keep the first one and reuse it for every request.
+ * One connection pool serves every request, speaking HTTP/1.1. client-node 2.0.1 would build a new
+ * undici Agent for every request, and undici 8 negotiates HTTP/2 with the API server: then every
+ * request and watch shares one TCP connection, a connection that goes silent stalls them all
+ * (undici's PINGs have no timeout), and destroying such a session can emit an unhandled 'error'
+ * on a detached HTTP/2 stream, which kills the process. With HTTP/1.1 each watch has its own
+ * connection, and aborting a request (deadline, idle watch) discards exactly that connection.
  */
 export class KubeTransport {
   private readonly http = new IsomorphicFetchHttpLibrary();
   private readonly server: string;
-  private dispatcher: Dispatcher;
-  private dispatcherKnown = false;
+  private pool: Promise<Dispatcher | undefined> | undefined;
 
   constructor(readonly kubeConfig: KubeConfig, private readonly opts: KubeTransportOptions = {}) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -79,9 +85,10 @@ export class KubeTransport {
 
   /** Releases pooled connections. */
   async close(): Promise<void> {
-    const d = this.dispatcher as { close?: () => Promise<void> } | undefined;
-    this.dispatcher = undefined;
-    await d?.close?.();
+    const pool = this.pool;
+    this.pool = undefined;
+    const dispatcher = await pool?.catch(() => undefined);
+    await dispatcher?.close();
   }
 
   private async send(req: KubeRequest, signal: AbortSignal): Promise<ResponseContext> {
@@ -108,7 +115,9 @@ export class KubeTransport {
   private async buildContext(req: KubeRequest, signal: AbortSignal): Promise<RequestContext> {
     const ctx = new RequestContext(this.server + req.path, req.method);
     await this.kubeConfig.applySecurityAuthentication(ctx);
-    this.shareDispatcher(ctx);
+    this.pool ??= this.buildPool(ctx.getDispatcher());
+    const pool = await this.pool;
+    if (pool) ctx.setDispatcher(pool);
     ctx.setHeaderParam('Accept', req.accept ?? 'application/json');
     if (this.opts.userAgent) ctx.setHeaderParam('User-Agent', this.opts.userAgent);
     if (req.body !== undefined) {
@@ -119,12 +128,20 @@ export class KubeTransport {
     return ctx;
   }
 
-  private shareDispatcher(ctx: RequestContext): void {
-    if (!this.dispatcherKnown) {
-      this.dispatcher = ctx.getDispatcher();
-      this.dispatcherKnown = true;
-    }
-    if (this.dispatcher !== undefined) ctx.setDispatcher(this.dispatcher);
+  /**
+   * An HTTP/1.1 pool with client-node's TLS settings. Behind an HTTP or SOCKS proxy we keep
+   * client-node's own dispatcher; over plain http (no TLS) undici's default is used.
+   */
+  private async buildPool(fromClientNode: Dispatcher | undefined): Promise<Dispatcher | undefined> {
+    const tls: AgentOptions & { headers?: unknown } = {};
+    await this.kubeConfig.applyToHTTPSOptions(tls);
+    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = tls;
+    const options = this.kubeConfig.createDispatcherOptions(this.kubeConfig.getCurrentCluster(), {
+      ca, cert, key, pfx, passphrase, rejectUnauthorized, servername,
+    });
+    if (options.type === 'none') return undefined;
+    if (options.type !== 'agent') return fromClientNode;
+    return new Agent({ connect: options.connect, allowH2: false });
   }
 
   private count(req: KubeRequest, code: number): void {
