@@ -52,8 +52,10 @@ export async function prepareCluster(kubeconfigPath: string, operatorNamespace: 
 
 export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
   const healthPort = await freePort();
+  // `--import tsx` runs the TypeScript source in this one process (the tsx CLI would fork a child
+  // that a SIGKILL of the parent leaves running).
   const args = [
-    resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+    '--import', 'tsx',
     resolve(ROOT, 'src/cmd/main.ts'),
     'controller',
     '--kubeconfig', opts.kubeconfigPath,
