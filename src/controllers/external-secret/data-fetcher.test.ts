@@ -1,0 +1,40 @@
+import { FakeSecretsClient } from '../../providers/fake/fake-provider.js';
+import type { SecretsClient } from '../../providers/provider.js';
+import { SecretNotFoundError } from '../../providers/provider-errors.js';
+import { fetchSecretData } from './data-fetcher.js';
+
+const dec = (m: Map<string, Uint8Array>) => Object.fromEntries([...m].map(([k, v]) => [k, new TextDecoder().decode(v)]));
+const signal = new AbortController().signal;
+const fake = new FakeSecretsClient([
+  { key: 'db', value: '{"user":"app","password":"p"}' },
+  { key: 'team/a', value: 'A' },
+]);
+
+describe('fetchSecretData', () => {
+  it('applies dataFrom in order, then data, which wins on a clash', async () => {
+    const { data } = await fetchSecretData(fake, {
+      secretStoreRef: { name: 's' },
+      dataFrom: [{ extract: { key: 'db' } }, { find: { name: { regexp: '^team/' } }, rewrite: [{ regexp: { source: '^team/', target: 't-' } }] }],
+      data: [{ secretKey: 'user', remoteRef: { key: 'team/a' } }],
+    }, signal, false);
+    expect(dec(data)).toEqual({ user: 'A', password: 'p', 't-a': 'A' });
+  });
+
+  it('reads a remote ref once even when several keys use it', async () => {
+    let calls = 0;
+    const counting: SecretsClient = { ...fake, getSecret: (ref, o) => { calls++; return fake.getSecret(ref, o); } };
+    await fetchSecretData(counting, {
+      secretStoreRef: { name: 's' },
+      data: [{ secretKey: 'a', remoteRef: { key: 'db', property: 'user' } }, { secretKey: 'b', remoteRef: { key: 'db', property: 'user' } }],
+    }, signal, false);
+    expect(calls).toBe(1);
+  });
+
+  it('throws NotFound under Retain, and collects missing keys otherwise', async () => {
+    const spec = { secretStoreRef: { name: 's' }, data: [{ secretKey: 'a', remoteRef: { key: 'gone' } }, { secretKey: 'b', remoteRef: { key: 'team/a' } }] };
+    await expect(fetchSecretData(fake, spec, signal, false)).rejects.toBeInstanceOf(SecretNotFoundError);
+    const { data, missing } = await fetchSecretData(fake, spec, signal, true);
+    expect(missing).toEqual(['gone']);
+    expect(dec(data)).toEqual({ b: 'A' });
+  });
+});
