@@ -55,3 +55,27 @@ export function parseDuration(text: string): number {
   }
   return Math.round(total);
 }
+
+/** A key of a Secret holding a credential. For a ClusterSecretStore `namespace` says where it lives. */
+export const SecretKeySelector = z
+  .object({
+    name: ResourceName.meta({ description: 'The Secret.' }),
+    key: z.string().min(1).meta({ description: 'The key within the Secret.' }),
+    namespace: NamespaceName.optional().meta({
+      description: 'Only for a ClusterSecretStore: the namespace of the Secret. A SecretStore reads its own namespace.',
+    }),
+  })
+  .meta({ description: 'A reference to one key of a Kubernetes Secret.' });
+export type SecretKeySelector = z.infer<typeof SecretKeySelector>;
+
+/** A ServiceAccount whose token (from the TokenRequest API) authenticates to a provider. */
+export const ServiceAccountSelector = z
+  .object({
+    name: ResourceName.meta({ description: 'The ServiceAccount.' }),
+    namespace: NamespaceName.optional().meta({
+      description: 'Only for a ClusterSecretStore: the namespace of the ServiceAccount.',
+    }),
+    audiences: z.array(z.string().min(1)).optional().meta({ description: 'Audiences of the requested token.' }),
+  })
+  .meta({ description: 'A ServiceAccount whose short-lived token is used to log in.' });
+export type ServiceAccountSelector = z.infer<typeof ServiceAccountSelector>;

@@ -35,6 +35,22 @@ export interface SecretsClient {
   close(): Promise<void>;
 }
 
+/**
+ * How a provider reads the credentials its store references. Names resolve in the store's own
+ * namespace (a ClusterSecretStore must name one); values are registered with the scrubber.
+ */
+export interface CredentialSource {
+  /** One key of a Secret. Throws InvalidConfigError naming the Secret and key when either is missing. */
+  readSecretKey(ref: { name: string; key: string; namespace?: string }): Promise<string>;
+  /** A short-lived ServiceAccount token from the TokenRequest API. */
+  requestServiceAccountToken(ref: {
+    name: string;
+    namespace?: string;
+    audiences?: string[];
+    expirationSeconds?: number;
+  }): Promise<{ token: string; expiresAt: number }>;
+}
+
 export interface StoreContext {
   /** Namespace credentials referenced by the store are read from. */
   namespace?: string;
@@ -42,6 +58,7 @@ export interface StoreContext {
   storeName: string;
   log: Logger;
   scrubber: SecretScrubber;
+  credentials: CredentialSource;
 }
 
 export interface Provider<Config = unknown> {
