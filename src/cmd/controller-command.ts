@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { CONTROLLER_HELP, parseControllerConfig, type ControllerConfig } from '../config/config.js';
 import { Manager } from '../controllers/manager.js';
 import { fetchOrCreateHashKey } from '../controllers/hash-key.js';
+import { buildCredentialSource } from '../controllers/credential-source.js';
 import { createKubeClient } from '../kube/kube-client.js';
 import { createInformer } from '../kube/resilient-informer.js';
 import { buildLogger, type Logger } from '../observability/logger.js';
@@ -62,7 +63,13 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
     kube: kube,
     informerFactory: (res, opts) => createInformer(kube, res, { ...opts, log }),
     registry: buildDefaultRegistry(),
-    clients: new ClientCache({ log, scrubber, metrics: syncMetrics }),
+    clients: new ClientCache({
+      log,
+      scrubber,
+      metrics: syncMetrics,
+      clock: systemClock,
+      credentialsFor: (store) => buildCredentialSource(kube, scrubber, store),
+    }),
     clock: systemClock,
     log,
     scrubber,

@@ -6,7 +6,7 @@ import { buildApiVersion, buildQuery, buildResourceLabel, buildResourcePath, des
 import {
   CoreResources,
   type ApplyOptions, type DeleteOptions, type EventInput, type KubeClient, type KubeObject, type ListOptions,
-  type PatchOptions, type Resource,
+  type IssuedToken, type PatchOptions, type Resource, type TokenRequestSpec,
 } from './kube-port.js';
 import { KubeTransport, type HttpVerb, type KubeRequestMetrics } from './kube-transport.js';
 import { watchResource, type WatchEvent, type WatchOptions } from './kube-watch.js';
@@ -162,6 +162,18 @@ class RestKubeClient implements KubeClientHandle {
     const reportingInstance = this.opts.reportingInstance ?? hostname();
     const now = this.opts.now?.() ?? Date.now();
     await this.create(CoreResources.event, buildEvent(ev, reportingInstance, now));
+  }
+
+  async createToken(namespace: string, serviceAccount: string, spec: TokenRequestSpec): Promise<IssuedToken> {
+    const body = {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { audiences: spec.audiences ?? [], expirationSeconds: spec.expirationSeconds },
+    };
+    const issued = await this.send<{ status: { token: string; expirationTimestamp: string } }>(
+      'create', 'POST', CoreResources.serviceAccount, { name: serviceAccount, namespace, subresource: 'token', body, write: true },
+    );
+    return { token: issued.status.token, expiresAt: Date.parse(issued.status.expirationTimestamp) };
   }
 
   close(): Promise<void> {

@@ -91,6 +91,19 @@ export interface KubeClient {
   replace<T extends KubeObject>(res: Resource, obj: T): Promise<T>;
   delete(res: Resource, name: string, namespace?: string, opts?: DeleteOptions): Promise<void>;
   createEvent(ev: EventInput): Promise<void>;
+  /** A ServiceAccount token from the TokenRequest API (`serviceaccounts/token` create). */
+  createToken(namespace: string, serviceAccount: string, spec: TokenRequestSpec): Promise<IssuedToken>;
+}
+
+export interface TokenRequestSpec {
+  audiences?: string[];
+  expirationSeconds?: number;
+}
+
+export interface IssuedToken {
+  token: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
 }
 
 /** A cache of one resource kept current by list+watch; see `resilient-informer.ts`. */

@@ -20,9 +20,17 @@ export interface InformerOptions {
   fieldSelector?: string;
   /** Re-emit `update(obj, obj)` for every cached object this often (0/undefined: never). */
   resyncMs?: number;
-  /** Relist when no event or bookmark arrived for this long (default 5 min). */
+  /**
+   * Relist when no event or bookmark arrived for this long (default 5 min): the last line of defence
+   * against a watch that stays connected but delivers nothing. On a type nobody writes this costs
+   * one list every watchdogMs.
+   */
   watchdogMs?: number;
-  /** Restart a watch that received no byte for this long (default 90 s; bookmarks come about every 60 s). */
+  /**
+   * Resume a watch that received no byte for this long (default 90 s). The API server sends a
+   * bookmark about every 60 s, but only when the resource type changed somewhere in the cluster;
+   * a watch on a type nobody writes is therefore resumed (one cheap request) every idleTimeoutMs.
+   */
   idleTimeoutMs?: number;
   /** Server-side lifetime of one watch, drawn from [min, min*2) seconds (default min 300, like client-go). */
   watchTimeoutSeconds?: number;

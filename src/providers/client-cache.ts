@@ -6,6 +6,10 @@ import type { Logger } from '../observability/logger.js';
 import type { SecretScrubber } from '../observability/secret-scrubber.js';
 import type { SyncMetrics } from '../observability/metrics.js';
 import { instrumentClient } from './instrumented-client.js';
+import type { Clock } from '../runtime/clock.js';
+import { TokenBucket, type RateLimitSpec } from '../runtime/token-bucket.js';
+import type { CredentialSource } from './provider.js';
+import { SharedReads } from './shared-reads.js';
 import type { Provider, SecretsClient } from './provider.js';
 
 export interface StoreIdentity {
@@ -24,16 +28,28 @@ interface Entry {
 export class ClientCache {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly deps: { log: Logger; scrubber: SecretScrubber; metrics: SyncMetrics }) {}
+  constructor(
+    private readonly deps: {
+      log: Logger;
+      scrubber: SecretScrubber;
+      metrics: SyncMetrics;
+      clock: Clock;
+      /** Credentials as the store may read them: its own namespace for a SecretStore. */
+      credentialsFor(store: StoreIdentity): CredentialSource;
+    },
+  ) {}
 
   static storeKey(store: Pick<StoreIdentity, 'kind' | 'name' | 'namespace'>): string {
     return `${store.kind}/${store.namespace ?? ''}/${store.name}`;
   }
 
-  /** The client for this store generation; concurrent callers share one connect. */
-  get(store: StoreIdentity, provider: Provider, config: unknown): Promise<SecretsClient> {
+  /**
+   * The client for this store generation; concurrent callers share one connect. It sits behind the
+   * store's shared read layer and budget (see shared-reads.ts).
+   */
+  get(store: StoreIdentity, provider: Provider, config: unknown, rateLimit?: RateLimitSpec): Promise<SecretsClient> {
     const key = ClientCache.storeKey(store);
-    const version = `${store.uid}/${store.generation}`;
+    const version = `${store.uid}/${store.generation}`; // a new generation re-reads config and credentials
     const existing = this.entries.get(key);
     if (existing?.version === version) return existing.client;
     if (existing) this.closeEntry(existing);
@@ -44,8 +60,12 @@ export class ClientCache {
         storeName: store.name,
         log: this.deps.log.child({ store: key }),
         scrubber: this.deps.scrubber,
+        credentials: this.deps.credentialsFor(store),
       })
-      .then((c) => instrumentClient(c, key, this.deps.metrics));
+      .then((c) => {
+        const budget = rateLimit ? new TokenBucket(rateLimit, this.deps.clock) : undefined;
+        return new SharedReads(instrumentClient(c, key, this.deps.metrics), this.deps.clock, budget);
+      });
     const entry = { version, client };
     this.entries.set(key, entry);
     // A failed connect is not cached: the next call tries again.

@@ -21,6 +21,11 @@ export interface FindQuery {
 
 export interface CallOptions {
   signal: AbortSignal;
+  /**
+   * A result read no longer ago than this may be reused (0 or absent: read now, though an identical
+   * read already in flight is still shared). Providers ignore it; the shared read layer applies it.
+   */
+  maxAgeMs?: number;
 }
 
 export interface SecretsClient {

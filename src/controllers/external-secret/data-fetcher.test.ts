@@ -16,24 +16,30 @@ describe('fetchSecretData', () => {
       secretStoreRef: { name: 's' },
       dataFrom: [{ extract: { key: 'db' } }, { find: { name: { regexp: '^team/' } }, rewrite: [{ regexp: { source: '^team/', target: 't-' } }] }],
       data: [{ secretKey: 'user', remoteRef: { key: 'team/a' } }],
-    }, signal, false);
+    }, { signal }, false);
     expect(dec(data)).toEqual({ user: 'A', password: 'p', 't-a': 'A' });
   });
 
   it('reads a remote ref once even when several keys use it', async () => {
     let calls = 0;
-    const counting: SecretsClient = { ...fake, getSecret: (ref, o) => { calls++; return fake.getSecret(ref, o); } };
+    const counting: SecretsClient = {
+      getSecret: (ref, o) => { calls++; return fake.getSecret(ref, o); },
+      getSecretMap: (ref, o) => fake.getSecretMap(ref, o),
+      findSecrets: (q, o) => fake.findSecrets(q, o),
+      validate: () => fake.validate(),
+      close: () => fake.close(),
+    };
     await fetchSecretData(counting, {
       secretStoreRef: { name: 's' },
       data: [{ secretKey: 'a', remoteRef: { key: 'db', property: 'user' } }, { secretKey: 'b', remoteRef: { key: 'db', property: 'user' } }],
-    }, signal, false);
+    }, { signal }, false);
     expect(calls).toBe(1);
   });
 
   it('throws NotFound under Retain, and collects missing keys otherwise', async () => {
     const spec = { secretStoreRef: { name: 's' }, data: [{ secretKey: 'a', remoteRef: { key: 'gone' } }, { secretKey: 'b', remoteRef: { key: 'team/a' } }] };
-    await expect(fetchSecretData(fake, spec, signal, false)).rejects.toBeInstanceOf(SecretNotFoundError);
-    const { data, missing } = await fetchSecretData(fake, spec, signal, true);
+    await expect(fetchSecretData(fake, spec, { signal }, false)).rejects.toBeInstanceOf(SecretNotFoundError);
+    const { data, missing } = await fetchSecretData(fake, spec, { signal }, true);
     expect(missing).toEqual(['gone']);
     expect(dec(data)).toEqual({ b: 'A' });
   });

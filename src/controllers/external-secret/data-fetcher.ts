@@ -1,6 +1,6 @@
 /** Reads everything an ExternalSecret asks for from its store's client. */
 import type { ExternalSecretSpec } from '../../api/external-secret.js';
-import type { RemoteRef, SecretsClient } from '../../providers/provider.js';
+import type { CallOptions, RemoteRef, SecretsClient } from '../../providers/provider.js';
 import { SecretNotFoundError } from '../../providers/provider-errors.js';
 import { rewriteKeys } from './secret-builder.js';
 
@@ -17,7 +17,7 @@ export interface FetchResult {
 export async function fetchSecretData(
   client: SecretsClient,
   spec: ExternalSecretSpec,
-  signal: AbortSignal,
+  opts: CallOptions,
   collectMissing: boolean,
 ): Promise<FetchResult> {
   const data = new Map<string, Uint8Array>();
@@ -35,8 +35,8 @@ export async function fetchSecretData(
   };
   for (const item of spec.dataFrom ?? []) {
     const found = item.extract
-      ? await guard(item.extract, () => client.getSecretMap(item.extract as RemoteRef, { signal }))
-      : await guard(undefined, () => client.findSecrets(item.find ?? {}, { signal }));
+      ? await guard(item.extract, () => client.getSecretMap(item.extract as RemoteRef, opts))
+      : await guard(undefined, () => client.findSecrets(item.find ?? {}, opts));
     for (const [k, v] of rewriteKeys(found ?? new Map(), item.rewrite)) data.set(k, v);
   }
   // Distinct refs are read once, concurrently, even when several secretKeys point at them.
@@ -45,7 +45,7 @@ export async function fetchSecretData(
   const values = new Map<string, Uint8Array | undefined>();
   await Promise.all(
     [...distinct].map(async ([id, ref]) => {
-      values.set(id, await guard(ref, () => client.getSecret(ref, { signal })));
+      values.set(id, await guard(ref, () => client.getSecret(ref, opts)));
     }),
   );
   for (const item of spec.data ?? []) {

@@ -20,7 +20,7 @@ import { isProviderError, SecretNotFoundError } from '../../providers/provider-e
 import { buildConditions, formatTime, isTransition, type ReadyState } from '../conditions.js';
 import type { EventRecorder } from '../event-recorder.js';
 import { fetchSecretData } from './data-fetcher.js';
-import { computeRefreshDelay, DEFAULT_REFRESH_MS, shouldRefresh } from './refresh-policy.js';
+import { computeRefreshDelay, DEFAULT_REFRESH_MS, JITTER_FRACTION, shouldRefresh } from './refresh-policy.js';
 import {
   buildDesiredSecret, computeDataHash, findInvalidKeys, projectCurrent, renderTemplate, TemplateError,
   type DesiredSecret,
@@ -51,6 +51,8 @@ interface Rendered {
   specVersion: string;
   desired: DesiredSecret;
   hash: string;
+  /** The force-sync annotation this was rendered for: a new value must bypass shared reads. */
+  forceSync?: string;
 }
 
 interface SyncContext {
@@ -139,11 +141,14 @@ export class ExternalSecretReconciler {
     };
 
     let rendered = this.rendered.get(ctx.key);
+    // A read no older than the jitter window is as fresh as this refresh needs, unless forced.
+    const forced = rendered !== undefined && rendered.forceSync !== forceSync(es);
+    const maxAgeMs = forced ? 0 : Math.floor(refresh.intervalMs * JITTER_FRACTION);
     if (rendered?.specVersion !== specVersion) rendered = this.adoptIntact(ctx, specVersion, current, policy);
     let fetched = false;
     let missing: string[] = [];
     if (shouldRefresh(refresh) || (!rendered && policy !== 'None')) {
-      const result = await this.fetchAndRender(ctx, store, specVersion);
+      const result = await this.fetchAndRender(ctx, store, specVersion, maxAgeMs);
       if (result === 'deleted') return this.finishDeleted(ctx, current, policy);
       ({ rendered, missing } = result);
       fetched = true;
@@ -207,7 +212,7 @@ export class ExternalSecretReconciler {
     const desired = buildDesiredSecret(this.identity(ctx), renderTemplate(undefined, data));
     const hash = computeDataHash(this.deps.hashKey, desired);
     if (current.metadata.annotations?.[Annotations.dataHash] !== hash) return undefined;
-    const rendered = { specVersion, desired, hash };
+    const rendered = { specVersion, desired, hash, forceSync: forceSync(ctx.es) };
     this.rendered.set(ctx.key, rendered);
     return rendered;
   }
@@ -220,11 +225,12 @@ export class ExternalSecretReconciler {
     ctx: SyncContext,
     store: Extract<ReturnType<typeof resolveStore>, { ok: true }>,
     specVersion: string,
+    maxAgeMs: number,
   ): Promise<{ rendered: Rendered; missing: string[] } | 'deleted'> {
     const deletionPolicy = ctx.spec.target?.deletionPolicy ?? 'Retain';
-    const client = await this.deps.clients.get(store.store, store.provider, store.config);
-    const signal = AbortSignal.timeout(this.deps.options.providerTimeoutMs);
-    const { data, missing } = await fetchSecretData(client, ctx.spec, signal, deletionPolicy !== 'Retain');
+    const client = await this.deps.clients.get(store.store, store.provider, store.config, store.spec.rateLimit);
+    const opts = { signal: AbortSignal.timeout(this.deps.options.providerTimeoutMs), maxAgeMs };
+    const { data, missing } = await fetchSecretData(client, ctx.spec, opts, deletionPolicy !== 'Retain');
     for (const value of data.values()) this.deps.scrubber.add(value);
     if (data.size === 0 && missing.length > 0) return 'deleted';
     let renderedData: Map<string, Uint8Array>;
@@ -243,7 +249,7 @@ export class ExternalSecretReconciler {
       );
     }
     const desired = buildDesiredSecret(this.identity(ctx), renderedData);
-    const rendered = { specVersion, desired, hash: computeDataHash(this.deps.hashKey, desired) };
+    const rendered = { specVersion, desired, hash: computeDataHash(this.deps.hashKey, desired), forceSync: forceSync(ctx.es) };
     this.rendered.set(ctx.key, rendered);
     return { rendered, missing };
   }
@@ -386,8 +392,12 @@ function toSyncFailure(err: unknown): SyncFailure {
 }
 
 /** Identifies what a sync answered: the spec generation, the store's version and the force-sync request. */
+function forceSync(es: KubeObject): string | undefined {
+  return es.metadata.annotations?.[Annotations.forceSync];
+}
+
 function computeSpecVersion(es: KubeObject, storeUid: string, storeGeneration: number): string {
-  const force = es.metadata.annotations?.[Annotations.forceSync] ?? '';
+  const force = forceSync(es) ?? '';
   return createHash('sha256')
     .update(`${es.metadata.generation ?? 0}|${storeUid}|${storeGeneration}|${force}`)
     .digest('hex')

@@ -60,7 +60,7 @@ export class SecretStoreReconciler {
         uid: store.metadata.uid ?? '',
         generation: store.metadata.generation ?? 0,
       };
-      const client = await this.deps.clients.get(identity, resolved.provider, resolved.config);
+      const client = await this.deps.clients.get(identity, resolved.provider, resolved.config, parsed.data.rateLimit);
       await client.validate({ signal: AbortSignal.timeout(this.deps.options.providerTimeoutMs) });
     } catch (err) {
       return { status: 'False', reason: Reasons.validationFailed, message: `the provider rejected the store: ${(err as Error).message}` };

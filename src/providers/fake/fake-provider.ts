@@ -1,7 +1,7 @@
 /** The `fake` provider: serves the values written in the store's spec. For demos and tests. */
 import type { FakeProviderSpec } from '../../api/secret-store.js';
 import { encodeText, expandJsonObject, extractProperty } from '../json-value.js';
-import type { FindQuery, Provider, RemoteRef, SecretsClient } from '../provider.js';
+import type { CallOptions, FindQuery, Provider, RemoteRef, SecretsClient } from '../provider.js';
 import { InvalidConfigError, SecretNotFoundError } from '../provider-errors.js';
 
 type Entry = FakeProviderSpec['data'][number];
@@ -19,18 +19,18 @@ export class FakeSecretsClient implements SecretsClient {
     return entry;
   }
 
-  getSecret(ref: RemoteRef): Promise<Uint8Array> {
+  getSecret(ref: RemoteRef, _opts?: CallOptions): Promise<Uint8Array> {
     return Promise.resolve().then(() => {
       const value = encodeText(this.find(ref).value);
       return ref.property ? extractProperty(value, ref.property, ref.key) : value;
     });
   }
 
-  getSecretMap(ref: RemoteRef): Promise<Map<string, Uint8Array>> {
+  getSecretMap(ref: RemoteRef, _opts?: CallOptions): Promise<Map<string, Uint8Array>> {
     return this.getSecret(ref).then((value) => expandJsonObject(value, ref.key));
   }
 
-  findSecrets(query: FindQuery): Promise<Map<string, Uint8Array>> {
+  findSecrets(query: FindQuery, _opts?: CallOptions): Promise<Map<string, Uint8Array>> {
     return Promise.resolve().then(() => {
       if (query.tags && Object.keys(query.tags).length > 0) {
         throw new InvalidConfigError('the fake provider has no tags; find by name or path instead');

@@ -94,6 +94,10 @@ export class FakeLeaseClient implements KubeClient {
     throw new Error('FakeLeaseClient.createEvent is not implemented');
   }
 
+  createToken(): never {
+    throw new Error('FakeLeaseClient.createToken is not implemented');
+  }
+
   private gate(): Promise<void> {
     this.calls++;
     if (this.mode === 'fail') return Promise.reject(new Error('connection refused'));

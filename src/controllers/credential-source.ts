@@ -1,0 +1,46 @@
+/**
+ * Credentials a store may use: Secrets and ServiceAccounts in the store's own namespace, or — for a
+ * ClusterSecretStore — in the namespace the store's reference names. Never the ExternalSecret's.
+ */
+import { CoreResources, type KubeClient, type KubeObject } from '../kube/kube-port.js';
+import type { SecretScrubber } from '../observability/secret-scrubber.js';
+import type { StoreIdentity } from '../providers/client-cache.js';
+import type { CredentialSource } from '../providers/provider.js';
+import { InvalidConfigError } from '../providers/provider-errors.js';
+
+type SecretObject = KubeObject & { data?: Record<string, string> };
+const DEFAULT_TOKEN_SECONDS = 600;
+
+export function buildCredentialSource(kube: KubeClient, scrubber: SecretScrubber, store: StoreIdentity): CredentialSource {
+  const namespaceOf = (what: string, requested?: string): string => {
+    if (store.kind === 'SecretStore') {
+      if (requested && requested !== store.namespace) {
+        throw new InvalidConfigError(`a SecretStore reads ${what} from its own namespace '${store.namespace}'; remove namespace '${requested}'`);
+      }
+      return store.namespace as string;
+    }
+    if (!requested) throw new InvalidConfigError(`a ClusterSecretStore must name the namespace of ${what}`);
+    return requested;
+  };
+  return {
+    async readSecretKey(ref) {
+      const namespace = namespaceOf(`Secret '${ref.name}'`, ref.namespace);
+      const secret = await kube.get<SecretObject>(CoreResources.secret, ref.name, namespace);
+      if (!secret) throw new InvalidConfigError(`credentials Secret '${namespace}/${ref.name}' does not exist`);
+      const encoded = secret.data?.[ref.key];
+      if (encoded === undefined) throw new InvalidConfigError(`credentials Secret '${namespace}/${ref.name}' has no key '${ref.key}'`);
+      const value = Buffer.from(encoded, 'base64').toString('utf8');
+      scrubber.add(value);
+      return value;
+    },
+    async requestServiceAccountToken(ref) {
+      const namespace = namespaceOf(`ServiceAccount '${ref.name}'`, ref.namespace);
+      const issued = await kube.createToken(namespace, ref.name, {
+        audiences: ref.audiences,
+        expirationSeconds: ref.expirationSeconds ?? DEFAULT_TOKEN_SECONDS,
+      });
+      scrubber.add(issued.token);
+      return issued;
+    },
+  };
+}
