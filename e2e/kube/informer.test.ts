@@ -119,6 +119,14 @@ describe('resilient informer', () => {
 
     const warnings = (lines: LogLine[]) => lines.filter((l) => l.level === 'warn');
 
+    it('gives each watch its own connection (HTTP/1.1, so one dead connection stalls one watch)', async () => {
+      const a = track(viaProxy);
+      const b = track(viaProxy, { labelSelector: 'other=yes' });
+      await Promise.all([a.informer.start(), b.informer.start()]);
+      await waitUntil('two watches', () => requests.filter((r) => r === 'watch secrets 200').length === 2);
+      expect(proxy.accepted).toBeGreaterThanOrEqual(2);
+    });
+
     it('recovers after the watch connection is cut, without missing changes made meanwhile', async () => {
       const name = uniqueName('cut');
       await put(name, 'v1');
