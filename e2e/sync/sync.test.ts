@@ -195,6 +195,44 @@ describe('status reasons and recovery', () => {
   });
 });
 
+describe('stores, immutability and force-sync', () => {
+  it('an invalid store reports InvalidProviderConfig, and its ExternalSecrets StoreNotReady', async () => {
+    await store('dup', [{ key: 'k', value: 'dup-e2e-1' }, { key: 'k', value: 'dup-e2e-2' }]);
+    const storeReady = await eventually(async () => {
+      const r = readyOf(await get('secretstore', 'dup'));
+      return r?.status === 'False' ? r : undefined;
+    }, 30_000, 'store Ready=False');
+    expect(storeReady).toMatchObject({ reason: 'InvalidProviderConfig' });
+    expect(storeReady.message).toContain("key 'k' is listed twice");
+    await es('on-dup', { secretStoreRef: { name: 'dup' }, data: [{ secretKey: 'a', remoteRef: { key: 'k' } }] });
+    const ready = await waitReady('on-dup', 'False', 'StoreNotReady');
+    expect(ready.message).toContain("SecretStore 'dup'");
+  });
+
+  it('writes an immutable Secret, and reports SecretImmutable when its content must change', async () => {
+    await store('imm', [{ key: 'k', value: 'immutable-e2e-one' }], '1s');
+    await es('imm', { secretStoreRef: { name: 'imm' }, target: { immutable: true }, data: [{ secretKey: 'v', remoteRef: { key: 'k' } }] });
+    await waitReady('imm');
+    expect(JSON.parse(await cluster.kubectl(['get', 'secret', 'imm', '-n', ns, '-o', 'jsonpath={.immutable}']))).toBe(true);
+    await store('imm', [{ key: 'k', value: 'immutable-e2e-two' }], '1s');
+    const ready = await waitReady('imm', 'False', 'SecretImmutable');
+    expect(ready.message).toContain('delete it');
+    expect(decodeData(await get('secret', 'imm')).v).toBe('immutable-e2e-one');
+  });
+
+  it('force-sync reads the provider at once', async () => {
+    await store('forced', [{ key: 'k', value: 'forced-e2e-one' }]);
+    await es('forced', { secretStoreRef: { name: 'forced' }, refreshInterval: '1h', data: [{ secretKey: 'v', remoteRef: { key: 'k' } }] });
+    await waitReady('forced');
+    // The fake provider's values live in the store's spec, so a change there re-reads anyway:
+    // what proves the force is one more provider read with nothing else changed.
+    const label = { store: `SecretStore/${ns}/forced`, operation: 'getSecret' };
+    const reads = await op.counter('lockstep_provider_requests_total', label);
+    await cluster.kubectl(['annotate', 'externalsecret', 'forced', '-n', ns, 'lockstep.dev/force-sync=1', '--overwrite']);
+    await eventually(async () => (await op.counter('lockstep_provider_requests_total', label)) === reads + 1, 10_000, 'a forced read');
+  });
+});
+
 describe('refresh, restore and writes', () => {
   beforeAll(async () => {
     await store('rotating', [{ key: 'k', value: 'rotating-e2e-one' }], '1s');
