@@ -35,7 +35,6 @@ export interface KubeTransportOptions {
   requestTimeoutMs?: number;
 }
 
-
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
@@ -115,8 +114,7 @@ export class KubeTransport {
   private async buildContext(req: KubeRequest, signal: AbortSignal): Promise<RequestContext> {
     const ctx = new RequestContext(this.server + req.path, req.method);
     await this.kubeConfig.applySecurityAuthentication(ctx);
-    this.pool ??= this.buildPool(ctx.getDispatcher());
-    const pool = await this.pool;
+    const pool = await this.sharedPool(ctx.getDispatcher());
     if (pool) ctx.setDispatcher(pool);
     ctx.setHeaderParam('Accept', req.accept ?? 'application/json');
     if (this.opts.userAgent) ctx.setHeaderParam('User-Agent', this.opts.userAgent);
@@ -126,6 +124,18 @@ export class KubeTransport {
     }
     ctx.setSignal(signal);
     return ctx;
+  }
+
+  /** Built once; a failed build (for example an exec credential plugin error) is retried next time. */
+  private sharedPool(fromClientNode: Dispatcher | undefined): Promise<Dispatcher | undefined> {
+    if (!this.pool) {
+      const pool = this.buildPool(fromClientNode);
+      pool.catch(() => {
+        if (this.pool === pool) this.pool = undefined;
+      });
+      this.pool = pool;
+    }
+    return this.pool;
   }
 
   /**
