@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,8 +46,14 @@ async function fakeApiServer(): Promise<{ server: Server; url: string; seen: See
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, route };
 }
 
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 function writeKubeconfig(server: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'lockstep-kube-'));
+  tempDirs.push(dir);
   const file = join(dir, 'kubeconfig');
   writeFileSync(file, `apiVersion: v1
 kind: Config
