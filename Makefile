@@ -37,7 +37,7 @@ typecheck: install
 	$(BIN)/tsc -p tsconfig.json --noEmit
 
 lint: install
-	$(BIN)/eslint src e2e bench
+	$(BIN)/eslint src e2e $(wildcard bench)
 
 controlplane: ## build (or reuse) kube-apiserver, etcd, kube-controller-manager
 	@bash e2e/controlplane/build.sh >/dev/null
