@@ -1,0 +1,107 @@
+/**
+ * The two Secret Manager calls Lockstep makes, over the SDK's gRPC client. Each call gets a gax
+ * deadline, no gax retries (the operator retries with backoff) and is cancelled when the caller's
+ * AbortSignal fires. Errors are classified here, once.
+ */
+import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
+import { type CallOptions as GaxCallOptions, grpc, routingHeader } from 'google-gax';
+import type { GcpProviderSpec } from '../../api/providers/gcp.js';
+import { UnavailableError } from '../provider-errors.js';
+import { mapGcpError } from './gcp-errors.js';
+import type { ListedSecret } from './gcp-names.js';
+import type { googleAuthLibrary } from 'google-gax';
+import type { ServiceAccountKey } from './gcp-auth.js';
+
+/** The longest a single call may take even if the caller's signal never fires. */
+export const CALL_TIMEOUT_MS = 30_000;
+const DEFAULT_ENDPOINT = { host: 'secretmanager.googleapis.com', port: 443 };
+
+export interface SecretPage {
+  secrets: ListedSecret[];
+  nextPageToken?: string;
+}
+
+/** The port GcpSecretsClient uses; `what` names the key in error messages. */
+export interface SecretManagerApi {
+  accessSecretVersion(name: string, what: string, signal: AbortSignal): Promise<Uint8Array>;
+  listSecrets(req: { parent: string; filter?: string; pageSize: number; pageToken?: string }, signal: AbortSignal): Promise<SecretPage>;
+  close(): Promise<void>;
+}
+
+export type GcpCredentials = { key: ServiceAccountKey } | { authClient: googleAuthLibrary.OAuth2Client };
+
+type CancellablePromise<T> = Promise<T> & { cancel(): void };
+type InnerCall<Req, Res> = (request: Req, options: GaxCallOptions) => CancellablePromise<Res>;
+
+interface AccessResponse {
+  payload?: { data?: Uint8Array | string | null } | null;
+}
+interface ListResponse {
+  secrets?: { name?: string | null; labels?: Record<string, string> | null }[] | null;
+  nextPageToken?: string | null;
+}
+
+export function parseEndpoint(endpoint: string | undefined): { host: string; port: number } {
+  if (!endpoint) return DEFAULT_ENDPOINT;
+  const at = endpoint.lastIndexOf(':');
+  return { host: endpoint.slice(0, at), port: Number(endpoint.slice(at + 1)) };
+}
+
+export function buildSdkClient(config: GcpProviderSpec, creds: GcpCredentials): SecretManagerServiceClient {
+  const { host, port } = parseEndpoint(config.endpoint);
+  return new SecretManagerServiceClient({
+    apiEndpoint: host,
+    port,
+    projectId: config.projectID,
+    universeDomain: 'googleapis.com',
+    fallback: false,
+    ...('key' in creds ? { credentials: creds.key } : { authClient: creds.authClient }),
+    ...(config.insecure ? { sslCreds: grpc.credentials.createInsecure() } : {}),
+  });
+}
+
+export class SdkSecretManagerApi implements SecretManagerApi {
+  constructor(private readonly sdk: SecretManagerServiceClient) {}
+
+  private async call<Req, Res>(method: string, request: Req, routing: Record<string, string>, what: string, signal: AbortSignal): Promise<Res> {
+    if (signal.aborted) throw new UnavailableError(`GCP Secret Manager: ${what}: aborted before the call (deadline)`);
+    try {
+      await this.sdk.initialize();
+      const inner = this.sdk.innerApiCalls[method] as InnerCall<Req, Res>;
+      const options: GaxCallOptions = {
+        timeout: CALL_TIMEOUT_MS,
+        retry: null,
+        autoPaginate: false,
+        otherArgs: { headers: { 'x-goog-request-params': routingHeader.fromParams(routing) } },
+      };
+      const pending = inner(request, options);
+      const cancel = () => pending.cancel();
+      signal.addEventListener('abort', cancel, { once: true });
+      try {
+        return await pending;
+      } finally {
+        signal.removeEventListener('abort', cancel);
+      }
+    } catch (err) {
+      throw mapGcpError(err, what);
+    }
+  }
+
+  async accessSecretVersion(name: string, what: string, signal: AbortSignal): Promise<Uint8Array> {
+    const [response] = await this.call<{ name: string }, [AccessResponse]>('accessSecretVersion', { name }, { name }, what, signal);
+    const data = response.payload?.data;
+    if (typeof data === 'string') return Buffer.from(data, 'base64');
+    return data ?? new Uint8Array();
+  }
+
+  async listSecrets(req: { parent: string; filter?: string; pageSize: number; pageToken?: string }, signal: AbortSignal): Promise<SecretPage> {
+    const what = `listing secrets of '${req.parent}'`;
+    const [, , raw] = await this.call<typeof req, [unknown, unknown, ListResponse]>('listSecrets', req, { parent: req.parent }, what, signal);
+    const secrets = (raw.secrets ?? []).map((s) => ({ name: s.name ?? '', labels: s.labels ?? {} }));
+    return { secrets, nextPageToken: raw.nextPageToken || undefined };
+  }
+
+  close(): Promise<void> {
+    return this.sdk.close();
+  }
+}

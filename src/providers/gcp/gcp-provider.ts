@@ -1,0 +1,59 @@
+/** The `gcp` provider: Google Cloud Secret Manager over gRPC. */
+import type { GcpProviderSpec } from '../../api/providers/gcp.js';
+import type { Provider, StoreContext } from '../provider.js';
+import { InvalidConfigError } from '../provider-errors.js';
+import { buildSdkClient, type GcpCredentials, parseEndpoint, SdkSecretManagerApi } from './gcp-api.js';
+import { buildWorkloadIdentityAuthClient, readServiceAccountKey, WorkloadIdentityTokenSource } from './gcp-auth.js';
+import { GcpSecretsClient } from './gcp-secrets-client.js';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function checkTokenUrl(field: string, url: string | undefined): string[] {
+  if (!url?.startsWith('http:')) return [];
+  const host = new URL(url).hostname;
+  return LOOPBACK_HOSTS.has(host) ? [] : [`${field} must use https (plain http is only accepted for a loopback address)`];
+}
+
+export function validateGcpConfig(config: GcpProviderSpec): string[] {
+  const problems: string[] = [];
+  if (config.insecure && !config.endpoint) problems.push('insecure needs an endpoint: it is only for a local emulator');
+  if (config.endpoint) {
+    const { port } = parseEndpoint(config.endpoint);
+    if (!(port >= 1 && port <= 65535)) problems.push(`endpoint '${config.endpoint}' has no valid port`);
+  }
+  const methods = Object.values(config.auth).filter((m) => m !== undefined).length;
+  if (methods !== 1) problems.push('auth must set exactly one of secretRef or workloadIdentity');
+  const wi = config.auth.workloadIdentity;
+  if (wi) {
+    problems.push(...checkTokenUrl('auth.workloadIdentity.stsEndpoint', wi.stsEndpoint));
+    problems.push(...checkTokenUrl('auth.workloadIdentity.iamCredentialsEndpoint', wi.iamCredentialsEndpoint));
+  }
+  return problems;
+}
+
+interface Credentials {
+  creds: GcpCredentials;
+  prepare?: (signal: AbortSignal) => Promise<void>;
+}
+
+async function buildCredentials(config: GcpProviderSpec, ctx: StoreContext): Promise<Credentials> {
+  const { secretRef, workloadIdentity } = config.auth;
+  if (secretRef) return { creds: { key: await readServiceAccountKey(secretRef.secretAccessKeySecretRef, ctx) } };
+  if (!workloadIdentity) throw new InvalidConfigError('auth must set exactly one of secretRef or workloadIdentity');
+  const source = new WorkloadIdentityTokenSource(workloadIdentity, ctx);
+  // With `insecure` nothing is sent to the server, so no token is exchanged either.
+  const prepare = config.insecure ? undefined : async (signal: AbortSignal) => void (await source.token(signal));
+  return { creds: { authClient: buildWorkloadIdentityAuthClient(source) }, prepare };
+}
+
+export const gcpProvider: Provider<GcpProviderSpec> = {
+  name: 'gcp',
+  validateConfig: validateGcpConfig,
+  async connect(config, ctx) {
+    const problems = validateGcpConfig(config);
+    if (problems.length > 0) throw new InvalidConfigError(`gcp provider: ${problems.join('; ')}`);
+    const { creds, prepare } = await buildCredentials(config, ctx);
+    const api = new SdkSecretManagerApi(buildSdkClient(config, creds));
+    return new GcpSecretsClient(api, { projectID: config.projectID, prepare, log: ctx.log });
+  },
+};

@@ -1,0 +1,117 @@
+/** A SecretsClient for one GCP Secret Manager store, over the SecretManagerApi port. */
+import { Status } from 'google-gax';
+import type { Logger } from '../../observability/logger.js';
+import { expandJsonObject, extractProperty } from '../json-value.js';
+import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../provider.js';
+import { AuthError, ProviderError } from '../provider-errors.js';
+import type { SecretManagerApi } from './gcp-api.js';
+import { statusOf } from './gcp-errors.js';
+import { buildListFilter, buildSecretMatcher, buildVersionName, type ListedSecret, parseSecretId } from './gcp-names.js';
+
+const PAGE_SIZE = 250;
+/** How many secrets `find` reads at once. */
+const FIND_CONCURRENCY = 4;
+
+export interface GcpClientOptions {
+  projectID: string;
+  /** Makes sure credentials are usable before a call (workload identity: exchanges a token in time). */
+  prepare?: (signal: AbortSignal) => Promise<void>;
+  log?: Pick<Logger, 'debug'>;
+}
+
+export class GcpSecretsClient implements SecretsClient {
+  constructor(
+    private readonly api: SecretManagerApi,
+    private readonly opts: GcpClientOptions,
+  ) {}
+
+  private async readVersion(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+    const name = buildVersionName(this.opts.projectID, ref);
+    await this.opts.prepare?.(signal);
+    const version = ref.version ? ` version '${ref.version}'` : '';
+    return this.api.accessSecretVersion(name, `remote key '${ref.key}'${version}`, signal);
+  }
+
+  async getSecret(ref: RemoteRef, { signal }: CallOptions): Promise<Uint8Array> {
+    const value = await this.readVersion(ref, signal);
+    return ref.property ? extractProperty(value, ref.property, ref.key) : value;
+  }
+
+  async getSecretMap(ref: RemoteRef, opts: CallOptions): Promise<Map<string, Uint8Array>> {
+    return expandJsonObject(await this.getSecret(ref, opts), ref.key);
+  }
+
+  async findSecrets(query: FindQuery, { signal }: CallOptions): Promise<Map<string, Uint8Array>> {
+    const matches = buildSecretMatcher(query);
+    const listed = (await this.listAll(buildListFilter(query), signal)).filter(matches);
+    // Keys are secret ids: the server names listed secrets by project number, not the configured ID.
+    const keys = listed.map((s) => parseSecretId(s.name));
+    const values = await mapLimit(keys, FIND_CONCURRENCY, (key) => this.readListed(key, signal));
+    const result = new Map<string, Uint8Array>();
+    keys.forEach((key, i) => {
+      const value = values[i];
+      if (value) result.set(key, value);
+    });
+    return result;
+  }
+
+  /** The newest version of a listed secret; undefined when it has none enabled or vanished since. */
+  private async readListed(key: string, signal: AbortSignal): Promise<Uint8Array | undefined> {
+    try {
+      return await this.readVersion({ key }, signal);
+    } catch (err) {
+      const status = err instanceof ProviderError ? statusOf(err.cause) : undefined;
+      if (err instanceof ProviderError && (err.errorClass === 'NotFound' || status === Status.FAILED_PRECONDITION)) {
+        this.opts.log?.debug({ key }, 'find skips a secret without an enabled version');
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  private async listAll(filter: string | undefined, signal: AbortSignal): Promise<ListedSecret[]> {
+    const parent = `projects/${this.opts.projectID}`;
+    const secrets: ListedSecret[] = [];
+    let pageToken: string | undefined;
+    do {
+      await this.opts.prepare?.(signal);
+      const page = await this.api.listSecrets({ parent, filter, pageSize: PAGE_SIZE, pageToken }, signal);
+      secrets.push(...page.secrets);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return secrets;
+  }
+
+  /**
+   * Credentials work and the project is reachable. Listing needs `secretmanager.secrets.list`,
+   * which a store that only reads named keys may lack: PERMISSION_DENIED still proves the
+   * credentials were accepted, so only UNAUTHENTICATED (and every other failure) fails validation.
+   */
+  async validate({ signal }: CallOptions): Promise<void> {
+    await this.opts.prepare?.(signal);
+    try {
+      await this.api.listSecrets({ parent: `projects/${this.opts.projectID}`, pageSize: 1 }, signal);
+    } catch (err) {
+      if (err instanceof AuthError && statusOf(err.cause) === Status.PERMISSION_DENIED) return;
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.api.close();
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results keep the input order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
