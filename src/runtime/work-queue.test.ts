@@ -242,7 +242,6 @@ describe('WorkQueue metrics', () => {
 describe('WorkQueue at scale', () => {
   it('handles 100k keys with mixed priorities and delays, High always first', async () => {
     const { clock, queue } = setup();
-    const started = performance.now();
     for (let i = 0; i < 100_000; i++) queue.add(`ns/k${i}`, i % 3 === 0 ? Priority.High : Priority.Normal);
     for (let i = 0; i < 100_000; i++) queue.addAfter(`ns/d${i}`, 600 * (1 + ((i * 7919) % 100)));
     for (let i = 0; i < 100_000; i += 2) queue.add(`ns/k${i}`, Priority.High);
