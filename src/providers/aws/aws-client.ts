@@ -1,0 +1,101 @@
+/** A Secrets Manager client for one store: batched reads, versioned reads, find, validate. */
+import { ListSecretsCommand, type ListSecretsCommandOutput, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import { expandJsonObject, extractProperty } from '../json-value.js';
+import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../provider.js';
+import { InvalidConfigError, SecretNotFoundError } from '../provider-errors.js';
+import type { CredentialProvider } from './aws-credentials.js';
+import { mapAwsError } from './aws-errors.js';
+import { buildListFilters, type ListedSecret, parseVersion, shouldIncludeSecret } from './aws-ref.js';
+import { SecretBatchLoader, type SecretValue } from './secret-batch-loader.js';
+
+export interface AwsSecretsClientDeps {
+  sm: SecretsManagerClient;
+  /** Used by validate (GetCallerIdentity), with the same credentials. */
+  sts: STSClient;
+  credentials: CredentialProvider;
+  loader?: SecretBatchLoader;
+}
+
+const LIST_PAGE_SIZE = 100;
+
+function compilePattern(regexp: string): RegExp {
+  try {
+    return new RegExp(regexp);
+  } catch {
+    throw new InvalidConfigError(`find.name.regexp '${regexp}' is not a valid regular expression`);
+  }
+}
+
+export class AwsSecretsClient implements SecretsClient {
+  private readonly loader: SecretBatchLoader;
+
+  constructor(private readonly deps: AwsSecretsClientDeps) {
+    this.loader = deps.loader ?? new SecretBatchLoader(deps.sm);
+  }
+
+  private async read(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+    const version = parseVersion(ref.version);
+    const secret = version ? await this.loader.loadVersion(ref.key, version, signal) : await this.loader.load(ref.key, signal);
+    return secret.value;
+  }
+
+  async getSecret(ref: RemoteRef, { signal }: CallOptions): Promise<Uint8Array> {
+    const value = await this.read(ref, signal);
+    return ref.property ? extractProperty(value, ref.property, ref.key) : value;
+  }
+
+  async getSecretMap(ref: RemoteRef, { signal }: CallOptions): Promise<Map<string, Uint8Array>> {
+    return expandJsonObject(await this.read(ref, signal), ref.key);
+  }
+
+  async findSecrets(query: FindQuery, { signal }: CallOptions): Promise<Map<string, Uint8Array>> {
+    const listed = await this.listMatching(query, signal);
+    const values = await Promise.all(listed.map((s) => this.loader.load(s.arn, signal).catch((err: unknown) => skipGone(err))));
+    const result = new Map<string, Uint8Array>();
+    for (const v of values) if (v) result.set(v.name, v.value);
+    return result;
+  }
+
+  private async listMatching(query: FindQuery, signal: AbortSignal): Promise<(ListedSecret & { arn: string })[]> {
+    const pattern = query.name ? compilePattern(query.name.regexp) : undefined;
+    const Filters = buildListFilters(query);
+    const found: (ListedSecret & { arn: string })[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page: ListSecretsCommandOutput = await this.deps.sm
+        .send(new ListSecretsCommand({ Filters, MaxResults: LIST_PAGE_SIZE, NextToken }), { abortSignal: signal })
+        .catch((err: unknown) => {
+          throw mapAwsError(err, { what: 'listing secrets', invalid: 'config' });
+        });
+      for (const s of page.SecretList ?? []) {
+        if (!s.Name || !s.ARN) continue;
+        const listed = { name: s.Name, arn: s.ARN, tags: Object.fromEntries((s.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])) };
+        if (shouldIncludeSecret(listed, query, pattern)) found.push(listed);
+      }
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return found;
+  }
+
+  async validate({ signal }: CallOptions): Promise<void> {
+    await this.deps.sts.send(new GetCallerIdentityCommand({}), { abortSignal: signal }).catch((err: unknown) => {
+      throw mapAwsError(err, { what: 'checking the store credentials (sts:GetCallerIdentity)', invalid: 'config' });
+    });
+  }
+
+  close(): Promise<void> {
+    this.deps.sm.destroy();
+    this.deps.sts.destroy();
+    this.deps.credentials.close();
+    return Promise.resolve();
+  }
+}
+
+/** A secret listed by find but deleted before its value was read is left out. */
+function skipGone(err: unknown): undefined {
+  if (err instanceof SecretNotFoundError) return undefined;
+  throw err;
+}
+
+export type { SecretValue };

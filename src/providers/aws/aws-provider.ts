@@ -1,0 +1,59 @@
+/** The `aws` provider: AWS Secrets Manager, authenticated by static keys or a ServiceAccount token. */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { AwsProviderSpec } from '../../api/providers/aws.js';
+import type { Provider, SecretsClient, StoreContext } from '../provider.js';
+import { InvalidConfigError, isProviderError, UnavailableError } from '../provider-errors.js';
+import { AwsSecretsClient } from './aws-client.js';
+import { buildCredentialProvider } from './aws-credentials.js';
+import { buildSdkOptions } from './aws-sdk-options.js';
+import { SecretBatchLoader } from './secret-batch-loader.js';
+
+export interface AwsProviderOptions {
+  /** Called with each new Secrets Manager client (tests add middleware to count requests). */
+  onClient?: (sm: SecretsManagerClient) => void;
+  /** When a batch of reads is sent; DataLoader's default is the end of the current tick. */
+  batchScheduleFn?: (callback: () => void) => void;
+}
+
+function isUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
+export function validateAwsConfig(config: AwsProviderSpec): string[] {
+  const problems: string[] = [];
+  const methods = Object.entries(config.auth ?? {}).filter(([, v]) => v !== undefined);
+  if (methods.length !== 1) problems.push('auth must set exactly one of secretRef or jwt');
+  if (config.auth?.jwt && !config.role) problems.push('auth.jwt needs role: the IAM role the ServiceAccount token is exchanged for');
+  if (config.endpoint && !isUrl(config.endpoint)) problems.push(`endpoint '${config.endpoint}' is not an http(s) URL`);
+  if (config.stsEndpoint && !isUrl(config.stsEndpoint)) problems.push(`stsEndpoint '${config.stsEndpoint}' is not an http(s) URL`);
+  return problems;
+}
+
+async function connectAws(config: AwsProviderSpec, ctx: StoreContext, opts: AwsProviderOptions): Promise<SecretsClient> {
+  const problems = validateAwsConfig(config);
+  if (problems.length > 0) throw new InvalidConfigError(problems.join('; '));
+  const credentials = await buildCredentialProvider(config, ctx).catch((err: unknown) => {
+    throw isProviderError(err) ? err : new UnavailableError('reading the store credentials failed', { cause: err });
+  });
+  const sm = new SecretsManagerClient({ ...buildSdkOptions(config, config.endpoint), credentials: credentials.provide });
+  const sts = new STSClient({ ...buildSdkOptions(config, config.stsEndpoint ?? config.endpoint), credentials: credentials.provide });
+  opts.onClient?.(sm);
+  const loader = new SecretBatchLoader(sm, { batchScheduleFn: opts.batchScheduleFn });
+  ctx.log.debug({ region: config.region, auth: config.auth.jwt ? 'jwt' : 'secretRef', role: config.role }, 'aws client ready');
+  return new AwsSecretsClient({ sm, sts, credentials, loader });
+}
+
+export function createAwsProvider(opts: AwsProviderOptions = {}): Provider<AwsProviderSpec> {
+  return {
+    name: 'aws',
+    validateConfig: validateAwsConfig,
+    connect: (config, ctx) => connectAws(config, ctx, opts),
+  };
+}
+
+export const awsProvider: Provider<AwsProviderSpec> = createAwsProvider();
