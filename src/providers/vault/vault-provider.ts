@@ -1,0 +1,76 @@
+/** The `vault` provider: HashiCorp Vault or OpenBao, KV secrets engine v1 or v2. */
+import type { VaultProviderSpec } from '../../api/providers/vault.js';
+import type { Provider, SecretsClient, StoreContext } from '../provider.js';
+import { InvalidConfigError } from '../provider-errors.js';
+import { createVaultApi, type VaultApi, type VaultApiOptions } from './vault-api.js';
+import { type AuthDeps, buildAuthMethod } from './vault-auth.js';
+import { VaultSecretsClient } from './vault-client.js';
+import { KvPaths } from './vault-kv.js';
+import { VaultSession } from './vault-session.js';
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+
+/** The PEM text of a store's caBundle (base64 of PEM), or a message saying what is wrong with it. */
+export function parseCaBundle(caBundle: string): { pem: string } | { problem: string } {
+  const pem = Buffer.from(caBundle, 'base64').toString('utf8');
+  return PEM_CERTIFICATE.test(pem)
+    ? { pem }
+    : { problem: 'caBundle must be the base64 encoding of one or more PEM certificates (`base64 -w0 ca.pem`)' };
+}
+
+function serverProblems(server: string): string[] {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    return [`server '${server}' is not a URL`];
+  }
+  const problems: string[] = [];
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') problems.push(`server '${server}' must be an http(s) URL`);
+  if (url.search || url.hash) problems.push(`server '${server}' must not have a query or fragment`);
+  return problems;
+}
+
+export interface VaultProviderDeps extends AuthDeps {
+  /** Replaces the HTTP API (unit tests). */
+  createApi?: (opts: VaultApiOptions) => VaultApi;
+  now?: () => number;
+}
+
+export function validateVaultConfig(config: VaultProviderSpec): string[] {
+  const problems = serverProblems(config.server);
+  if (config.caBundle !== undefined) {
+    const ca = parseCaBundle(config.caBundle);
+    if ('problem' in ca) problems.push(ca.problem);
+    if (config.server.startsWith('http:')) problems.push('caBundle is set but server is plain http');
+  }
+  const methods = Object.values(config.auth).filter((v) => v !== undefined);
+  if (methods.length !== 1) problems.push('auth must set exactly one of tokenSecretRef, appRole, kubernetes or jwt');
+  return problems;
+}
+
+export function connectVault(config: VaultProviderSpec, ctx: StoreContext, deps: VaultProviderDeps = {}): SecretsClient {
+  const problems = validateVaultConfig(config);
+  if (problems.length > 0) throw new InvalidConfigError(problems.join('; '));
+  const ca = config.caBundle === undefined ? undefined : parseCaBundle(config.caBundle);
+  const method = buildAuthMethod(config.auth, ctx, deps);
+  const api = (deps.createApi ?? createVaultApi)({
+    server: config.server.replace(/\/+$/, ''),
+    namespace: config.namespace,
+    caPem: ca && 'pem' in ca ? ca.pem : undefined,
+  });
+  const session = new VaultSession(api, method, { log: ctx.log, now: deps.now });
+  return new VaultSecretsClient(api, session, new KvPaths(config.path, config.version ?? 'v2'));
+}
+
+/** The provider, with its dependencies injectable for tests. */
+export function createVaultProvider(deps: VaultProviderDeps = {}): Provider<VaultProviderSpec> {
+  return {
+    name: 'vault',
+    validateConfig: validateVaultConfig,
+    // Connecting makes no request: the first call logs in, so a store with a Vault outage still gets a client.
+    connect: (config, ctx) => Promise.resolve().then(() => connectVault(config, ctx, deps)),
+  };
+}
+
+export const vaultProvider: Provider<VaultProviderSpec> = createVaultProvider();

@@ -1,0 +1,89 @@
+/**
+ * The HTTP transport under node-vault. node-vault 0.12 sends requests through axios but forwards
+ * only method, url, headers, body, timeout and agents — not an AbortSignal — so a deadline could
+ * not cancel a request. It accepts a replacement transport through its documented
+ * `request-promise` option; this one is Node's http/https with the caller's AbortSignal, one
+ * keep-alive agent per store client, and the store's CA bundle as the only trust anchors when one
+ * is given (never VAULT_SKIP_VERIFY or other environment variables).
+ */
+import http from 'node:http';
+import https from 'node:https';
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** What node-vault hands to its transport. */
+export interface TransportRequest {
+  method: string;
+  uri: string;
+  headers?: Record<string, string>;
+  json?: unknown;
+  signal?: AbortSignal;
+}
+
+/** What node-vault expects back (the shape `request-promise` resolved with). */
+export interface TransportResponse {
+  statusCode: number;
+  body: unknown;
+  request: { path: string };
+}
+
+export interface VaultTransport {
+  send(req: TransportRequest): Promise<TransportResponse>;
+  close(): void;
+}
+
+export class ResponseTooLargeError extends Error {}
+
+function parseBody(raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch {
+    return undefined; // not JSON (a proxy's error page): node-vault reports the status alone
+  }
+}
+
+function readResponse(res: http.IncomingMessage, path: string): Promise<TransportResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) res.destroy(new ResponseTooLargeError(`response larger than ${MAX_BODY_BYTES} bytes`));
+      else chunks.push(chunk);
+    });
+    res.on('error', reject);
+    res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body: parseBody(Buffer.concat(chunks)), request: { path } }));
+  });
+}
+
+export function createVaultTransport(opts: { caPem?: string } = {}): VaultTransport {
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, ...(opts.caPem ? { ca: opts.caPem } : {}) });
+
+  const send = (req: TransportRequest): Promise<TransportResponse> => {
+    const url = new URL(req.uri);
+    const isHttps = url.protocol === 'https:';
+    const body = req.json !== undefined && typeof req.json === 'object' ? JSON.stringify(req.json) : undefined;
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    return new Promise((resolve, reject) => {
+      const options = { method: req.method, headers, signal: req.signal, agent: isHttps ? httpsAgent : httpAgent };
+      const onResponse = (res: http.IncomingMessage) => readResponse(res, url.pathname).then(resolve, reject);
+      const request = isHttps ? https.request(url, options, onResponse) : http.request(url, options, onResponse);
+      request.on('error', reject);
+      request.end(body);
+    });
+  };
+
+  return {
+    send,
+    close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
