@@ -1,5 +1,6 @@
-// Small builders and readers for the e2e tests: manifests as YAML text, objects read back as JSON.
-import { stringify } from 'yaml';
+// Small builders and readers for the e2e tests: manifests as JSON text (kubectl reads YAML 1.1,
+// where a bare `y` is a boolean), objects read back as JSON.
+const stringify = (obj: unknown) => JSON.stringify(obj);
 import type { TestCluster } from '../harness/cluster.js';
 
 export interface FakeEntry {

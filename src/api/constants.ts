@@ -17,6 +17,16 @@ export const Annotations = {
   owner: 'lockstep.dev/external-secret',
   /** Set to a new value to refresh an ExternalSecret at once. */
   forceSync: 'lockstep.dev/force-sync',
+  /** On a workload: "auto" (the Secrets its pod template uses) or a comma-separated list of Secret names. */
+  restartOn: 'lockstep.dev/restart-on',
+  /** On a workload: "true" defers its restarts until removed. */
+  restartPaused: 'lockstep.dev/restart-paused',
+  /** On a workload: the least time between two restarts (a duration), overriding the global default. */
+  restartMinInterval: 'lockstep.dev/restart-min-interval',
+  /** On a pod template: which rotation the last restart was for (a keyed hash; idempotent). */
+  restartedFor: 'lockstep.dev/restarted-for',
+  /** On a pod template: when Lockstep last restarted the workload. */
+  restartedAt: 'lockstep.dev/restarted-at',
 } as const;
 
 export const ConditionTypes = { ready: 'Ready' } as const;
@@ -46,4 +56,8 @@ export const EventReasons = {
   synced: 'Synced',
   syncError: 'SyncError',
   deleted: 'SecretDeleted',
+  rotated: 'SecretRotated',
+  restartTriggered: 'RolloutRestartTriggered',
+  restartFailed: 'RolloutRestartFailed',
+  restartDeferred: 'RolloutRestartDeferred',
 } as const;

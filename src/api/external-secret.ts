@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Condition, Duration, ResourceName } from './common.js';
+import { Condition, Duration, LabelSelector, ResourceName } from './common.js';
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
@@ -126,6 +126,31 @@ export const StoreRef = z.object({
 
 export const RefreshPolicy = z.enum(['Periodic', 'OnChange', 'CreatedOnce']);
 
+export const WorkloadKind = z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout']);
+export type WorkloadKind = z.infer<typeof WorkloadKind>;
+
+export const RolloutTarget = z
+  .object({
+    kind: WorkloadKind.meta({ description: 'Deployment, StatefulSet, DaemonSet, or Rollout (Argo Rollouts).' }),
+    name: ResourceName.optional().meta({ description: 'One workload by name.' }),
+    selector: LabelSelector.optional().meta({ description: 'Every workload of this kind whose labels match.' }),
+  })
+  .meta({
+    description: 'Workloads in the same namespace to restart when the Secret really changes.',
+    'x-kubernetes-validations': [{ rule: 'has(self.name) != has(self.selector)', message: 'set exactly one of name or selector' }],
+  });
+export type RolloutTarget = z.infer<typeof RolloutTarget>;
+
+export const RolloutSpec = z
+  .object({
+    targets: z.array(RolloutTarget).optional().meta({
+      description:
+        'Workloads to restart on rotation, besides those that opt in with the lockstep.dev/restart-on annotation. ' +
+        'A workload whose pod template reads only some keys of the Secret restarts only when one of those changed.',
+    }),
+  })
+  .meta({ description: 'Rolling restarts of the workloads that consume the Secret when its content changes.' });
+
 export const ExternalSecretSpec = z
   .object({
     secretStoreRef: StoreRef.meta({ description: 'The store to read from.' }),
@@ -140,6 +165,7 @@ export const ExternalSecretSpec = z
     target: Target.optional(),
     data: z.array(DataItem).optional().meta({ description: 'Keys read one by one from the provider.' }),
     dataFrom: z.array(DataFromItem).optional().meta({ description: 'Keys read in bulk: extract or find.' }),
+    rollout: RolloutSpec.optional(),
   })
   .meta({
     'x-kubernetes-validations': [
@@ -156,5 +182,21 @@ export const ExternalSecretStatus = z.object({
   refreshTime: z.string().optional().meta({ description: 'When the provider was last read successfully.' }),
   syncedResourceVersion: z.string().optional().meta({ description: 'The metadata.generation last synced.' }),
   binding: z.object({ name: z.string() }).optional().meta({ description: 'The Secret written.' }),
+  lastRotationTime: z.string().optional().meta({ description: 'When the Secret content last changed (not the first sync).' }),
+  pendingRollout: z
+    .object({
+      hash: z.string().meta({ description: 'Keyed hash of the content the restarts are for.' }),
+      since: z.string().meta({ description: 'When the change was seen.' }),
+      workloads: z.array(z.string()).meta({ description: 'Workloads still to restart, as Kind/name.' }),
+    })
+    .optional()
+    .meta({ description: 'Restarts owed for the last rotation; kept here so they survive an operator restart.' }),
+  lastRollout: z
+    .object({
+      time: z.string(),
+      workloads: z.array(z.string()).meta({ description: 'Workloads restarted, as Kind/name.' }),
+    })
+    .optional()
+    .meta({ description: 'The workloads restarted for the last rotation.' }),
 });
 export type ExternalSecretStatus = z.infer<typeof ExternalSecretStatus>;

@@ -7,14 +7,15 @@ import { buildCredentialSource } from '../controllers/credential-source.js';
 import { createKubeClient } from '../kube/kube-client.js';
 import { createInformer } from '../kube/resilient-informer.js';
 import { buildLogger, type Logger } from '../observability/logger.js';
-import { buildSyncMetrics } from '../observability/metrics.js';
+import { buildRolloutMetrics, buildSyncMetrics } from '../observability/metrics.js';
 import { SecretScrubber } from '../observability/secret-scrubber.js';
 import { ClientCache } from '../providers/client-cache.js';
 import { buildDefaultRegistry } from '../providers/provider-registry.js';
 import { systemClock } from '../runtime/clock.js';
 import { startHealthServer, type HealthServer } from '../runtime/health-server.js';
 import { LeaderElector } from '../runtime/leader-election.js';
-import type { KubeClient } from '../kube/kube-port.js';
+import { CoreResources, type KubeClient } from '../kube/kube-port.js';
+import type { WorkloadKind } from '../api/external-secret.js';
 import { buildRuntimeMetrics } from '../runtime/metrics.js';
 
 export async function runControllerCommand(args: string[]): Promise<number> {
@@ -75,8 +76,14 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
     scrubber,
     syncMetrics,
     runtimeMetrics,
+    rolloutMetrics: buildRolloutMetrics(registry),
     hashKey,
-    options: { ...config, namespace: config.namespace },
+    workloadKinds: await detectWorkloadKinds(kube, config, log),
+    options: {
+      ...config,
+      namespace: config.namespace,
+      rollout: { windowMs: config.rolloutWindowMs, minIntervalMs: config.rolloutMinIntervalMs, maxInFlight: config.maxRolloutsInFlight },
+    },
   });
   const servers = await startServers(config, registry, () => manager.hasSynced());
   try {
@@ -116,6 +123,18 @@ async function lead(config: ControllerConfig, manager: Manager, kube: KubeClient
     },
   });
   return lost ? 1 : 0;
+}
+
+/** Deployments, StatefulSets and DaemonSets always; Argo Rollouts when their CRD is installed. */
+async function detectWorkloadKinds(kube: KubeClient, config: ControllerConfig, log: Logger): Promise<WorkloadKind[]> {
+  if (!config.rollouts) return [];
+  const kinds: WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+  const rolloutsCrd = await kube.get(CoreResources.customResourceDefinition, 'rollouts.argoproj.io').catch((err: unknown) => {
+    log.warn({ err }, 'cannot check for the Argo Rollouts CRD; Rollouts will not be restarted');
+    return undefined;
+  });
+  if (rolloutsCrd) kinds.push('Rollout');
+  return kinds;
 }
 
 async function startServers(config: ControllerConfig, registry: Registry, synced: () => boolean): Promise<HealthServer[]> {

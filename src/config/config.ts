@@ -30,6 +30,10 @@ const ControllerConfig = z.object({
   providerTimeoutMs: Duration.transform(parseDuration),
   errorRequeueMs: Duration.transform(parseDuration),
   storeRevalidateMs: Duration.transform(parseDuration),
+  rollouts: z.boolean(),
+  rolloutWindowMs: Duration.transform(parseDuration),
+  rolloutMinIntervalMs: Duration.transform(parseDuration),
+  maxRolloutsInFlight: z.coerce.number().int().min(1),
 });
 export type ControllerConfig = Readonly<z.infer<typeof ControllerConfig>>;
 
@@ -50,6 +54,10 @@ export const CONTROLLER_HELP = `usage: lockstep controller [flags]
   --provider-timeout DURATION       deadline of each provider call (default 30s)
   --error-requeue DURATION          retry interval after a permanent error (default 1m)
   --store-revalidate DURATION       how often stores are re-validated (default 10m)
+  --rollouts / --no-rollouts        restart consuming workloads when a Secret rotates (default on)
+  --rollout-window DURATION         changes seen within this window restart a workload once (default 5s)
+  --rollout-min-interval DURATION   least time between two restarts of one workload (default 1m)
+  --max-rollouts-in-flight N        cluster-wide cap on restarts still rolling out (default 10)
 `;
 
 export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -73,6 +81,10 @@ export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = p
       'provider-timeout': { type: 'string', default: '30s' },
       'error-requeue': { type: 'string', default: '1m' },
       'store-revalidate': { type: 'string', default: '10m' },
+      rollouts: { type: 'boolean', default: true },
+      'rollout-window': { type: 'string', default: '5s' },
+      'rollout-min-interval': { type: 'string', default: '1m' },
+      'max-rollouts-in-flight': { type: 'string', default: '10' },
     },
   });
   const operatorNamespace = values['operator-namespace'] ?? env['POD_NAMESPACE'] ?? 'lockstep-system';
@@ -92,6 +104,10 @@ export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = p
     providerTimeoutMs: values['provider-timeout'],
     errorRequeueMs: values['error-requeue'],
     storeRevalidateMs: values['store-revalidate'],
+    rollouts: values.rollouts,
+    rolloutWindowMs: values['rollout-window'],
+    rolloutMinIntervalMs: values['rollout-min-interval'],
+    maxRolloutsInFlight: values['max-rollouts-in-flight'],
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `--${kebab(String(i.path[0]))}: ${i.message}`);

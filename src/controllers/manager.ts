@@ -17,6 +17,11 @@ import { Priority, WorkQueue } from '../runtime/work-queue.js';
 import { EventRecorder } from './event-recorder.js';
 import { ExternalSecretReconciler } from './external-secret/external-secret-reconciler.js';
 import { SecretStoreReconciler } from './secret-store/secret-store-reconciler.js';
+import type { RolloutMetrics } from '../observability/metrics.js';
+import { planRollout } from './rollout/rollout-planner.js';
+import { pendingRolloutOf, RolloutReconciler, rolloutKey, type RolloutOptions } from './rollout/rollout-reconciler.js';
+import { parseWorkloadId, WorkloadResources, type WorkloadInformers } from './rollout/workloads.js';
+import type { WorkloadKind } from '../api/external-secret.js';
 
 export type InformerFactory = (res: Resource, opts: { namespace?: string; labelSelector?: string }) => Informer<KubeObject>;
 
@@ -30,8 +35,12 @@ export interface ManagerDeps {
   scrubber: SecretScrubber;
   syncMetrics: SyncMetrics;
   runtimeMetrics: RuntimeMetrics;
+  rolloutMetrics: RolloutMetrics;
   hashKey: Uint8Array;
+  /** Workload kinds to restart on rotation (Rollout only when its CRD is installed); empty: rollouts off. */
+  workloadKinds: WorkloadKind[];
   options: {
+    rollout: RolloutOptions;
     namespace?: string;
     workers: number;
     providerTimeoutMs: number;
@@ -48,6 +57,9 @@ export class Manager {
   private readonly esReconciler: ExternalSecretReconciler;
   private readonly storeReconciler: SecretStoreReconciler;
   private readonly clusterStoreReconciler: SecretStoreReconciler;
+  private readonly rolloutQueue: WorkQueue;
+  private readonly rolloutReconciler: RolloutReconciler;
+  private readonly workloads: WorkloadInformers = {};
 
   constructor(private readonly deps: ManagerDeps) {
     const ns = deps.options.namespace;
@@ -58,16 +70,27 @@ export class Manager {
       clusterStores: deps.informerFactory(LockstepResources.clusterSecretStore, {}),
       namespaces: deps.informerFactory(CoreResources.namespace, {}),
     };
+    for (const kind of deps.workloadKinds) this.workloads[kind] = deps.informerFactory(WorkloadResources[kind], { namespace: ns });
     const queue = (name: string) => new WorkQueue({ name, clock: deps.clock, metrics: deps.runtimeMetrics });
     this.esQueue = queue('externalsecret');
     this.storeQueue = queue('secretstore');
     this.clusterStoreQueue = queue('clustersecretstore');
     const events = new EventRecorder({ kube: deps.kube, log: deps.log });
+    this.rolloutQueue = queue('rollout');
+    this.rolloutReconciler = new RolloutReconciler({
+      ...deps,
+      externalSecrets: this.informers.externalSecrets,
+      workloads: this.workloads,
+      events,
+      metrics: deps.rolloutMetrics,
+      options: deps.options.rollout,
+    });
     this.esReconciler = new ExternalSecretReconciler({
       ...deps,
       informers: this.informers,
       events,
       metrics: deps.syncMetrics,
+      planRollout: deps.workloadKinds.length > 0 ? (input) => planRollout(this.workloads, input) : undefined,
       options: { providerTimeoutMs: deps.options.providerTimeoutMs, errorRequeueMs: deps.options.errorRequeueMs },
     });
     const storeDeps = {
@@ -85,16 +108,20 @@ export class Manager {
   }
 
   /** Starts every informer; resolves when all caches hold their first list. */
+  private allInformers(): Informer<KubeObject>[] {
+    return [...Object.values(this.informers), ...Object.values(this.workloads)];
+  }
+
   async startInformers(): Promise<void> {
-    await Promise.all(Object.values(this.informers).map((i) => i.start()));
+    await Promise.all(this.allInformers().map((i) => i.start()));
   }
 
   hasSynced(): boolean {
-    return Object.values(this.informers).every((i) => i.hasSynced());
+    return this.allInformers().every((i) => i.hasSynced());
   }
 
   stopInformers(): void {
-    for (const i of Object.values(this.informers)) i.stop();
+    for (const i of this.allInformers()) i.stop();
   }
 
   /** Runs the controllers until `signal` aborts. Call only while leading. */
@@ -103,16 +130,18 @@ export class Manager {
     for (const es of this.informers.externalSecrets.list()) this.esQueue.add(objectKey(es.metadata), esPriority(es));
     for (const s of this.informers.stores.list()) this.storeQueue.add(objectKey(s.metadata), Priority.High);
     for (const s of this.informers.clusterStores.list()) this.clusterStoreQueue.add(objectKey(s.metadata), Priority.High);
+    for (const es of this.informers.externalSecrets.list()) this.enqueueRestarts(es);
     const common = { log: this.deps.log, metrics: this.deps.runtimeMetrics, signal, clock: this.deps.clock };
     await Promise.all([
       runController({ ...common, name: 'externalsecret', queue: this.esQueue, workers: this.deps.options.workers, reconcile: (k) => this.esReconciler.reconcile(k) }),
       runController({ ...common, name: 'secretstore', queue: this.storeQueue, workers: 2, reconcile: (k) => this.storeReconciler.reconcile(k) }),
       runController({ ...common, name: 'clustersecretstore', queue: this.clusterStoreQueue, workers: 1, reconcile: (k) => this.clusterStoreReconciler.reconcile(k) }),
+      runController({ ...common, name: 'rollout', queue: this.rolloutQueue, workers: 2, reconcile: (k) => this.rolloutReconciler.reconcile(k) }),
     ]);
   }
 
   shutdown(): void {
-    for (const q of [this.esQueue, this.storeQueue, this.clusterStoreQueue]) q.shutdown();
+    for (const q of [this.esQueue, this.storeQueue, this.clusterStoreQueue, this.rolloutQueue]) q.shutdown();
   }
 
   queueDepth(): number {
@@ -122,6 +151,7 @@ export class Manager {
   private registerHandlers(): void {
     const { externalSecrets, secrets, stores, clusterStores, namespaces } = this.informers;
     externalSecrets.on('add', (es) => this.esQueue.add(objectKey(es.metadata), esPriority(es)));
+    externalSecrets.on('update', (es) => this.enqueueRestarts(es));
     externalSecrets.on('update', (es, old) => {
       // Our own status writes come back here too: only spec and force-sync changes are work.
       if (old && es.metadata.generation === old.metadata.generation && forceSync(es) === forceSync(old)) return;
@@ -151,6 +181,14 @@ export class Manager {
         if (storeRefOf(es).kind === 'ClusterSecretStore') this.esQueue.add(objectKey(es.metadata), Priority.High);
       }
     });
+  }
+
+  /** Nominates the workloads an ExternalSecret still owes restarts to. */
+  private enqueueRestarts(es: KubeObject): void {
+    for (const id of pendingRolloutOf(es)?.workloads ?? []) {
+      const { kind, name } = parseWorkloadId(id);
+      this.rolloutQueue.add(rolloutKey(kind, es.metadata.namespace ?? '', name), Priority.High);
+    }
   }
 
   private enqueueUsersOf(kind: string, name: string, namespace: string | undefined): void {

@@ -37,3 +37,39 @@ export function buildSyncMetrics(registry: Registry): SyncMetrics {
     }),
   };
 }
+
+/** Rotation and restart metrics. */
+export interface RolloutMetrics {
+  rotations: Counter;
+  restarts: Counter<'kind' | 'outcome'>;
+  deferred: Counter<'reason'>;
+  propagation: Histogram;
+}
+
+export function buildRolloutMetrics(registry: Registry): RolloutMetrics {
+  return {
+    rotations: new Counter({
+      name: 'lockstep_rotations_total',
+      help: 'Secret content changes written (not first syncs, not unchanged refreshes)',
+      registers: [registry],
+    }),
+    restarts: new Counter({
+      name: 'lockstep_restarts_total',
+      help: 'Workload restarts by workload kind and outcome (restarted, failed)',
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+    deferred: new Counter({
+      name: 'lockstep_restarts_deferred_total',
+      help: 'Restarts deferred by a safety valve (Paused, MinInterval, MaxInFlight)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    propagation: new Histogram({
+      name: 'lockstep_rotation_propagation_seconds',
+      help: 'Time from a provider change being seen to the consuming workload being patched',
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
+      registers: [registry],
+    }),
+  };
+}

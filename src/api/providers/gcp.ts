@@ -82,6 +82,16 @@ export const GcpProviderSpec = z
           'The Secret Manager gRPC endpoint as "host:port" (default "secretmanager.googleapis.com:443"). ' +
           'Use it for a regional endpoint ("secretmanager.LOCATION.rep.googleapis.com:443"), Private Service Connect or an emulator.',
       }),
+    caBundle: z
+      .string()
+      .regex(/-----BEGIN CERTIFICATE-----/)
+      .optional()
+      .meta({
+        description:
+          'PEM certificates of extra certificate authorities to trust, in addition to the public roots, for every TLS connection ' +
+          'the provider makes (the gRPC `endpoint`, `stsEndpoint`, `iamCredentialsEndpoint`). For private endpoints and ' +
+          'TLS-inspecting proxies whose certificates a private CA signs. Certificates only, never keys.',
+      }),
     insecure: z
       .boolean()
       .optional()

@@ -26,6 +26,8 @@ import {
   type DesiredSecret,
 } from './secret-builder.js';
 import { resolveStore, type StoreInformers } from './store-resolver.js';
+import type { RotationInput } from '../rollout/rollout-planner.js';
+import type { RolloutMetrics } from '../../observability/metrics.js';
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
@@ -43,6 +45,9 @@ export interface ExternalSecretReconcilerDeps {
   metrics: SyncMetrics;
   /** Key of the HMAC stored in the data-hash annotation; persisted so restarts compute the same hashes. */
   hashKey: Uint8Array;
+  /** Finds the workloads a rotation must restart; absent when rollouts are off. */
+  planRollout?: (input: RotationInput) => string[];
+  rolloutMetrics?: RolloutMetrics;
   options: { providerTimeoutMs: number; errorRequeueMs: number };
 }
 
@@ -257,8 +262,8 @@ export class ExternalSecretReconciler {
   /** Writes the Secret by server-side apply when its content differs from what we render. */
   private async writeSecret(ctx: SyncContext, policy: string, rendered: Rendered, current: SecretObject | undefined): Promise<boolean> {
     const { desired, hash } = rendered;
+    const recorded = current?.metadata.annotations?.[Annotations.dataHash];
     if (current) {
-      const recorded = current.metadata.annotations?.[Annotations.dataHash];
       const actual = computeDataHash(this.deps.hashKey, projectCurrent(current, desired));
       if (recorded === hash && actual === hash) return false;
       if (current.immutable) {
@@ -268,8 +273,38 @@ export class ExternalSecretReconciler {
         );
       }
     }
+    // A rotation is a change of what we rendered: not a first sync, not a restore of drift.
+    const rotated = current !== undefined && recorded !== undefined && recorded !== hash;
+    if (rotated) await this.recordRotation(ctx, desired, hash, current);
     await this.applySecret(ctx, policy, desired, hash);
+    if (rotated) {
+      this.deps.rolloutMetrics?.rotations.inc();
+      await this.deps.events.record(ctx.es, 'Normal', EventReasons.rotated, `Secret '${desired.name}' content changed`);
+    }
     return true;
+  }
+
+  /**
+   * Before the new content is written, owe the restarts it calls for in status, so they survive
+   * an operator restart between the write and the restarts.
+   */
+  private async recordRotation(ctx: SyncContext, desired: DesiredSecret, hash: string, current: SecretObject): Promise<void> {
+    const before = current.data ?? {};
+    const keys = new Set([...Object.keys(desired.data), ...Object.keys(before)]);
+    const changedKeys = [...keys].filter((k) => before[k] !== desired.data[k]);
+    const planned = this.deps.planRollout?.({
+      namespace: ctx.es.metadata.namespace,
+      secretName: desired.name,
+      changedKeys,
+      targets: ctx.spec.rollout?.targets ?? [],
+    }) ?? [];
+    const now = formatTime(new Date(this.deps.clock.now()));
+    const owed = ctx.status.pendingRollout;
+    const workloads = [...new Set([...(owed?.workloads ?? []), ...planned])].sort();
+    const pendingRollout = workloads.length > 0 ? { hash: hash.slice(0, 16), since: owed?.since ?? now, workloads } : null;
+    await this.deps.kube.patch(LockstepResources.externalSecret, ctx.es.metadata.name, ctx.es.metadata.namespace, {
+      status: { lastRotationTime: now, pendingRollout },
+    }, { subresource: 'status' });
   }
 
   private async applySecret(ctx: SyncContext, policy: string, desired: DesiredSecret, hash: string): Promise<void> {
@@ -336,7 +371,9 @@ export class ExternalSecretReconciler {
     this.deps.metrics.syncs.inc({ result: 'error' });
     // The Secret is never touched on a failure: the last good value stays in place.
     await this.updateStatus(ctx, {
-      ...ctx.status,
+      refreshTime: ctx.status.refreshTime,
+      syncedResourceVersion: ctx.status.syncedResourceVersion,
+      binding: ctx.status.binding,
       ready: { status: 'False', reason: failure.reason, message: failure.message },
     });
     if (failure.retry) throw failure;
@@ -355,14 +392,15 @@ export class ExternalSecretReconciler {
     };
     const transition = isTransition(ctx.status.conditions, ready);
     if (!transition && sameStatus(ctx.status, status)) return;
-    await this.deps.kube.patch(
-      LockstepResources.externalSecret,
-      es.metadata.name,
-      es.metadata.namespace,
-      { status: { ...status, refreshTime: status.refreshTime ?? null, binding: status.binding ?? null } },
-      { subresource: 'status' },
-    );
-    ctx.status = status;
+    // Only the fields this reconciler owns: the rollout controller writes pendingRollout/lastRollout.
+    const own = {
+      conditions: status.conditions,
+      refreshTime: status.refreshTime ?? null,
+      syncedResourceVersion: status.syncedResourceVersion ?? null,
+      binding: status.binding ?? null,
+    };
+    await this.deps.kube.patch(LockstepResources.externalSecret, es.metadata.name, es.metadata.namespace, { status: own }, { subresource: 'status' });
+    ctx.status = { ...ctx.status, ...status };
     if (transition) await this.recordTransition(ctx, ready);
   }
 

@@ -1,0 +1,35 @@
+/**
+ * Which workloads a rotation of one Secret must restart: the ExternalSecret's `rollout.targets`
+ * plus the workloads that opted in with `lockstep.dev/restart-on`, keeping only those that read a
+ * key that changed.
+ */
+import { Annotations } from '../../api/constants.js';
+import type { RolloutTarget, WorkloadKind } from '../../api/external-secret.js';
+import { matchesLabelSelector } from '../secret-store/store-access-policy.js';
+import { findSecretUsage, parseRestartOn, shouldRestartFor } from './consumers.js';
+import { workloadId, type Workload, type WorkloadInformers } from './workloads.js';
+
+export interface RotationInput {
+  namespace: string;
+  secretName: string;
+  changedKeys: string[];
+  targets: RolloutTarget[];
+}
+
+export function planRollout(informers: WorkloadInformers, input: RotationInput): string[] {
+  const chosen = new Set<string>();
+  for (const [kind, informer] of Object.entries(informers) as [WorkloadKind, NonNullable<WorkloadInformers[WorkloadKind]>][]) {
+    const targets = input.targets.filter((t) => t.kind === kind);
+    for (const obj of informer.list(input.namespace)) {
+      const w = obj as Workload;
+      const name = w.metadata.name ?? '';
+      const usage = findSecretUsage(w.spec?.template?.spec);
+      const optedIn = parseRestartOn(w.metadata.annotations?.[Annotations.restartOn], usage).has(input.secretName);
+      const targeted = targets.some((t) => t.name === name || (t.selector && matchesLabelSelector(t.selector, w.metadata.labels)));
+      if ((optedIn || targeted) && shouldRestartFor(usage.get(input.secretName), input.changedKeys)) {
+        chosen.add(workloadId(kind, name));
+      }
+    }
+  }
+  return [...chosen].sort();
+}
