@@ -142,7 +142,7 @@ beforeAll(async () => {
   await createCredentialsSecret('aws-wrong-secret', principals.reader.accessKeyId, 'wrong-secret-access-key-0000000000000000');
   await createCredentialsSecret('aws-unknown-key', 'AKIAUNKNOWNUNKNOWN00', 'unknown-secret-access-key-000000000000000');
   await cluster.kubectl(['-n', namespace, 'create', 'serviceaccount', SA]);
-});
+}, 600_000); // a cold first run installs moto from PyPI (about a minute)
 
 afterAll(async () => {
   await Promise.allSettled(clients.map((c) => c.close()));

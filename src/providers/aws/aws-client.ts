@@ -7,7 +7,7 @@ import { InvalidConfigError, SecretNotFoundError } from '../provider-errors.js';
 import type { CredentialProvider } from './aws-credentials.js';
 import { mapAwsError } from './aws-errors.js';
 import { buildListFilters, type ListedSecret, parseVersion, shouldIncludeSecret } from './aws-ref.js';
-import { SecretBatchLoader, type SecretValue } from './secret-batch-loader.js';
+import { SecretBatchLoader } from './secret-batch-loader.js';
 
 export interface AwsSecretsClientDeps {
   sm: SecretsManagerClient;
@@ -97,5 +97,3 @@ function skipGone(err: unknown): undefined {
   if (err instanceof SecretNotFoundError) return undefined;
   throw err;
 }
-
-export type { SecretValue };

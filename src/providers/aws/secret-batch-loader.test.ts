@@ -132,3 +132,12 @@ describe('SecretBatchLoader', () => {
     expect(calls).toEqual([{ command: 'GetSecretValue', input: { SecretId: 'v', VersionStage: 'AWSPREVIOUS' } }]);
   });
 });
+
+describe('SecretBatchLoader with a deadline already passed', () => {
+  it('sends nothing', async () => {
+    const { sm, calls } = stubClient(batchHandler);
+    await expect(new SecretBatchLoader(sm).load('a', AbortSignal.abort())).rejects.toBeInstanceOf(UnavailableError);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(calls).toHaveLength(0);
+  });
+});

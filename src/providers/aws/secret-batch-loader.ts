@@ -38,11 +38,15 @@ function toSecretValue(id: string, entry: Entry): SecretValue {
   return { name: entry.Name ?? id, arn: entry.ARN ?? id, value };
 }
 
+function deadlineExceeded(what: string, signal: AbortSignal): UnavailableError {
+  return new UnavailableError(`${what}: deadline exceeded`, { cause: signal.reason });
+}
+
 /** Rejects when the signal aborts (the caller's deadline); the shared request goes on for others. */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  if (signal.aborted) return Promise.reject(new UnavailableError(`${what}: deadline exceeded`, { cause: signal.reason }));
+  if (signal.aborted) return Promise.reject(deadlineExceeded(what, signal));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new UnavailableError(`${what}: deadline exceeded`, { cause: signal.reason }));
+    const onAbort = () => reject(deadlineExceeded(what, signal));
     signal.addEventListener('abort', onAbort, { once: true });
     void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
@@ -60,6 +64,7 @@ export class SecretBatchLoader {
 
   /** The current value of `id` (a name or ARN). */
   load(id: string, signal: AbortSignal): Promise<SecretValue> {
+    if (signal.aborted) return Promise.reject(deadlineExceeded(describeKey(id), signal));
     const shared = this.loader.load(id);
     // Keep an entry only while in flight, so the next tick reads afresh.
     void shared.then(
