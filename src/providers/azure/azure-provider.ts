@@ -1,0 +1,53 @@
+/** The `azure` provider: Azure Key Vault secrets through @azure/keyvault-secrets and @azure/identity. */
+import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
+import type { AzureProviderSpec } from '../../api/providers/azure.js';
+import type { Provider } from '../provider.js';
+import { buildCredential, buildTlsOptions } from './azure-credential.js';
+import { AzureSecretsClient } from './azure-secrets-client.js';
+
+/** The Key Vault REST API version Lockstep speaks; every Key Vault and its emulators know it. */
+export const KEY_VAULT_API_VERSION = '7.5';
+/** Few SDK retries: the operator backs off per key itself. */
+const RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2000 };
+
+export function validateAzureConfig(config: AzureProviderSpec): string[] {
+  const problems: string[] = [];
+  const { auth } = config;
+  const methods = Object.keys(auth).filter((k) => auth[k as keyof typeof auth] !== undefined);
+  if (methods.length !== 1) problems.push(`set exactly one of auth.servicePrincipal, auth.managedIdentity, auth.workloadIdentity (found ${methods.length})`);
+  if ((auth.servicePrincipal || auth.workloadIdentity) && !config.tenantId) {
+    problems.push(`tenantId is required with auth.${auth.servicePrincipal ? 'servicePrincipal' : 'workloadIdentity'}`);
+  }
+  if (config.environmentType && config.authorityHost) problems.push('set environmentType or authorityHost, not both');
+  try {
+    const url = new URL(config.vaultUrl);
+    if (url.protocol !== 'https:') problems.push('vaultUrl must be an https URL');
+    if (url.pathname !== '/' || url.search) problems.push('vaultUrl is the vault URI without a path, e.g. https://my-vault.vault.azure.net');
+  } catch {
+    problems.push(`vaultUrl '${config.vaultUrl}' is not a URL`);
+  }
+  if (config.caBundle !== undefined && !config.caBundle.includes('-----BEGIN CERTIFICATE-----')) {
+    problems.push('caBundle must hold PEM certificates (-----BEGIN CERTIFICATE-----)');
+  }
+  return problems;
+}
+
+export function buildSecretClientOptions(config: AzureProviderSpec): SecretClientOptions {
+  return {
+    serviceVersion: KEY_VAULT_API_VERSION,
+    disableChallengeResourceVerification: config.disableChallengeResourceVerification === true,
+    retryOptions: RETRY_OPTIONS,
+    tlsOptions: buildTlsOptions(config.caBundle),
+    userAgentOptions: { userAgentPrefix: 'lockstep' },
+  };
+}
+
+export const azureProvider: Provider<AzureProviderSpec> = {
+  name: 'azure',
+  validateConfig: validateAzureConfig,
+  async connect(config, ctx) {
+    const credential = await buildCredential(config, ctx);
+    const client = new SecretClient(config.vaultUrl.replace(/\/+$/, ''), credential, buildSecretClientOptions(config));
+    return new AzureSecretsClient(client);
+  },
+};
