@@ -236,6 +236,12 @@ describe('vault provider: AppRole', () => {
     expect(client.stats).toEqual({ logins: 1, renewals: 0 });
   });
 
+  it('validates the mount version with a policy-limited token too', async () => {
+    await expect((await connect(appRoleAuth())).validate({ signal: signal() })).resolves.toBeUndefined();
+    const wrongVersion = await connect(appRoleAuth(), { version: 'v1' });
+    await expect(wrongVersion.validate({ signal: signal() })).rejects.toThrow(/secret\/ is a KV v2 mount/);
+  });
+
   it('reports a wrong SecretID as an auth error', async () => {
     const client = await connect(appRoleAuth('lockstep', 'wrong-approle'));
     await expect(client.getSecret({ key }, { signal: signal() })).rejects.toBeInstanceOf(AuthError);
@@ -295,6 +301,7 @@ describe('vault provider: Kubernetes and JWT auth through the real kube-apiserve
       await sleep(500);
     }
     const busy = client.stats;
+    console.log(`vault short TTL (${SHORT_TTL_SECONDS}s, max ${SHORT_MAX_TTL_SECONDS}s): ${reads} reads in ${Date.now() - started} ms, ${busy.logins} logins, ${busy.renewals} renewals`);
     // Renewed within the max TTL, then a second login once renewal could no longer extend it.
     expect(busy.renewals).toBeGreaterThanOrEqual(2);
     expect(busy.logins).toBeGreaterThanOrEqual(2);
