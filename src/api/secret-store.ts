@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Condition, Duration, LabelSelector, NamespaceName } from './common.js';
+import { AwsProviderSpec } from './providers/aws.js';
 
 export const FakeProviderSpec = z
   .object({
@@ -20,6 +21,7 @@ export type FakeProviderSpec = z.infer<typeof FakeProviderSpec>;
 export const ProviderSpec = z
   .object({
     fake: FakeProviderSpec.optional(),
+    aws: AwsProviderSpec.optional().meta({ description: 'AWS Secrets Manager.' }),
   })
   .meta({
     description: 'The secret manager this store reads from. Set exactly one provider.',

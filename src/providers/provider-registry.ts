@@ -1,4 +1,5 @@
 import type { ProviderSpec } from '../api/secret-store.js';
+import { awsProvider } from './aws/aws-provider.js';
 import { fakeProvider } from './fake/fake-provider.js';
 import type { Provider } from './provider.js';
 
@@ -21,5 +22,5 @@ export class ProviderRegistry {
 }
 
 export function buildDefaultRegistry(): ProviderRegistry {
-  return new ProviderRegistry([fakeProvider as Provider]);
+  return new ProviderRegistry([fakeProvider, awsProvider].map((p) => p as Provider));
 }
