@@ -58,6 +58,7 @@ export class VaultSession {
   token(signal: AbortSignal): Promise<string> {
     const state = this.state;
     if (state && (state.refreshAt === undefined || this.now() < state.refreshAt)) return Promise.resolve(state.token);
+    // Concurrent callers share one refresh, bounded by the first caller's deadline; a failed one is not kept.
     this.pending ??= this.refresh(state, signal).finally(() => {
       this.pending = undefined;
     });
