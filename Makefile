@@ -10,7 +10,7 @@ BIN := node_modules/.bin
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE := $(BIN)/node
 
-.PHONY: help install build generate verify lint typecheck controlplane cluster-up cluster-down dev dev-down test test-unit test-e2e bench
+.PHONY: help install build generate verify lint typecheck controlplane peers cluster-up cluster-down dev dev-down test test-unit test-e2e bench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
@@ -42,6 +42,9 @@ lint: install
 controlplane: ## build (or reuse) kube-apiserver, etcd, kube-controller-manager
 	@bash e2e/controlplane/build.sh >/dev/null
 
+peers: ## install the provider test servers (pinned, cached outside the repo)
+	@for f in e2e/peers/*/install.sh; do echo "== $$f"; bash "$$f" >/dev/null || exit 1; done
+
 cluster-up: install controlplane ## start a local control plane; kubeconfig in $(CLUSTER_DIR)/kubeconfig
 	bash scripts/cluster.sh up
 
@@ -54,13 +57,13 @@ dev: build cluster-up ## quick start: control plane + CRDs + operator + samples,
 
 dev-down: cluster-down ## stop everything `make dev` started
 
-test: install controlplane ## every test: unit, then integration/e2e on a real control plane
+test: install controlplane peers ## every test: unit, then integration/e2e on a real control plane
 	$(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js $(JEST_ARGS)
 
 test-unit: install
 	$(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects unit
 
-test-e2e: install controlplane
+test-e2e: install controlplane peers
 	$(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects e2e
 
 bench: build controlplane ## N ExternalSecrets (default 1000) vs. a minimal client floor; BENCH_N=5000 for more
