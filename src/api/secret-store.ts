@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Condition, Duration, LabelSelector, NamespaceName } from './common.js';
 import { AwsProviderSpec } from './providers/aws.js';
+import { VaultProviderSpec } from './providers/vault.js';
 
 export const FakeProviderSpec = z
   .object({
@@ -22,6 +23,7 @@ export const ProviderSpec = z
   .object({
     fake: FakeProviderSpec.optional(),
     aws: AwsProviderSpec.optional().meta({ description: 'AWS Secrets Manager.' }),
+    vault: VaultProviderSpec.optional().meta({ description: 'HashiCorp Vault or OpenBao (KV v1/v2).' }),
   })
   .meta({
     description: 'The secret manager this store reads from. Set exactly one provider.',

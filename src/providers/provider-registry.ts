@@ -1,6 +1,7 @@
 import type { ProviderSpec } from '../api/secret-store.js';
 import { awsProvider } from './aws/aws-provider.js';
 import { fakeProvider } from './fake/fake-provider.js';
+import { vaultProvider } from './vault/vault-provider.js';
 import type { Provider } from './provider.js';
 
 /** The providers Lockstep knows, by their key under `spec.provider`. */
@@ -22,5 +23,5 @@ export class ProviderRegistry {
 }
 
 export function buildDefaultRegistry(): ProviderRegistry {
-  return new ProviderRegistry([fakeProvider, awsProvider].map((p) => p as Provider));
+  return new ProviderRegistry([fakeProvider, awsProvider, vaultProvider].map((p) => p as Provider));
 }
