@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Condition, Duration, LabelSelector, NamespaceName } from './common.js';
 import { AwsProviderSpec } from './providers/aws.js';
 import { VaultProviderSpec } from './providers/vault.js';
+import { AzureProviderSpec } from './providers/azure.js';
 
 export const FakeProviderSpec = z
   .object({
@@ -24,6 +25,7 @@ export const ProviderSpec = z
     fake: FakeProviderSpec.optional(),
     aws: AwsProviderSpec.optional().meta({ description: 'AWS Secrets Manager.' }),
     vault: VaultProviderSpec.optional().meta({ description: 'HashiCorp Vault or OpenBao (KV v1/v2).' }),
+    azure: AzureProviderSpec.optional().meta({ description: 'Azure Key Vault.' }),
   })
   .meta({
     description: 'The secret manager this store reads from. Set exactly one provider.',

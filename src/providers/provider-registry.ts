@@ -1,5 +1,6 @@
 import type { ProviderSpec } from '../api/secret-store.js';
 import { awsProvider } from './aws/aws-provider.js';
+import { azureProvider } from './azure/azure-provider.js';
 import { fakeProvider } from './fake/fake-provider.js';
 import { vaultProvider } from './vault/vault-provider.js';
 import type { Provider } from './provider.js';
@@ -23,5 +24,5 @@ export class ProviderRegistry {
 }
 
 export function buildDefaultRegistry(): ProviderRegistry {
-  return new ProviderRegistry([fakeProvider, awsProvider, vaultProvider].map((p) => p as Provider));
+  return new ProviderRegistry([fakeProvider, awsProvider, vaultProvider, azureProvider].map((p) => p as Provider));
 }
