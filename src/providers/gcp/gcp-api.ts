@@ -4,17 +4,26 @@
  * AbortSignal fires. Errors are classified here, once.
  */
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
-import { type CallOptions as GaxCallOptions, grpc, routingHeader } from 'google-gax';
+import { type CallOptions as GaxCallOptions, GoogleAuth, grpc, routingHeader } from 'google-gax';
 import type { GcpProviderSpec } from '../../api/providers/gcp.js';
 import { UnavailableError } from '../provider-errors.js';
 import { mapGcpError } from './gcp-errors.js';
 import type { ListedSecret } from './gcp-names.js';
 import type { googleAuthLibrary } from 'google-gax';
 import type { ServiceAccountKey } from './gcp-auth.js';
+import { buildTrustedRoots } from './gcp-tls.js';
 
 /** The longest a single call may take even if the caller's signal never fires. */
 export const CALL_TIMEOUT_MS = 30_000;
+/**
+ * While the server is unreachable the channel retries connecting in the background, backing off
+ * up to this (gRPC's default is 120 s, which would keep failing calls for minutes after an outage).
+ */
+const MAX_RECONNECT_BACKOFF_MS = 2_000;
+/** How long a call waits for a connection before it is tried anyway (and fails fast if there is none). */
+const CONNECT_WAIT_MS = 3_000;
 const DEFAULT_ENDPOINT = { host: 'secretmanager.googleapis.com', port: 443 };
+const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
 export interface SecretPage {
   secrets: ListedSecret[];
@@ -47,16 +56,57 @@ export function parseEndpoint(endpoint: string | undefined): { host: string; por
   return { host: endpoint.slice(0, at), port: Number(endpoint.slice(at + 1)) };
 }
 
+function credentialOptions(creds: GcpCredentials): { credentials: ServiceAccountKey } | { authClient: googleAuthLibrary.OAuth2Client } {
+  return 'key' in creds ? { credentials: creds.key } : { authClient: creds.authClient };
+}
+
+/**
+ * TLS to the store's roots plus per-call credentials. The SDK adds no call credentials to channel
+ * credentials it is given, so they are combined here exactly as the SDK does for its default TLS.
+ */
+function buildChannelCredentials(roots: string, auth: GoogleAuth): grpc.ChannelCredentials {
+  const callCredentials = grpc.credentials.createFromGoogleCredential({
+    getRequestHeaders: async (url?: string) => {
+      const client = await auth.getClient();
+      const headers = await client.getRequestHeaders(url);
+      return Object.fromEntries(headers.entries());
+    },
+  });
+  return grpc.credentials.combineChannelCredentials(grpc.credentials.createSsl(Buffer.from(roots)), callCredentials);
+}
+
 export function buildSdkClient(config: GcpProviderSpec, creds: GcpCredentials): SecretManagerServiceClient {
   const { host, port } = parseEndpoint(config.endpoint);
-  return new SecretManagerServiceClient({
+  const base = {
     apiEndpoint: host,
     port,
     projectId: config.projectID,
     universeDomain: 'googleapis.com',
     fallback: false,
-    ...('key' in creds ? { credentials: creds.key } : { authClient: creds.authClient }),
-    ...(config.insecure ? { sslCreds: grpc.credentials.createInsecure() } : {}),
+    'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS,
+  };
+  if (config.insecure) {
+    return new SecretManagerServiceClient({ ...base, ...credentialOptions(creds), sslCreds: grpc.credentials.createInsecure() });
+  }
+  const roots = buildTrustedRoots(config.caBundle);
+  if (roots === undefined) return new SecretManagerServiceClient({ ...base, ...credentialOptions(creds) });
+  // The SDK signs self-signed JWTs with this scope for a non-default endpoint; keep it the same.
+  const auth = new GoogleAuth({ ...credentialOptions(creds), scopes: [CLOUD_PLATFORM_SCOPE], projectId: config.projectID });
+  return new SecretManagerServiceClient({ ...base, auth, sslCreds: buildChannelCredentials(roots, auth) });
+}
+
+/**
+ * Waits, boundedly, for the channel to connect: a call made just after the server came back would
+ * otherwise fail on the channel's reconnect backoff. Never fails: the call itself reports errors.
+ */
+function waitForConnection(stub: grpc.Client, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    stub.waitForReady(Date.now() + CONNECT_WAIT_MS, done);
   });
 }
 
@@ -67,6 +117,8 @@ export class SdkSecretManagerApi implements SecretManagerApi {
     if (signal.aborted) throw new UnavailableError(`GCP Secret Manager: ${what}: aborted before the call (deadline)`);
     try {
       await this.sdk.initialize();
+      await waitForConnection((await this.sdk.secretManagerServiceStub) as unknown as grpc.Client, signal);
+      if (signal.aborted) throw new UnavailableError(`GCP Secret Manager: ${what}: CANCELLED: the deadline passed while connecting`);
       const inner = this.sdk.innerApiCalls[method] as InnerCall<Req, Res>;
       const options: GaxCallOptions = {
         timeout: CALL_TIMEOUT_MS,

@@ -5,6 +5,7 @@ import { InvalidConfigError } from '../provider-errors.js';
 import { buildSdkClient, type GcpCredentials, parseEndpoint, SdkSecretManagerApi } from './gcp-api.js';
 import { buildWorkloadIdentityAuthClient, readServiceAccountKey, WorkloadIdentityTokenSource } from './gcp-auth.js';
 import { GcpSecretsClient } from './gcp-secrets-client.js';
+import { buildTrustingFetch, checkCaBundle } from './gcp-tls.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -17,6 +18,8 @@ function checkTokenUrl(field: string, url: string | undefined): string[] {
 export function validateGcpConfig(config: GcpProviderSpec): string[] {
   const problems: string[] = [];
   if (config.insecure && !config.endpoint) problems.push('insecure needs an endpoint: it is only for a local emulator');
+  if (config.insecure && config.caBundle) problems.push('caBundle has no effect with insecure, which connects without TLS');
+  problems.push(...checkCaBundle(config.caBundle));
   if (config.endpoint) {
     const { port } = parseEndpoint(config.endpoint);
     if (!(port >= 1 && port <= 65535)) problems.push(`endpoint '${config.endpoint}' has no valid port`);
@@ -34,16 +37,19 @@ export function validateGcpConfig(config: GcpProviderSpec): string[] {
 interface Credentials {
   creds: GcpCredentials;
   prepare?: (signal: AbortSignal) => Promise<void>;
+  dispose?: () => Promise<void>;
 }
 
 async function buildCredentials(config: GcpProviderSpec, ctx: StoreContext): Promise<Credentials> {
   const { secretRef, workloadIdentity } = config.auth;
   if (secretRef) return { creds: { key: await readServiceAccountKey(secretRef.secretAccessKeySecretRef, ctx) } };
   if (!workloadIdentity) throw new InvalidConfigError('auth must set exactly one of secretRef or workloadIdentity');
-  const source = new WorkloadIdentityTokenSource(workloadIdentity, ctx);
+  // The token endpoints trust the same extra CAs as the gRPC endpoint.
+  const tls = config.caBundle ? buildTrustingFetch(config.caBundle) : undefined;
+  const source = new WorkloadIdentityTokenSource(workloadIdentity, ctx, { fetchFn: tls?.fetchFn });
   // With `insecure` nothing is sent to the server, so no token is exchanged either.
   const prepare = config.insecure ? undefined : async (signal: AbortSignal) => void (await source.token(signal));
-  return { creds: { authClient: buildWorkloadIdentityAuthClient(source) }, prepare };
+  return { creds: { authClient: buildWorkloadIdentityAuthClient(source) }, prepare, dispose: tls?.close };
 }
 
 export const gcpProvider: Provider<GcpProviderSpec> = {
@@ -52,8 +58,8 @@ export const gcpProvider: Provider<GcpProviderSpec> = {
   async connect(config, ctx) {
     const problems = validateGcpConfig(config);
     if (problems.length > 0) throw new InvalidConfigError(`gcp provider: ${problems.join('; ')}`);
-    const { creds, prepare } = await buildCredentials(config, ctx);
+    const { creds, prepare, dispose } = await buildCredentials(config, ctx);
     const api = new SdkSecretManagerApi(buildSdkClient(config, creds));
-    return new GcpSecretsClient(api, { projectID: config.projectID, prepare, log: ctx.log });
+    return new GcpSecretsClient(api, { projectID: config.projectID, prepare, dispose, log: ctx.log });
   },
 };

@@ -16,6 +16,8 @@ export interface GcpClientOptions {
   projectID: string;
   /** Makes sure credentials are usable before a call (workload identity: exchanges a token in time). */
   prepare?: (signal: AbortSignal) => Promise<void>;
+  /** Releases what connect opened besides the SDK client (a token endpoint connection pool). */
+  dispose?: () => Promise<void>;
   log?: Pick<Logger, 'debug'>;
 }
 
@@ -97,8 +99,12 @@ export class GcpSecretsClient implements SecretsClient {
     }
   }
 
-  close(): Promise<void> {
-    return this.api.close();
+  async close(): Promise<void> {
+    try {
+      await this.api.close();
+    } finally {
+      await this.opts.dispose?.();
+    }
   }
 }
 
