@@ -73,6 +73,9 @@ describe('creation policies', () => {
     expect(secret?.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'ExternalSecret', name: 'owner', controller: true })]);
     const status = (await get('externalsecret', 'owner'))?.status;
     expect(status?.binding).toEqual({ name: 'owner-secret' });
+    // A first sync is not news: no Event.
+    const events = await cluster.kubectl(['get', 'events.events.k8s.io', '-n', ns, '--field-selector', 'regarding.name=owner', '-o', 'name']);
+    expect(events.trim()).toBe('');
     expect(Date.parse(status?.refreshTime ?? '')).toBeGreaterThan(Date.now() - 60_000);
   });
 

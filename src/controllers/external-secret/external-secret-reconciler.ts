@@ -400,12 +400,12 @@ export class ExternalSecretReconciler {
       binding: status.binding ?? null,
     };
     await this.deps.kube.patch(LockstepResources.externalSecret, es.metadata.name, es.metadata.namespace, { status: own }, { subresource: 'status' });
+    const previous = ctx.status.conditions;
     ctx.status = { ...ctx.status, ...status };
-    if (transition) await this.recordTransition(ctx, ready);
+    if (transition) await this.recordTransition(ctx, ready, previous);
   }
 
-  private async recordTransition(ctx: SyncContext, ready: ReadyState): Promise<void> {
-    const previous = ctx.status.conditions;
+  private async recordTransition(ctx: SyncContext, ready: ReadyState, previous: ExternalSecretStatus['conditions']): Promise<void> {
     if (ready.status === 'True') {
       // The first successful sync is not news; recovering from an error is.
       if (previous && previous.length > 0) await this.deps.events.record(ctx.es, 'Normal', EventReasons.synced, ready.message);
