@@ -28,4 +28,17 @@ describe('InformerCache', () => {
     expect(cache.list('a').map((o) => o.metadata.name).sort()).toEqual(['change', 'keep']);
     expect(cache.list().length).toBe(3);
   });
+
+  it('lists by namespace from an index that follows adds, deletes and relists, and drops managedFields', () => {
+    const cache = new InformerCache<KubeObject>();
+    cache.upsert({ metadata: { name: 'm', namespace: 'a', resourceVersion: '1', managedFields: [{ manager: 'x' }] } });
+    cache.upsert(obj('n', '1', 'b'));
+    expect(cache.get('a/m')?.metadata.managedFields).toBeUndefined();
+    expect(cache.list('a').map((o) => o.metadata.name)).toEqual(['m']);
+    cache.remove(obj('m', '1'));
+    expect(cache.list('a')).toEqual([]);
+    cache.replace([obj('p', '1', 'a')]);
+    expect(cache.list('b')).toEqual([]);
+    expect(cache.list('a').map((o) => o.metadata.name)).toEqual(['p']);
+  });
 });

@@ -5,9 +5,14 @@ export type CacheChange<T extends KubeObject> =
   | { type: 'update'; obj: T; old: T }
   | { type: 'delete'; obj: T };
 
-/** The objects an informer holds, keyed `namespace/name`, and the changes each write makes. */
+/**
+ * The objects an informer holds, keyed `namespace/name` and indexed by namespace, and the changes
+ * each write makes. `managedFields` are dropped on the way in: nothing here reads them, and they
+ * are often the larger half of an object.
+ */
 export class InformerCache<T extends KubeObject> {
   private readonly byKey = new Map<string, T>();
+  private readonly byNamespace = new Map<string, Map<string, T>>();
 
   get size(): number {
     return this.byKey.size;
@@ -18,15 +23,17 @@ export class InformerCache<T extends KubeObject> {
   }
 
   list(namespace?: string): T[] {
-    const all = [...this.byKey.values()];
-    return namespace === undefined ? all : all.filter((o) => o.metadata.namespace === namespace);
+    if (namespace === undefined) return [...this.byKey.values()];
+    return [...(this.byNamespace.get(namespace)?.values() ?? [])];
   }
 
   /** ADDED/MODIFIED: an add, an update, or nothing when the resourceVersion is the one we hold. */
   upsert(obj: T): CacheChange<T> | undefined {
+    delete obj.metadata.managedFields;
     const key = objectKey(obj.metadata);
     const old = this.byKey.get(key);
     this.byKey.set(key, obj);
+    this.index(obj.metadata.namespace ?? '').set(key, obj);
     if (!old) return { type: 'add', obj };
     if (sameVersion(old, obj)) return undefined;
     return { type: 'update', obj, old };
@@ -36,7 +43,20 @@ export class InformerCache<T extends KubeObject> {
   remove(obj: T): CacheChange<T> | undefined {
     const key = objectKey(obj.metadata);
     if (!this.byKey.delete(key)) return undefined;
+    this.unindex(obj.metadata.namespace ?? '', key);
     return { type: 'delete', obj };
+  }
+
+  private index(namespace: string): Map<string, T> {
+    let objects = this.byNamespace.get(namespace);
+    if (!objects) this.byNamespace.set(namespace, (objects = new Map()));
+    return objects;
+  }
+
+  private unindex(namespace: string, key: string): void {
+    const objects = this.byNamespace.get(namespace);
+    objects?.delete(key);
+    if (objects?.size === 0) this.byNamespace.delete(namespace);
   }
 
   /** A relist: replaces the content and returns the adds, updates and deletes that make the difference. */
@@ -51,6 +71,7 @@ export class InformerCache<T extends KubeObject> {
     for (const [key, obj] of this.byKey) {
       if (seen.has(key)) continue;
       this.byKey.delete(key);
+      this.unindex(obj.metadata.namespace ?? '', key);
       changes.push({ type: 'delete', obj });
     }
     return changes;
