@@ -3,8 +3,13 @@
 // a test CA, verifying the self-signed JWTs the SDK makes from a service-account key. It is not
 // Google's service: it proves our client against the real wire protocol and real auth mechanics,
 // not Google's IAM. The provider is used exactly as the operator uses it: gcpProvider.connect.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+// Workload identity runs end to end with real ServiceAccount tokens from the local kube-apiserver
+// (TokenRequest), exchanged at the peer's STS stand-in, which verifies them against the
+// apiserver's published signing keys (as a Workload Identity Federation OIDC provider does).
+import { generateKeyPairSync, type JsonWebKey, randomBytes } from 'node:crypto';
 import { GcpProviderSpec } from '../../src/api/providers/gcp.js';
+import { buildCredentialSource } from '../../src/controllers/credential-source.js';
+import { createKubeClient, type KubeClientHandle } from '../../src/kube/kube-client.js';
 import { buildLogger } from '../../src/observability/logger.js';
 import { SecretScrubber } from '../../src/observability/secret-scrubber.js';
 import { gcpProvider } from '../../src/providers/gcp/gcp-provider.js';
@@ -17,6 +22,7 @@ import {
   ThrottledError,
   UnavailableError,
 } from '../../src/providers/provider-errors.js';
+import { loadTestCluster, type TestCluster } from '../harness/cluster.js';
 import { type GcpPeer, startGcpPeer, type TrustedServiceAccount } from '../peers/gcp/gcp-peer.js';
 import { runContractSuite } from './contract-suite.js';
 
@@ -60,7 +66,16 @@ const forged = makeServiceAccount('lockstep-reader', 'reader-key-1');
 const stranger = makeServiceAccount('lockstep-stranger', 'stranger-key-1');
 const keySecrets: Record<string, string> = { reader: reader.keyJson, 'no-list': noList.keyJson, forged: forged.keyJson, stranger: stranger.keyJson };
 
+/** Workload Identity Federation: the pool provider the STS stand-in plays, and its default allowed audience. */
+const PROVIDER_AUDIENCE = `//iam.googleapis.com/projects/${PROJECT_NUMBER}/locations/global/workloadIdentityPools/lockstep-e2e/providers/local-cluster`;
+const TOKEN_AUDIENCE = `https:${PROVIDER_AUDIENCE}`;
+/** ServiceAccounts: a federated reader, one that may only impersonate the reader service account, one with no grant. */
+const KSA = { reader: 'app-reader', impersonator: 'app-impersonator', nobody: 'app-nobody' };
+
 let peer: GcpPeer;
+let cluster: TestCluster;
+let kube: KubeClientHandle;
+let namespace: string;
 const scrubber = new SecretScrubber();
 const log = buildLogger({ level: 'silent', scrubber });
 const clients: SecretsClient[] = [];
@@ -99,22 +114,46 @@ async function connect(spec: GcpProviderSpec, storeName = 'gcp'): Promise<Secret
   return client;
 }
 
+/** The cluster's ServiceAccount token issuer and the keys it publishes, as an OIDC provider would fetch them. */
+async function fetchIssuer(): Promise<{ issuer: string; jwks: JsonWebKey[] }> {
+  const discovery = JSON.parse(await cluster.kubectl(['get', '--raw', '/.well-known/openid-configuration'])) as { issuer: string };
+  const jwks = JSON.parse(await cluster.kubectl(['get', '--raw', '/openid/v1/jwks'])) as { keys: JsonWebKey[] };
+  return { issuer: discovery.issuer, jwks: jwks.keys };
+}
+
+const subject = (ksa: string) => `system:serviceaccount:${namespace}:${ksa}`;
+
 beforeAll(async () => {
+  cluster = loadTestCluster();
+  kube = createKubeClient({ kubeconfigPath: cluster.kubeconfigPath, fieldManager: 'lockstep', userAgent: 'lockstep-e2e', reportingInstance: 'e2e' });
+  namespace = await cluster.createNamespace('gcp');
+  for (const ksa of Object.values(KSA)) await cluster.kubectl(['-n', namespace, 'create', 'serviceaccount', ksa]);
+  const { issuer, jwks } = await fetchIssuer();
   const started = Date.now();
-  // Five secrets a page: every find in this file pages, as a big project would.
   peer = await startGcpPeer({
     projectId: PROJECT,
     projectNumber: PROJECT_NUMBER,
     // The stranger is not among them: the peer does not know its key.
     serviceAccounts: [reader.trusted, noList.trusted],
+    // Five secrets a page: every find in this file pages, as a big project would.
     maxPageSize: 5,
+    federation: {
+      providerAudience: PROVIDER_AUDIENCE,
+      issuer,
+      jwks,
+      allowedAudiences: [TOKEN_AUDIENCE],
+      readers: [subject(KSA.reader)],
+      impersonation: { [reader.trusted.email]: [subject(KSA.impersonator)] },
+    },
   });
-  console.log(`Secret Manager test peer ${peer.endpoint} (TLS) ready in ${Date.now() - started} ms (log: ${peer.logFile})`);
+  console.log(`Secret Manager test peer ${peer.endpoint} (TLS), STS ${peer.stsEndpoint}, ready in ${Date.now() - started} ms (log: ${peer.logFile})`);
 });
 
 afterAll(async () => {
   await Promise.allSettled(clients.map((c) => c.close()));
   await peer?.stop();
+  if (namespace) await cluster.deleteNamespace(namespace);
+  await kube?.close();
 });
 
 runContractSuite(
@@ -273,5 +312,101 @@ describe('gcp provider against the Secret Manager test peer', () => {
   it('refuses a caBundle that is not a certificate bundle', () => {
     const bad = keySpec('reader', { caBundle: '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n' });
     expect(gcpProvider.validateConfig(bad)).toEqual(['caBundle holds a PEM certificate that does not parse']);
+  });
+});
+
+describe('gcp provider with workload identity (ServiceAccount token → STS → Secret Manager)', () => {
+  const read = (ref: { key: string; property?: string }, c: SecretsClient) => c.getSecret(ref, { signal: signal() }).then(dec);
+  const key = (name: string) => `gcp-${run}-wi-${name}`;
+  /** ServiceAccount tokens the provider obtained from the apiserver (TokenRequest). */
+  const issued: string[] = [];
+
+  function kubeCredentials(storeName: string): StoreContext {
+    const store = { kind: 'SecretStore' as const, name: storeName, namespace, uid: `uid-${storeName}`, generation: 1 };
+    const source = buildCredentialSource(kube.client, scrubber, store);
+    const recording: CredentialSource = {
+      readSecretKey: (ref) => source.readSecretKey(ref),
+      requestServiceAccountToken: async (ref) => {
+        const token = await source.requestServiceAccountToken(ref);
+        issued.push(token.token);
+        return token;
+      },
+    };
+    return { namespace, storeKind: 'SecretStore', storeName, log, scrubber, credentials: recording };
+  }
+
+  function wiSpec(ksa: string, extra: { serviceAccountEmail?: string; audiences?: string[]; caBundle?: string | null } = {}): GcpProviderSpec {
+    return GcpProviderSpec.parse({
+      projectID: PROJECT,
+      endpoint: peer.endpoint,
+      caBundle: extra.caBundle === null ? undefined : (extra.caBundle ?? peer.caPem),
+      auth: {
+        workloadIdentity: {
+          serviceAccountRef: { name: ksa, audiences: extra.audiences ?? [TOKEN_AUDIENCE] },
+          audience: PROVIDER_AUDIENCE,
+          serviceAccountEmail: extra.serviceAccountEmail,
+          stsEndpoint: peer.stsEndpoint,
+          iamCredentialsEndpoint: peer.iamCredentialsEndpoint,
+        },
+      },
+    });
+  }
+
+  async function connectWi(spec: GcpProviderSpec, storeName: string): Promise<SecretsClient> {
+    expect(gcpProvider.validateConfig(spec)).toEqual([]);
+    const client = await gcpProvider.connect(spec, kubeCredentials(storeName));
+    clients.push(client);
+    return client;
+  }
+
+  const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { aud: string[]; sub: string };
+
+  it('exchanges one ServiceAccount token for a federated token and reads with it until it nears expiry', async () => {
+    await peer.admin.put(key('db'), JSON.stringify({ password: 'wi-read-value' }));
+    const client = await connectWi(wiSpec(KSA.reader), 'gcp-wi');
+    const before = await peer.stats();
+    issued.length = 0;
+    expect(await read({ key: key('db'), property: 'password' }, client)).toBe('wi-read-value');
+    expect(await read({ key: key('db') }, client)).toContain('wi-read-value');
+    await expect(client.validate({ signal: signal() })).resolves.toBeUndefined();
+    expect([...(await client.findSecrets({ path: key('') }, { signal: signal() })).keys()]).toEqual([key('db')]);
+    const after = await peer.stats();
+    expect(after.stsExchanges - before.stsExchanges).toBe(1);
+    expect(issued).toHaveLength(1);
+    expect(claims(issued[0] ?? '')).toMatchObject({ aud: [TOKEN_AUDIENCE], sub: subject(KSA.reader) });
+    expect(scrubber.scrub(`token ${issued[0] ?? ''}`)).toBe('token [REDACTED]');
+  });
+
+  it('impersonates a Google service account the ServiceAccount may act as', async () => {
+    await peer.admin.put(key('impersonated'), 'impersonated-value');
+    const client = await connectWi(wiSpec(KSA.impersonator, { serviceAccountEmail: reader.trusted.email }), 'gcp-wi-impersonate');
+    const before = await peer.stats();
+    expect(await read({ key: key('impersonated') }, client)).toBe('impersonated-value');
+    const after = await peer.stats();
+    expect([after.stsExchanges - before.stsExchanges, after.impersonations - before.impersonations]).toEqual([1, 1]);
+  });
+
+  it('reports missing grants and a token for another audience as auth errors', async () => {
+    await peer.admin.put(key('denied'), 'denied-value');
+    // The federated principal of app-impersonator has no role on secrets itself.
+    const direct = await connectWi(wiSpec(KSA.impersonator), 'gcp-wi-direct');
+    await expect(read({ key: key('denied') }, direct)).rejects.toBeInstanceOf(AuthError);
+    // app-nobody may not impersonate the reader service account: IAM Credentials answers 403.
+    const impostor = await connectWi(wiSpec(KSA.nobody, { serviceAccountEmail: reader.trusted.email }), 'gcp-wi-nobody');
+    await expect(read({ key: key('denied') }, impostor)).rejects.toBeInstanceOf(AuthError);
+    // A token minted for another audience: STS refuses it (invalid_grant).
+    const before = await peer.stats();
+    const wrongAudience = await connectWi(wiSpec(KSA.reader, { audiences: ['https://example.com/not-the-pool'] }), 'gcp-wi-audience');
+    await expect(read({ key: key('denied') }, wrongAudience)).rejects.toBeInstanceOf(AuthError);
+    expect((await peer.stats()).federationRejected - before.federationRejected).toBe(1);
+  });
+
+  it('trusts the STS endpoint only through caBundle', async () => {
+    const before = await peer.stats();
+    const client = await connectWi(wiSpec(KSA.reader, { caBundle: null }), 'gcp-wi-no-ca');
+    const err = await read({ key: key('db') }, client).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnavailableError);
+    expect((err as Error).message).toContain('STS');
+    expect((await peer.stats()).stsExchanges).toBe(before.stsExchanges);
   });
 });

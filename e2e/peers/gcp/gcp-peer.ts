@@ -3,6 +3,9 @@
 // proxy will not serve here) in its own Node process, on a free 127.0.0.1 port, over TLS with a
 // CA made by openssl for this run. Stopped by pid, also when the test process exits.
 //
+// With `federation`, the same process also serves our STS and IAM Credentials stand-ins over
+// HTTPS on a second loopback port (federation.ts), for workload identity tests.
+//
 // The fixture's admin client (creating, changing and disabling secrets) speaks the same protos
 // with a random admin token. Every change it makes is journaled and replayed after a restart, so
 // an outage test does not lose the data other tests rely on.
@@ -14,10 +17,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { grpc } from 'google-gax';
-import type { Command, Fault, FromPeer, GcpPeerConfig, PeerStats, TrustedServiceAccount } from './peer-protocol.js';
+import type { Command, FederationConfig, Fault, FromPeer, GcpPeerConfig, PeerStats, TrustedServiceAccount } from './peer-protocol.js';
 import { loadSecretManagerProto } from './secret-manager-proto.js';
 
-export type { Fault, PeerStats, TrustedServiceAccount };
+export type { FederationConfig, Fault, PeerStats, TrustedServiceAccount };
 
 export interface GcpPeerOptions {
   serviceAccounts: TrustedServiceAccount[];
@@ -25,6 +28,8 @@ export interface GcpPeerOptions {
   projectNumber?: string;
   /** The most secrets one ListSecrets page holds (default 25000, Google's cap). */
   maxPageSize?: number;
+  /** Also serve STS and IAM Credentials stand-ins for workload identity. */
+  federation?: FederationConfig;
   startTimeoutMs?: number;
 }
 
@@ -36,6 +41,9 @@ export interface GcpPeer {
   caPem: string;
   projectId: string;
   projectNumber: string;
+  /** With `federation`: https://127.0.0.1:PORT/v1/token and https://127.0.0.1:PORT. */
+  stsEndpoint?: string;
+  iamCredentialsEndpoint?: string;
   logFile: string;
   admin: SecretManagerAdmin;
   pid(): number | undefined;
@@ -220,7 +228,10 @@ export async function startGcpPeer(opts: GcpPeerOptions): Promise<GcpPeer> {
     serviceAccounts: opts.serviceAccounts,
     adminToken: randomBytes(24).toString('base64url'),
     maxPageSize: opts.maxPageSize ?? 25_000,
+    tokenKey: randomBytes(32).toString('hex'),
+    federation: opts.federation ? { ...opts.federation, port: await freePort() } : undefined,
   };
+  const federationBase = config.federation ? `https://127.0.0.1:${config.federation.port}` : undefined;
   await writeFile(configFile, JSON.stringify(config), { mode: 0o600 });
   const admin = new SecretManagerAdmin(endpoint, tls.caPem, config.adminToken, config.projectId);
   let child: ChildProcess | undefined;
@@ -257,6 +268,8 @@ export async function startGcpPeer(opts: GcpPeerOptions): Promise<GcpPeer> {
   await start();
   return {
     endpoint, port, caPem: tls.caPem, projectId: config.projectId, projectNumber: config.projectNumber, logFile, admin,
+    stsEndpoint: federationBase && `${federationBase}/v1/token`,
+    iamCredentialsEndpoint: federationBase,
     pid: () => child?.pid,
     start,
     stop,

@@ -13,7 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 missing=0
 need() {
   if [[ ! -e "$ROOT/$1" ]]; then
-    echo "missing $1 (run npm ci in $ROOT)" >&2
+    echo "missing $1 (run 'make install' in $ROOT)" >&2
     missing=1
   fi
 }

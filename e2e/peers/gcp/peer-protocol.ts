@@ -1,5 +1,6 @@
 // What the test process tells the Secret Manager test peer's child process: its config file, and
 // the messages exchanged over the Node IPC channel (faults, stats, readiness). No network control API.
+import type { JsonWebKey } from 'node:crypto';
 
 /** A Google service account the peer trusts: it verifies self-signed JWTs against this public key. */
 export interface TrustedServiceAccount {
@@ -10,6 +11,22 @@ export interface TrustedServiceAccount {
   keyId?: string;
   /** Whether it may list secrets (secretmanager.secrets.list); reading values is always allowed. */
   canList?: boolean;
+}
+
+/** Workload Identity Federation as the peer plays it (see federation.ts). */
+export interface FederationConfig {
+  /** The STS `audience`: //iam.googleapis.com/projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER */
+  providerAudience: string;
+  /** The OIDC issuer of the Kubernetes ServiceAccount tokens (the apiserver's --service-account-issuer). */
+  issuer: string;
+  /** The issuer's public keys, as the apiserver publishes them at /openid/v1/jwks. */
+  jwks: JsonWebKey[];
+  /** Audiences a subject token may carry (Google's default: "https:" + providerAudience). */
+  allowedAudiences: string[];
+  /** Federated subjects (system:serviceaccount:NS:NAME) granted read access (secretAccessor, list) directly. */
+  readers: string[];
+  /** Service account email → federated subjects that may impersonate it (roles/iam.workloadIdentityUser). */
+  impersonation: Record<string, string[]>;
 }
 
 export interface GcpPeerConfig {
@@ -23,6 +40,10 @@ export interface GcpPeerConfig {
   adminToken: string;
   /** The most secrets one ListSecrets page holds, whatever page_size asks (AIP-158 allows fewer). */
   maxPageSize: number;
+  /** HMAC key of the access tokens the peer mints (STS, IAM Credentials); kept across restarts. */
+  tokenKey: string;
+  /** STS and IAM Credentials over HTTPS on this port, when set. */
+  federation?: FederationConfig & { port: number };
 }
 
 export interface Fault {
@@ -43,6 +64,10 @@ export interface PeerStats {
   unauthenticated: number;
   /** The `filter` of every ListSecrets call, in order ('' when none). */
   listFilters: string[];
+  /** Successful STS token exchanges and IAM Credentials impersonations, and refused ones. */
+  stsExchanges: number;
+  impersonations: number;
+  federationRejected: number;
 }
 
 export type Command = { op: 'fault'; fault: Fault } | { op: 'clearFaults' } | { op: 'stats' } | { op: 'resetStats' };

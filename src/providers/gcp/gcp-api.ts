@@ -98,15 +98,29 @@ export function buildSdkClient(config: GcpProviderSpec, creds: GcpCredentials): 
 /**
  * Waits, boundedly, for the channel to connect: a call made just after the server came back would
  * otherwise fail on the channel's reconnect backoff. Never fails: the call itself reports errors.
+ * (Not grpc's Client#waitForReady: after the channel closes it asks the channel to connect again.)
  */
-function waitForConnection(stub: grpc.Client, signal: AbortSignal): Promise<void> {
+function waitForConnection(channel: ReturnType<grpc.Client['getChannel']>, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + CONNECT_WAIT_MS;
   return new Promise((resolve) => {
-    const done = () => {
-      signal.removeEventListener('abort', done);
+    let finished = false;
+    const finish = () => {
+      finished = true;
+      signal.removeEventListener('abort', finish);
       resolve();
     };
-    signal.addEventListener('abort', done, { once: true });
-    stub.waitForReady(Date.now() + CONNECT_WAIT_MS, done);
+    const check = (tryToConnect: boolean) => {
+      if (finished) return;
+      const state = channel.getConnectivityState(tryToConnect);
+      if (state === grpc.connectivityState.READY || state === grpc.connectivityState.SHUTDOWN) return finish();
+      try {
+        channel.watchConnectivityState(state, deadline, (err?: Error) => (err ? finish() : check(false)));
+      } catch {
+        finish(); // closed meanwhile
+      }
+    };
+    signal.addEventListener('abort', finish, { once: true });
+    check(true);
   });
 }
 
@@ -117,7 +131,7 @@ export class SdkSecretManagerApi implements SecretManagerApi {
     if (signal.aborted) throw new UnavailableError(`GCP Secret Manager: ${what}: aborted before the call (deadline)`);
     try {
       await this.sdk.initialize();
-      await waitForConnection((await this.sdk.secretManagerServiceStub) as unknown as grpc.Client, signal);
+      await waitForConnection(((await this.sdk.secretManagerServiceStub) as unknown as grpc.Client).getChannel(), signal);
       if (signal.aborted) throw new UnavailableError(`GCP Secret Manager: ${what}: CANCELLED: the deadline passed while connecting`);
       const inner = this.sdk.innerApiCalls[method] as InnerCall<Req, Res>;
       const options: GaxCallOptions = {

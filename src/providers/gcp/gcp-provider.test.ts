@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import type { GcpProviderSpec } from '../../api/providers/gcp.js';
 import { gcpProvider } from './gcp-provider.js';
 import type { StoreContext } from '../provider.js';
@@ -40,6 +41,11 @@ describe('gcp provider config', () => {
     expect(gcpProvider.validateConfig({ ...base, insecure: true })).toEqual(['insecure needs an endpoint: it is only for a local emulator']);
     expect(gcpProvider.validateConfig({ ...base, endpoint: 'localhost:70000' })).toEqual(["endpoint 'localhost:70000' has no valid port"]);
     expect(gcpProvider.validateConfig({ ...base, auth: {} })).toEqual(['auth must set exactly one of secretRef or workloadIdentity']);
+    const ca = rootCertificates[0] ?? '';
+    expect(gcpProvider.validateConfig({ ...base, endpoint: 'proxy.internal:443', caBundle: ca })).toEqual([]);
+    expect(gcpProvider.validateConfig({ ...base, endpoint: 'localhost:8080', insecure: true, caBundle: ca })).toEqual([
+      'caBundle has no effect with insecure, which connects without TLS',
+    ]);
     const wi = { serviceAccountRef: { name: 'app' }, audience: 'a', stsEndpoint: 'http://sts.example.com/v1/token' };
     expect(gcpProvider.validateConfig({ ...base, auth: { workloadIdentity: wi } })).toEqual([
       'auth.workloadIdentity.stsEndpoint must use https (plain http is only accepted for a loopback address)',
