@@ -20,7 +20,7 @@ export function buildSecretName(projectID: string, key: string): string {
   return `projects/${projectID}/secrets/${key}`;
 }
 
-/** The version's resource name; the newest enabled version ('latest') unless the ref names one. */
+/** The version's resource name; the most recently created version ('latest') unless the ref names one. */
 export function buildVersionName(projectID: string, ref: RemoteRef): string {
   const version = ref.version ?? 'latest';
   if (!VERSION.test(version)) {

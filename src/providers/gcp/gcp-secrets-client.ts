@@ -57,14 +57,14 @@ export class GcpSecretsClient implements SecretsClient {
     return result;
   }
 
-  /** The newest version of a listed secret; undefined when it has none enabled or vanished since. */
+  /** The newest version of a listed secret; undefined when it has none, it is disabled or destroyed, or the secret vanished since. */
   private async readListed(key: string, signal: AbortSignal): Promise<Uint8Array | undefined> {
     try {
       return await this.readVersion({ key }, signal);
     } catch (err) {
       const status = err instanceof ProviderError ? statusOf(err.cause) : undefined;
       if (err instanceof ProviderError && (err.errorClass === 'NotFound' || status === Status.FAILED_PRECONDITION)) {
-        this.opts.log?.debug({ key }, 'find skips a secret without an enabled version');
+        this.opts.log?.debug({ key }, 'find skips a secret whose newest version is missing, disabled or destroyed');
         return undefined;
       }
       throw err;
