@@ -42,7 +42,7 @@ lint: install
 controlplane: ## build (or reuse) kube-apiserver, etcd, kube-controller-manager
 	@bash e2e/controlplane/build.sh >/dev/null
 
-peers: ## install the provider test servers (pinned, cached outside the repo)
+peers: install ## install the provider test servers (pinned, cached outside the repo)
 	@for f in e2e/peers/*/install.sh; do echo "== $$f"; bash "$$f" >/dev/null || exit 1; done
 
 cluster-up: install controlplane ## start a local control plane; kubeconfig in $(CLUSTER_DIR)/kubeconfig

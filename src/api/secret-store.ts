@@ -3,6 +3,7 @@ import { Condition, Duration, LabelSelector, NamespaceName } from './common.js';
 import { AwsProviderSpec } from './providers/aws.js';
 import { VaultProviderSpec } from './providers/vault.js';
 import { AzureProviderSpec } from './providers/azure.js';
+import { GcpProviderSpec } from './providers/gcp.js';
 
 export const FakeProviderSpec = z
   .object({
@@ -26,6 +27,7 @@ export const ProviderSpec = z
     aws: AwsProviderSpec.optional().meta({ description: 'AWS Secrets Manager.' }),
     vault: VaultProviderSpec.optional().meta({ description: 'HashiCorp Vault or OpenBao (KV v1/v2).' }),
     azure: AzureProviderSpec.optional().meta({ description: 'Azure Key Vault.' }),
+    gcp: GcpProviderSpec.optional().meta({ description: 'Google Cloud Secret Manager.' }),
   })
   .meta({
     description: 'The secret manager this store reads from. Set exactly one provider.',

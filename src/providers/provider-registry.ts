@@ -2,6 +2,7 @@ import type { ProviderSpec } from '../api/secret-store.js';
 import { awsProvider } from './aws/aws-provider.js';
 import { azureProvider } from './azure/azure-provider.js';
 import { fakeProvider } from './fake/fake-provider.js';
+import { gcpProvider } from './gcp/gcp-provider.js';
 import { vaultProvider } from './vault/vault-provider.js';
 import type { Provider } from './provider.js';
 
@@ -24,5 +25,5 @@ export class ProviderRegistry {
 }
 
 export function buildDefaultRegistry(): ProviderRegistry {
-  return new ProviderRegistry([fakeProvider, awsProvider, vaultProvider, azureProvider].map((p) => p as Provider));
+  return new ProviderRegistry([fakeProvider, awsProvider, vaultProvider, azureProvider, gcpProvider].map((p) => p as Provider));
 }
