@@ -6,7 +6,7 @@
 #
 # Why not lowkey-vault: com.github.nagyesta.lowkey-vault:lowkey-vault-app is not on the Maven
 # Central this workplace reaches (every version answers 404; lowkey-vault-client and
-# lowkey-vault-testcontainers are there, the app jar is not). See docs/providers/azure.md.
+# lowkey-vault-testcontainers are there, the app jar is not). See the Azure section of README.md.
 set -euo pipefail
 
 DOUBLE_VERSION=1

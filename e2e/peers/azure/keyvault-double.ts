@@ -3,7 +3,7 @@
 // IMDS-style managed identity endpoint, over HTTPS on 127.0.0.1 with a certificate from a test CA.
 //
 // Why a double and not lowkey-vault: the lowkey-vault-app jar is not on the Maven Central this
-// workplace reaches (see docs/providers/azure.md). Unlike lowkey-vault, this double checks
+// workplace reaches (see the Azure section of README.md). Unlike lowkey-vault, this double checks
 // credentials: tokens are signed, client secrets and federated subjects are checked, and each
 // client has Key Vault permissions (get/list/set), so wrong-credential and access-denied paths
 // are tested for real. Answers mirror Key Vault's (status codes, error codes, challenge header,

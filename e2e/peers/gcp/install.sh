@@ -6,7 +6,7 @@
 # same way. Prints OK on stdout (everything else goes to stderr); fails naming what is missing.
 #
 # Why not the community emulator (github.com/blackwell-systems/gcp-secret-manager-emulator):
-# the Go module proxy answers 403 for it here. See docs/providers/gcp.md.
+# the Go module proxy answers 403 for it here. See the GCP section of README.md.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"

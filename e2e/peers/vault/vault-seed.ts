@@ -12,7 +12,7 @@ export const SHORT_TTL_SECONDS = 4;
 export const SHORT_MAX_TTL_SECONDS = 10;
 export const TEAM_NAMESPACE = 'team-a';
 
-/** Read-only and scoped: what docs/providers/vault.md recommends. `private/` is deliberately not in it. */
+/** Read-only and scoped: what the Vault section of README.md recommends. `private/` is deliberately not in it. */
 const POLICY = `
 path "secret/data/*" { capabilities = ["read"] }
 path "secret/metadata/*" { capabilities = ["read", "list"] }
