@@ -1,0 +1,180 @@
+// Runs the built operator (`node dist/cmd/main.js controller`) as a child process, reads its
+// Prometheus metrics and its memory from /proc, and stops it by pid.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => ok(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface OperatorOptions {
+  kubeconfigPath: string;
+  operatorNamespace: string;
+  workers: number;
+  logFile: string;
+  /** 'dist' runs dist/cmd/main.js (default); 'src' runs src/cmd/main.ts through tsx. */
+  from: 'dist' | 'src';
+  /** A built main.js to run instead of dist/cmd/main.js (see --ref). */
+  entry?: string;
+  extraArgs?: string[];
+  /** Flags for node itself (e.g. --max-old-space-size=128, --heapsnapshot-signal=SIGUSR2). */
+  nodeArgs?: string[];
+  /** Working directory (heap snapshots land here); default the repository root. */
+  cwd?: string;
+}
+
+export interface Memory {
+  /** Peak resident set size so far (VmHWM), bytes. */
+  peakRss: number;
+  /** Current resident set size (VmRSS), bytes. */
+  rss: number;
+}
+
+export class OperatorProcess {
+  readonly startedAt = Date.now();
+  private exited = false;
+  private readonly exit: Promise<void>;
+
+  private constructor(readonly child: ChildProcess, readonly port: number) {
+    this.exit = new Promise((ok) => child.once('exit', () => { this.exited = true; ok(); }));
+  }
+
+  static async start(opts: OperatorOptions): Promise<OperatorProcess> {
+    const port = await freePort();
+    const entry = opts.from === 'dist'
+      ? [opts.entry ?? resolve(ROOT, 'dist/cmd/main.js')]
+      : [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cmd/main.ts')];
+    const args = [
+      ...(opts.nodeArgs ?? []),
+      ...entry, 'controller',
+      '--kubeconfig', opts.kubeconfigPath,
+      '--operator-namespace', opts.operatorNamespace,
+      '--health-addr', `127.0.0.1:${port}`,
+      '--metrics-addr', `127.0.0.1:${port}`,
+      '--no-leader-elect',
+      '--workers', String(opts.workers),
+      '--log-level', 'warn',
+      ...(opts.extraArgs ?? []),
+    ];
+    const log = createWriteStream(opts.logFile);
+    const child = spawn(resolve(ROOT, 'node_modules/.bin/node'), args, {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    await new Promise<void>((ok, fail) => child.once('spawn', ok).once('error', fail));
+    return new OperatorProcess(child, port);
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** Resolves when /readyz answers 200 (informers synced), with Date.now() at that moment. */
+  async waitReady(timeoutMs: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.exited) throw new Error(`the operator exited with ${this.child.exitCode}`);
+      const res = await fetch(`http://127.0.0.1:${this.port}/readyz`).catch(() => undefined);
+      if (res?.status === 200) return Date.now();
+      await res?.body?.cancel();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('timed out waiting for the operator to report ready');
+  }
+
+  async metrics(): Promise<Metrics> {
+    const res = await fetch(`http://127.0.0.1:${this.port}/metrics`);
+    return parseMetrics(await res.text());
+  }
+
+  memory(): Memory {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { peakRss: kb('VmHWM'), rss: kb('VmRSS') };
+  }
+
+  /** SIGTERM, then SIGKILL after graceMs. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.exited) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => { if (!this.exited) this.child.kill('SIGKILL'); }, graceMs);
+    await this.exit;
+    clearTimeout(timer);
+  }
+}
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export class Metrics {
+  constructor(readonly samples: Sample[]) {}
+
+  /** Sum of samples named `name` whose labels match every given pair (a function tests the value). */
+  sum(name: string, where: Record<string, string | ((v: string) => boolean)> = {}): number {
+    let total = 0;
+    for (const s of this.samples) {
+      if (s.name !== name) continue;
+      const ok = Object.entries(where).every(([k, want]) => {
+        const have = s.labels[k];
+        return have !== undefined && (typeof want === 'function' ? want(have) : have === want);
+      });
+      if (ok) total += s.value;
+    }
+    return total;
+  }
+
+  /** Samples of one metric, keyed by `label1=value1,label2=value2` of the chosen labels. */
+  groupBy(name: string, labels: string[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const s of this.samples) {
+      if (s.name !== name) continue;
+      const key = labels.map((l) => `${s.labels[l] ?? ''}`).join(' ');
+      out[key] = (out[key] ?? 0) + s.value;
+    }
+    return out;
+  }
+}
+
+export function parseMetrics(text: string): Metrics {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1] as string] = l[2] as string;
+    samples.push({ name: m[1] as string, labels, value: Number(m[3]) });
+  }
+  return new Metrics(samples);
+}
+
+/** Difference b - a of every labelled counter sample named `name`, keyed like groupBy. */
+export function diffGroups(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(b)) {
+    const d = v - (a[k] ?? 0);
+    if (d !== 0) out[k] = d;
+  }
+  return out;
+}

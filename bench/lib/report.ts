@@ -1,0 +1,148 @@
+// The benchmark's figures: a table on stdout with targets and PASS/MISS, and the JSON shape.
+import type { CpuSnapshot } from './proc.js';
+
+export interface RequestSummary {
+  total: number;
+  writes: number;
+  secretWrites: number;
+  statusWrites: number;
+  otherWrites: number;
+  gets: number;
+  lists: number;
+  watches: number;
+  byVerbResource: Record<string, number>;
+}
+
+interface RefreshRound {
+  seconds: number;
+  secretWrites: number;
+  statusWrites: number;
+  providerReads: number;
+  syncs: Record<string, number>;
+  requests: RequestSummary;
+}
+
+export interface Results {
+  config: {
+    n: number;
+    namespaces: number;
+    workers: number;
+    refreshInterval: string;
+    operator: string;
+    nodeArgs: string[];
+    floorOrder: string;
+    startedAt: string;
+    commit: string;
+  };
+  machine: { cpus: number; loadavg1: number; loadavg1AtEnd: number; node: string };
+  setup: { createSeconds: number; createPerSecond: number };
+  operator: {
+    /** From spawning the process until the last ExternalSecret is Ready=True (the headline figure). */
+    timeToAllReadySeconds: number;
+    /** From spawning until /readyz (hash key read, informers listed). */
+    startupSeconds: number;
+    /** From /readyz until the last ExternalSecret is Ready. */
+    syncSeconds: number;
+    perSecond: number;
+    /** Every API request up to 5 s after all were Ready. */
+    requests: RequestSummary;
+    requestsAtAllReady: number;
+    providerReads: number;
+    syncs: Record<string, number>;
+    reconciles: Record<string, number>;
+    peakRssMB: number;
+    rssAtReadyMB: number;
+    heapUsedMB: number;
+    nodeMemoryMB: Record<string, number>;
+    /** Largest V8 heap figures seen by sampling the operator's metrics every 2 s during the sync. */
+    maxHeapUsedMB: number;
+    maxHeapTotalMB: number;
+    memoryTimeline: { t: number; ready: number; rssMB: number; heapUsedMB: number; heapTotalMB: number }[];
+    peakRssOverallMB?: number;
+    rssAtEndMB?: number;
+    cpuSeconds: CpuSnapshot;
+  };
+  refresh?: {
+    interval: string;
+    storeEditRound: RefreshRound;
+    periodicRound: RefreshRound;
+    total: RefreshRound;
+    cpuSeconds: CpuSnapshot;
+  };
+  floor?: {
+    timeToAllReadySeconds: number;
+    clientSeconds: number;
+    perSecond: number;
+    requests: Record<string, number>;
+    requestsTotal: number;
+    cpuSeconds: CpuSnapshot;
+  };
+  ratio?: number;
+  ratioExcludingStartup?: number;
+  targets?: { name: string; value: number | string; target: string; result: 'PASS' | 'MISS' | 'n/a' }[];
+}
+
+const TARGET_RATIO = 1.5;
+const TARGET_RSS_MB = 200;
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+function cpuLine(cpu: CpuSnapshot | undefined): string {
+  if (!cpu) return '-';
+  return Object.entries(cpu).filter(([, v]) => Number.isFinite(v)).map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+/** Fills `targets` and prints the report. */
+export function printReport(r: Results): void {
+  const op = r.operator;
+  const peak = op.peakRssOverallMB ?? op.peakRssMB;
+  const targets: NonNullable<Results['targets']> = [
+    {
+      name: 'time ratio operator/floor',
+      value: r.ratio ?? 'n/a',
+      target: `<= ${TARGET_RATIO}`,
+      result: r.ratio === undefined ? 'n/a' : r.ratio <= TARGET_RATIO ? 'PASS' : 'MISS',
+    },
+    { name: 'operator peak RSS (MB)', value: peak, target: `<= ${TARGET_RSS_MB}`, result: peak <= TARGET_RSS_MB ? 'PASS' : 'MISS' },
+    {
+      name: 'Secret writes in unchanged refresh',
+      value: r.refresh?.total.secretWrites ?? 'n/a',
+      target: '0',
+      result: r.refresh === undefined ? 'n/a' : r.refresh.total.secretWrites === 0 ? 'PASS' : 'MISS',
+    },
+  ];
+  r.targets = targets;
+  const n = r.config.n;
+  const per = (x: number) => (x / n).toFixed(2);
+  const rows: string[][] = [
+    ['figure', 'value', 'note'],
+    ['ExternalSecrets', String(n), `${r.config.namespaces} namespaces, ${r.config.workers} workers, operator from ${r.config.operator} at ${r.config.commit}`],
+    ['machine', `${r.machine.cpus} CPUs`, `load avg ${r.machine.loadavg1} at start, ${r.machine.loadavg1AtEnd} at end; node ${r.machine.node}`],
+    ['operator: time to all Ready', `${op.timeToAllReadySeconds} s`, `${op.perSecond}/s; from process start (startup ${op.startupSeconds} s + sync ${op.syncSeconds} s)`],
+    ['floor: time to all Ready', r.floor ? `${r.floor.timeToAllReadySeconds} s` : 'n/a', r.floor ? `${r.floor.perSecond}/s; list + ${n} × (apply Secret, patch status); run after the operator` : ''],
+    ['ratio operator/floor', r.ratio !== undefined ? String(r.ratio) : 'n/a', r.ratioExcludingStartup !== undefined ? `${r.ratioExcludingStartup} without the operator's startup` : ''],
+    ['operator API requests', String(op.requests.total), `${per(op.requests.total)} per ExternalSecret, up to 5 s after all Ready`],
+    ['  writes', String(op.requests.writes), `Secret ${op.requests.secretWrites}, status ${op.requests.statusWrites}, other ${op.requests.otherWrites}`],
+    ['  reads', String(op.requests.gets + op.requests.lists + op.requests.watches), `get ${op.requests.gets}, list ${op.requests.lists}, watch ${op.requests.watches}`],
+    ['floor API requests', r.floor ? String(r.floor.requestsTotal) : 'n/a', r.floor ? Object.entries(r.floor.requests).map(([k, v]) => `${k} ${v}`).join(', ') : ''],
+    ['operator peak RSS', `${peak} MB`, `VmHWM; ${op.peakRssMB} MB when all were Ready, RSS ${op.rssAtEndMB ?? op.rssAtReadyMB} MB at the end, heap used ${op.heapUsedMB} MB after sync (max sampled ${op.maxHeapUsedMB}, heap total max ${op.maxHeapTotalMB})`],
+    ['provider reads (initial sync)', String(op.providerReads), `${per(op.providerReads)} per ExternalSecret`],
+  ];
+  if (r.refresh) {
+    const { storeEditRound: a, periodicRound: b } = r.refresh;
+    rows.push(
+      ['refresh: store edit round', `${a.seconds} s`, `Secret writes ${a.secretWrites}, status writes ${a.statusWrites}, provider reads ${a.providerReads}`],
+      ['refresh: periodic round', `${b.seconds} s`, `Secret writes ${b.secretWrites}, status writes ${b.statusWrites}, provider reads ${b.providerReads} (interval ${r.refresh.interval})`],
+    );
+  }
+  rows.push(
+    ['CPU s, operator sync', '', cpuLine(op.cpuSeconds)],
+    ['CPU s, floor', '', cpuLine(r.floor?.cpuSeconds)],
+  );
+  if (r.refresh) rows.push(['CPU s, refresh', '', cpuLine(r.refresh.cpuSeconds)]);
+  process.stdout.write(`\nLockstep sync benchmark, N=${n}\n\n${table(rows)}\n\n`);
+  process.stdout.write(`${table([['target', 'value', 'target', 'result'], ...targets.map((t) => [t.name, String(t.value), t.target, t.result])])}\n\n`);
+}
