@@ -11,6 +11,7 @@ import { LockstepResources } from '../../api/resources.js';
 import { CoreResources, type Informer, type KubeClient, type KubeObject } from '../../kube/kube-port.js';
 import { ForbiddenError, InvalidError } from '../../kube/kube-errors.js';
 import type { Clock } from '../../runtime/clock.js';
+import { computeBackoff } from '../../runtime/backoff.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SecretScrubber } from '../../observability/secret-scrubber.js';
 import type { SyncMetrics } from '../../observability/metrics.js';
@@ -86,8 +87,13 @@ class SyncFailure extends Error {
 /** A Merge target is a Secret we do not watch (it is not ours yet), so we look for it this often. */
 const MERGE_TARGET_POLL_MS = 10_000;
 
+/** Retries after a transient provider error: 0.5 s doubling to 1 min, so recovery is prompt. */
+const TRANSIENT_BACKOFF = { baseMs: 500, maxMs: 60_000, jitter: 0.2 };
+
 export class ExternalSecretReconciler {
   private readonly rendered = new Map<string, Rendered>();
+  /** Consecutive transient provider failures per ExternalSecret. */
+  private readonly transientFailures = new Map<string, number>();
 
   constructor(private readonly deps: ExternalSecretReconcilerDeps) {}
 
@@ -110,7 +116,9 @@ export class ExternalSecretReconciler {
         throw new SyncFailure(Reasons.invalidSpec, `spec is invalid: ${summarizeIssues(parsed.error.issues)}`);
       }
       ctx.spec = parsed.data;
-      return await this.sync(ctx);
+      const result = await this.sync(ctx);
+      this.transientFailures.delete(key);
+      return result;
     } catch (err) {
       return this.handleFailure(ctx, err);
     }
@@ -119,6 +127,7 @@ export class ExternalSecretReconciler {
   /** Forgets what we rendered for an ExternalSecret (it was deleted). */
   forget(key: string): void {
     this.rendered.delete(key);
+    this.transientFailures.delete(key);
   }
 
   private async sync(ctx: SyncContext): Promise<ReconcileResult> {
@@ -376,6 +385,11 @@ export class ExternalSecretReconciler {
       binding: ctx.status.binding,
       ready: { status: 'False', reason: failure.reason, message: failure.message },
     });
+    if (failure.retry && isProviderError(failure.cause)) {
+      const attempt = (this.transientFailures.get(ctx.key) ?? 0) + 1;
+      this.transientFailures.set(ctx.key, attempt);
+      return { requeueAfterMs: computeBackoff(attempt - 1, TRANSIENT_BACKOFF) };
+    }
     if (failure.retry) throw failure;
     return { requeueAfterMs: failure.requeueAfterMs ?? this.deps.options.errorRequeueMs };
   }

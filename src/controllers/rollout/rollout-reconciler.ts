@@ -59,6 +59,11 @@ export function rolloutKey(kind: WorkloadKind, namespace: string, name: string):
 export class RolloutReconciler {
   /** The last deferral reason per workload, so a Deferred event is recorded once, not on every retry. */
   private readonly deferred = new Map<string, string>();
+  /**
+   * Owed restarts already done (`namespace/es@hash|Kind/name` → when), so a cache that has not yet
+   * seen our own status update cannot make us restart the same workload twice for one rotation.
+   */
+  private readonly done = new Map<string, number>();
 
   constructor(private readonly deps: RolloutReconcilerDeps) {}
 
@@ -101,9 +106,15 @@ export class RolloutReconciler {
     const intents: Intent[] = [];
     for (const es of this.deps.externalSecrets.list(namespace)) {
       const pending = pendingRolloutOf(es);
-      if (pending?.workloads.includes(id)) intents.push({ es, pending });
+      if (pending?.workloads.includes(id) && !this.done.has(doneKey(es, pending, id))) intents.push({ es, pending });
     }
     return intents;
+  }
+
+  private markDone(intents: Intent[], id: string): void {
+    const now = this.deps.clock.now();
+    for (const [key, at] of this.done) if (now - at > DONE_RETENTION_MS) this.done.delete(key);
+    for (const i of intents) this.done.set(doneKey(i.es, i.pending, id), now);
   }
 
   private minInterval(w: Workload): number {
@@ -147,6 +158,7 @@ export class RolloutReconciler {
 
   /** Removes the workload from each ExternalSecret's owed restarts (fresh read, optimistic concurrency). */
   private async finish(intents: Intent[], id: string, restarted: boolean): Promise<void> {
+    this.markDone(intents, id);
     for (const { es } of intents) {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -189,6 +201,12 @@ export class RolloutReconciler {
     this.deferred.delete(key);
     return {};
   }
+}
+
+const DONE_RETENTION_MS = 10 * 60_000;
+
+function doneKey(es: KubeObject, pending: PendingRollout, id: string): string {
+  return `${objectKey(es.metadata)}@${pending.hash}@${pending.since}|${id}`;
 }
 
 /** Names the rotations a restart is for; the same rotations always give the same token. */
