@@ -157,6 +157,11 @@ function requestsOf(m: Metrics): Record<string, number> {
   return m.groupBy('lockstep_kube_requests_total', ['verb', 'resource']);
 }
 
+/** CPU seconds of the processes a phase consists of (control plane, operator, bench), not of others. */
+function ourCpu(cpu: CpuSnapshot): number {
+  return ['apiserver', 'etcd', 'kcm', 'bench', 'operator'].reduce((sum, k) => sum + (Number.isFinite(cpu[k]) ? (cpu[k] ?? 0) : 0), 0);
+}
+
 /** V8 heap and external memory as the operator's own metrics report them, in MB. */
 function nodeMemory(m: Metrics): Record<string, number> {
   const out: Record<string, number> = {
@@ -457,6 +462,7 @@ async function main(): Promise<number> {
       };
       results.ratio = round(results.operator.timeToAllReadySeconds / floorSeconds, 2);
       results.ratioExcludingStartup = round(results.operator.syncSeconds / floorSeconds, 2);
+      results.cpuRatio = round(ourCpu(results.operator.cpuSeconds) / ourCpu(results.floor.cpuSeconds), 2);
     }
     results.machine = { ...loadAtStart, loadavg1AtEnd: machineLoad().loadavg1, node: process.version };
     const full = results as Results;
