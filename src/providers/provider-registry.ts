@@ -1,29 +1,39 @@
 import type { ProviderSpec } from '../api/secret-store.js';
-import { awsProvider } from './aws/aws-provider.js';
-import { azureProvider } from './azure/azure-provider.js';
 import { fakeProvider } from './fake/fake-provider.js';
-import { gcpProvider } from './gcp/gcp-provider.js';
-import { vaultProvider } from './vault/vault-provider.js';
 import type { Provider } from './provider.js';
+
+/** Loads a provider's module on first use, so an operator pays for (and loads) only the SDKs its stores use. */
+export type ProviderLoader = () => Promise<Provider>;
 
 /** The providers Lockstep knows, by their key under `spec.provider`. */
 export class ProviderRegistry {
-  private readonly providers = new Map<string, Provider>();
+  private readonly loaded = new Map<string, Promise<Provider>>();
 
-  constructor(providers: Provider[]) {
-    for (const p of providers) this.providers.set(p.name, p);
-  }
+  constructor(private readonly loaders: Readonly<Record<string, ProviderLoader>>) {}
 
   /** The provider a store selects and its config; undefined when the store names none we know. */
-  resolve(spec: ProviderSpec): { provider: Provider; config: unknown } | undefined {
+  async resolve(spec: ProviderSpec): Promise<{ provider: Provider; config: unknown } | undefined> {
     const entries = Object.entries(spec).filter(([, v]) => v !== undefined);
     if (entries.length !== 1) return undefined;
     const [name, config] = entries[0] as [string, unknown];
-    const provider = this.providers.get(name);
-    return provider ? { provider, config } : undefined;
+    const loader = this.loaders[name];
+    if (!loader) return undefined;
+    let provider = this.loaded.get(name);
+    if (!provider) {
+      provider = loader();
+      this.loaded.set(name, provider);
+      provider.catch(() => this.loaded.delete(name));
+    }
+    return { provider: await provider, config };
   }
 }
 
 export function buildDefaultRegistry(): ProviderRegistry {
-  return new ProviderRegistry([fakeProvider, awsProvider, vaultProvider, azureProvider, gcpProvider].map((p) => p as Provider));
+  return new ProviderRegistry({
+    fake: () => Promise.resolve(fakeProvider as Provider),
+    aws: async () => (await import('./aws/aws-provider.js')).awsProvider as Provider,
+    vault: async () => (await import('./vault/vault-provider.js')).vaultProvider as Provider,
+    gcp: async () => (await import('./gcp/gcp-provider.js')).gcpProvider as Provider,
+    azure: async () => (await import('./azure/azure-provider.js')).azureProvider as Provider,
+  });
 }

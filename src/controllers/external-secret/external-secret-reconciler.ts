@@ -132,7 +132,7 @@ export class ExternalSecretReconciler {
 
   private async sync(ctx: SyncContext): Promise<ReconcileResult> {
     const { es, spec } = ctx;
-    const store = resolveStore(this.deps.informers, this.deps.registry, es.metadata.namespace, spec.secretStoreRef);
+    const store = await resolveStore(this.deps.informers, this.deps.registry, es.metadata.namespace, spec.secretStoreRef);
     if (!store.ok) throw new SyncFailure(store.reason, store.message);
 
     const now = this.deps.clock.now();
@@ -237,7 +237,7 @@ export class ExternalSecretReconciler {
 
   private async fetchAndRender(
     ctx: SyncContext,
-    store: Extract<ReturnType<typeof resolveStore>, { ok: true }>,
+    store: Extract<Awaited<ReturnType<typeof resolveStore>>, { ok: true }>,
     specVersion: string,
     maxAgeMs: number,
   ): Promise<{ rendered: Rendered; missing: string[] } | 'deleted'> {

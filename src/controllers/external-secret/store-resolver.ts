@@ -29,12 +29,12 @@ function describe(kind: string, name: string, namespace?: string): string {
   return kind === 'SecretStore' ? `SecretStore '${name}' in namespace '${namespace}'` : `ClusterSecretStore '${name}'`;
 }
 
-export function resolveStore(
+export async function resolveStore(
   informers: StoreInformers,
   registry: ProviderRegistry,
   namespace: string,
   ref: ExternalSecretSpec['secretStoreRef'],
-): StoreResolution {
+): Promise<StoreResolution> {
   const kind = ref.kind ?? 'SecretStore';
   const isCluster = kind === 'ClusterSecretStore';
   const object = isCluster ? informers.clusterStores.get(ref.name) : informers.stores.get(ref.name, namespace);
@@ -60,7 +60,7 @@ export function resolveStore(
   if (ready?.status === 'False' && ready.observedGeneration === object.metadata.generation) {
     return { ok: false, reason: Reasons.storeNotReady, message: `${label} is not ready: ${ready.message}` };
   }
-  const resolved = registry.resolve(parsed.data.provider);
+  const resolved = await registry.resolve(parsed.data.provider);
   if (!resolved) {
     return { ok: false, reason: Reasons.storeNotReady, message: `${label} names no provider this version of Lockstep supports` };
   }

@@ -44,7 +44,7 @@ export class SecretStoreReconciler {
       const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ');
       return { status: 'False', reason: Reasons.invalidConfig, message: `spec is invalid: ${detail}` };
     }
-    const resolved = this.deps.registry.resolve(parsed.data.provider);
+    const resolved = await this.deps.registry.resolve(parsed.data.provider);
     if (!resolved) {
       return { status: 'False', reason: Reasons.invalidConfig, message: 'spec.provider names no provider this version of Lockstep supports' };
     }
