@@ -111,13 +111,24 @@ interface Phase {
   httpReads: number;
   logins: number;
   motoLogPosts?: number;
+  /** From the read calls' bodies/paths: keys per call, distinct keys, reads of the most-read key. */
+  keysPerCall: { mean: number; max: number };
+  distinctKeysRead: number;
+  maxReadsOfOneKey: number;
   kubeRequests: Record<string, number>;
 }
 
 function phase(peer: ProviderPeer, a: Snapshot, b: Snapshot): Phase {
   const providerRequests = counterDiff(a.metrics, b.metrics, 'lockstep_provider_requests_total', ['operation', 'outcome']);
   const httpCalls = diffCounts(a.http, b.http);
+  const calls = peer.reads.filter((r) => r.at > a.at && r.at <= b.at);
+  const perKey = new Map<string, number>();
+  for (const c of calls) for (const k of c.keys) perKey.set(k, (perKey.get(k) ?? 0) + 1);
+  const sizes = calls.map((c) => c.keys.length);
   return {
+    keysPerCall: { mean: sizes.length ? round(sizes.reduce((x, y) => x + y, 0) / sizes.length, 2) : 0, max: Math.max(0, ...sizes) },
+    distinctKeysRead: perKey.size,
+    maxReadsOfOneKey: Math.max(0, ...perKey.values()),
     seconds: seconds(b.at - a.at),
     providerRequests,
     providerReads: sumCounts(providerRequests, (k) => READ_OPS.has(k.split(' ')[0] ?? '')),
@@ -150,7 +161,7 @@ async function main(): Promise<number> {
 
     const peer = await startProviderPeer(opts.provider, opts.keys, keyName, log);
     cleanup.add(`${opts.provider} peer`, () => peer.stop());
-    const proxy = await CountingProxy.start(peer.endpoint, peer.classify);
+    const proxy = await CountingProxy.start(peer.endpoint, peer.classify, peer.observe);
     cleanup.add('proxy', () => proxy.stop());
     log(`${opts.provider} peer at ${peer.endpoint} (pid ${peer.pid()}), counting proxy at ${proxy.endpoint}`);
 
@@ -233,12 +244,14 @@ async function main(): Promise<number> {
       ['time to all Ready', `${seconds(readyAt - op.startedAt)} s`, 'from operator process start'],
       ['first sync: provider requests', String(sumCounts(first.providerRequests)), fmt(first.providerRequests)],
       ['first sync: HTTP calls to provider', String(first.httpTotal), fmt(first.httpCalls)],
+      ['first sync: keys in read calls', String(first.distinctKeysRead), `distinct; keys per call mean ${first.keysPerCall.mean}, max ${first.keysPerCall.max}; most-read key read ${first.maxReadsOfOneKey}×`],
       ['first sync: logins', String(first.logins), ''],
     ];
     rounds.forEach((p, i) => figures.push(
       [`refresh ${i + 1}: duration`, `${p.seconds} s`, 'until every ES refreshTime moved once more'],
       [`refresh ${i + 1}: provider reads`, String(p.providerReads), `${round(p.providerReads / opts.keys, 2)} per key; ${fmt(p.providerRequests)}`],
       [`refresh ${i + 1}: HTTP calls`, String(p.httpTotal), `${fmt(p.httpCalls)}${p.motoLogPosts !== undefined ? `; moto log POSTs ${p.motoLogPosts}` : ''}`],
+      [`refresh ${i + 1}: keys in read calls`, String(p.distinctKeysRead), `distinct; keys per call mean ${p.keysPerCall.mean}, max ${p.keysPerCall.max}; most-read key read ${p.maxReadsOfOneKey}×`],
       [`refresh ${i + 1}: logins`, String(p.logins), ''],
     ));
     printTables(`Lockstep provider benchmark (${opts.provider})`, figures, targets);

@@ -2,9 +2,12 @@
 // (after the operator's sharing and batching), classified by the caller: the AWS action from
 // X-Amz-Target, or the Vault path. Headers, including Host, go through unchanged, so AWS SigV4
 // signatures made for the proxy's address still verify at moto.
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
-export type Classifier = (req: IncomingMessage) => string;
+/** Names a request (its body is buffered: provider requests are small). */
+export type Classifier = (req: IncomingMessage, body: Buffer) => string;
+/** Sees every request with its name, e.g. to record batch sizes or which keys were read. */
+export type Observer = (kind: string, req: IncomingMessage, body: Buffer) => void;
 
 export class CountingProxy {
   readonly counts = new Map<string, number>();
@@ -14,12 +17,18 @@ export class CountingProxy {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  static async start(upstream: string, classify: Classifier): Promise<CountingProxy> {
+  static async start(upstream: string, classify: Classifier, observe?: Observer): Promise<CountingProxy> {
     const target = new URL(upstream);
     let proxy: CountingProxy | undefined;
     const server = createServer((req, res) => {
-      const kind = classify(req);
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => forward(req, res, Buffer.concat(chunks)));
+    });
+    const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+      const kind = classify(req, body);
       proxy?.counts.set(kind, (proxy.counts.get(kind) ?? 0) + 1);
+      try { observe?.(kind, req, body); } catch { /* an observer never breaks the call */ }
       const up = request({
         host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers,
       }, (upRes) => {
@@ -30,8 +39,8 @@ export class CountingProxy {
         if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
         res.end(`proxy: ${err.message}`);
       });
-      req.pipe(up);
-    });
+      up.end(body);
+    };
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
     const address = server.address();
@@ -62,10 +71,12 @@ export function sumCounts(c: Record<string, number>, pick: (k: string) => boolea
 }
 
 /** `secretsmanager.BatchGetSecretValue` → `BatchGetSecretValue`; STS and others by their Action. */
-export function awsAction(req: IncomingMessage): string {
+export function awsAction(req: IncomingMessage, body: Buffer): string {
   const t = req.headers['x-amz-target'];
   if (typeof t === 'string') return t.split('.').at(-1) ?? t;
-  return `${req.method} ${req.url ?? ''}`.slice(0, 60);
+  // Query APIs (STS, IAM): the Action is a form field of the body.
+  const action = new URLSearchParams(body.toString('utf8')).get('Action');
+  return action ? `sts/iam ${action}` : `${req.method} ${req.url ?? ''}`.slice(0, 60);
 }
 
 /** Vault paths with the secret part collapsed: `GET secret/data/*`, `PUT auth/approle/login`. */

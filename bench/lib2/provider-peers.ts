@@ -19,16 +19,26 @@ export interface ProviderPeer {
   credentials: Record<string, string>;
   /** spec.provider of a ClusterSecretStore that reaches the peer at `endpoint` (the proxy). */
   storeProvider(endpoint: string, namespace: string, secretName: string): Record<string, unknown>;
-  classify(req: IncomingMessage): string;
+  classify(req: IncomingMessage, body: Buffer): string;
+  /** Records the remote keys of every read call (see `reads`). */
+  observe(kind: string, req: IncomingMessage, body: Buffer): void;
+  /** One entry per HTTP read call: when, and which remote keys it read. */
+  reads: ReadCall[];
   isRead(kind: string): boolean;
   isLogin(kind: string): boolean;
   stop(): Promise<void>;
+}
+
+export interface ReadCall {
+  at: number;
+  keys: string[];
 }
 
 export const valueOf = (k: number) => `bench-value-${k}-${'v'.repeat(24)}`;
 
 async function awsPeer(keys: number, keyName: (k: number) => string): Promise<ProviderPeer> {
   const peer = await startAwsPeer({ startTimeoutMs: 600_000 });
+  const reads: ReadCall[] = [];
   try {
     const principals = await enforceIam(peer);
     const admin = new SecretsManagerClient({ region: REGION, endpoint: peer.endpoint, credentials: principals.admin, maxAttempts: 3 });
@@ -49,9 +59,15 @@ async function awsPeer(keys: number, keyName: (k: number) => string): Promise<Pr
         },
       }),
       classify: awsAction,
+      reads,
+      observe: (kind, _req, body) => {
+        if (kind !== 'GetSecretValue' && kind !== 'BatchGetSecretValue') return;
+        const b = JSON.parse(body.toString('utf8')) as { SecretId?: string; SecretIdList?: string[] };
+        reads.push({ at: Date.now(), keys: b.SecretIdList ?? (b.SecretId ? [b.SecretId] : []) });
+      },
       isRead: (k) => k === 'GetSecretValue' || k === 'BatchGetSecretValue',
-      // Static keys: the SDK signs every call itself; an STS call (query API, no X-Amz-Target) would be a login.
-      isLogin: (k) => k.startsWith('POST /') && !k.includes('moto-api'),
+      // Static keys: the SDK signs every call itself; an STS AssumeRole* would be a login.
+      isLogin: (k) => k.startsWith('sts/iam AssumeRole'),
       stop: () => peer.stop(),
     };
   } catch (err) {
@@ -74,6 +90,7 @@ async function seedVault(peer: VaultPeer): Promise<void> {
 
 async function vaultPeer(keys: number, keyName: (k: number) => string): Promise<ProviderPeer> {
   const peer = await startVaultPeer({ seed: seedVault, startTimeoutMs: 600_000 });
+  const reads: ReadCall[] = [];
   try {
     await runPool(Array.from({ length: keys }, (_, k) => k), 8, async (k) => {
       await peer.admin('POST', `secret/data/${keyName(k)}`, { data: { value: valueOf(k) } });
@@ -85,6 +102,11 @@ async function vaultPeer(keys: number, keyName: (k: number) => string): Promise<
         vault: { server: endpoint, path: 'secret', version: 'v2', auth: { appRole: { roleId: ROLE_ID, secretRef: { name, key: 'secret-id', namespace } } } },
       }),
       classify: vaultPath,
+      reads,
+      observe: (kind, req) => {
+        if (!kind.startsWith('GET secret/data/')) return;
+        reads.push({ at: Date.now(), keys: [(req.url ?? '').split('?')[0]?.replace(/^\/v1\/secret\/data\//, '') ?? ''] });
+      },
       isRead: (k) => k.startsWith('GET secret/data/'),
       isLogin: (k) => /^\w+ auth\/.+\/login$/.test(k),
       stop: () => peer.stop(),
