@@ -66,5 +66,14 @@ test-unit: install
 test-e2e: install controlplane peers
 	$(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects e2e
 
-bench: build controlplane ## N ExternalSecrets (default 1000) vs. a minimal client floor; BENCH_N=5000 for more
+bench: build controlplane ## N ExternalSecrets (default 1000) vs. a minimal client floor; BENCH_N=5000 for more; then bench-rotation
 	$(BIN)/tsx bench/sync-bench.ts --n $${BENCH_N:-1000}
+	$(BIN)/tsx bench/rotation-bench.ts
+
+.PHONY: bench-provider bench-rotation
+PROVIDER ?= aws
+bench-provider: build controlplane peers ## 1000 ExternalSecrets over 100 keys of one store: provider reads, HTTP calls, logins per refresh (PROVIDER=aws|vault, ~1.5 min)
+	$(BIN)/tsx bench/provider-bench.ts --provider $(PROVIDER)
+
+bench-rotation: build controlplane ## 100 ExternalSecrets + Deployments, all values rotated at once: time to restart, restarts per Deployment (~1 min)
+	$(BIN)/tsx bench/rotation-bench.ts

@@ -177,7 +177,7 @@ async function main(): Promise<number> {
     await runPool(namespaces, 8, (ns) => create(http, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
     const perNs = Math.ceil(opts.n / opts.namespaces);
     const refs = Array.from({ length: opts.n }, (_, i) => ({ ns: namespaces[Math.floor(i / perNs)] as string, name: `es-${String(i).padStart(5, '0')}`, key: i % opts.keys }));
-    let t = Date.now();
+    const t = Date.now();
     await runPool(refs, 32, (r) => create(http, `${GROUP_PATH}/namespaces/${r.ns}/externalsecrets`, {
       apiVersion: 'lockstep.dev/v1alpha1', kind: 'ExternalSecret',
       metadata: { name: r.name, namespace: r.ns, labels: { [SET_LABEL]: SET } },

@@ -10,8 +10,7 @@ export type Classifier = (req: IncomingMessage, body: Buffer) => string;
 export type Observer = (kind: string, req: IncomingMessage, body: Buffer) => void;
 
 export class CountingProxy {
-  readonly counts = new Map<string, number>();
-  private constructor(private readonly server: Server, readonly port: number) {}
+  private constructor(private readonly server: Server, readonly port: number, readonly counts: Map<string, number>) {}
 
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -19,7 +18,7 @@ export class CountingProxy {
 
   static async start(upstream: string, classify: Classifier, observe?: Observer): Promise<CountingProxy> {
     const target = new URL(upstream);
-    let proxy: CountingProxy | undefined;
+    const counts = new Map<string, number>();
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -27,7 +26,7 @@ export class CountingProxy {
     });
     const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
       const kind = classify(req, body);
-      proxy?.counts.set(kind, (proxy.counts.get(kind) ?? 0) + 1);
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
       try { observe?.(kind, req, body); } catch { /* an observer never breaks the call */ }
       const up = request({
         host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers,
@@ -45,8 +44,7 @@ export class CountingProxy {
     await new Promise<void>((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('proxy: no port');
-    proxy = new CountingProxy(server, address.port);
-    return proxy;
+    return new CountingProxy(server, address.port, counts);
   }
 
   snapshot(): Record<string, number> {
