@@ -36,7 +36,7 @@ up() {
   kubectl get lockstep -A
   echo
   echo "== The synced Secret team-a/db-credentials (keys and sizes; values stay in the cluster)"
-  kubectl get secret -n team-a db-credentials -o go-template='{{range $k, $v := .data}}{{printf "  %-10s %d bytes\n" $k (len $v)}}{{end}}'
+  kubectl get secret -n team-a db-credentials -o go-template='{{range $k, $v := .data}}{{printf "  %-10s %d base64 chars\n" $k (len $v)}}{{end}}'
   echo
   echo "operator pid $(cat "$PIDFILE"), log $LOG, metrics http://127.0.0.1:18080/metrics"
   echo "KUBECONFIG=$KUBECONFIG kubectl get lockstep -A    # look around"
