@@ -115,6 +115,9 @@ interface Phase {
   keysPerCall: { mean: number; max: number };
   distinctKeysRead: number;
   maxReadsOfOneKey: number;
+  /** Per key: seconds from its first to its last read call in the phase (mean over keys), and the shortest gap between two reads of one key. */
+  readSpanPerKeySeconds: number;
+  minGapBetweenReadsOfOneKeySeconds?: number;
   kubeRequests: Record<string, number>;
 }
 
@@ -125,7 +128,13 @@ function phase(peer: ProviderPeer, a: Snapshot, b: Snapshot): Phase {
   const perKey = new Map<string, number>();
   for (const c of calls) for (const k of c.keys) perKey.set(k, (perKey.get(k) ?? 0) + 1);
   const sizes = calls.map((c) => c.keys.length);
+  const times = new Map<string, number[]>();
+  for (const c of calls) for (const k of c.keys) times.set(k, [...(times.get(k) ?? []), c.at]);
+  const spans = [...times.values()].map((ts) => (ts.at(-1) ?? 0) - (ts[0] ?? 0));
+  const gaps = [...times.values()].flatMap((ts) => ts.slice(1).map((x, i) => x - (ts[i] ?? x)));
   return {
+    readSpanPerKeySeconds: spans.length ? seconds(spans.reduce((x, y) => x + y, 0) / spans.length) : 0,
+    ...(gaps.length ? { minGapBetweenReadsOfOneKeySeconds: seconds(Math.min(...gaps)) } : {}),
     keysPerCall: { mean: sizes.length ? round(sizes.reduce((x, y) => x + y, 0) / sizes.length, 2) : 0, max: Math.max(0, ...sizes) },
     distinctKeysRead: perKey.size,
     maxReadsOfOneKey: Math.max(0, ...perKey.values()),
@@ -251,7 +260,7 @@ async function main(): Promise<number> {
       [`refresh ${i + 1}: duration`, `${p.seconds} s`, 'until every ES refreshTime moved once more'],
       [`refresh ${i + 1}: provider reads`, String(p.providerReads), `${round(p.providerReads / opts.keys, 2)} per key; ${fmt(p.providerRequests)}`],
       [`refresh ${i + 1}: HTTP calls`, String(p.httpTotal), `${fmt(p.httpCalls)}${p.motoLogPosts !== undefined ? `; moto log POSTs ${p.motoLogPosts}` : ''}`],
-      [`refresh ${i + 1}: keys in read calls`, String(p.distinctKeysRead), `distinct; keys per call mean ${p.keysPerCall.mean}, max ${p.keysPerCall.max}; most-read key read ${p.maxReadsOfOneKey}×`],
+      [`refresh ${i + 1}: keys in read calls`, String(p.distinctKeysRead), `distinct; keys per call mean ${p.keysPerCall.mean}, max ${p.keysPerCall.max}; most-read key read ${p.maxReadsOfOneKey}×; reads of one key span ${p.readSpanPerKeySeconds} s on average, min gap ${p.minGapBetweenReadsOfOneKeySeconds ?? '-'} s`],
       [`refresh ${i + 1}: logins`, String(p.logins), ''],
     ));
     printTables(`Lockstep provider benchmark (${opts.provider})`, figures, targets);
