@@ -152,6 +152,7 @@ export class ExternalSecretReconciler {
       syncedSpecVersion: ctx.status.syncedResourceVersion,
       secretExists: current !== undefined,
       jitterSeed: es.metadata.uid ?? ctx.key,
+      phaseSeed: `${store.store.kind}/${store.store.namespace ?? ''}/${store.store.name}`,
     };
 
     let rendered = this.rendered.get(ctx.key);
@@ -307,7 +308,7 @@ export class ExternalSecretReconciler {
       changedKeys,
       targets: ctx.spec.rollout?.targets ?? [],
     }) ?? [];
-    const now = formatTime(new Date(this.deps.clock.now()));
+    const now = new Date(this.deps.clock.now()).toISOString(); // milliseconds: the rollout window is measured from it
     const owed = ctx.status.pendingRollout;
     const workloads = [...new Set([...(owed?.workloads ?? []), ...planned])].sort();
     const pendingRollout = workloads.length > 0 ? { hash: hash.slice(0, 16), since: owed?.since ?? now, workloads } : null;

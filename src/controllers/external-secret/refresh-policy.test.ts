@@ -17,12 +17,32 @@ describe('refresh policy', () => {
     expect(shouldRefresh({ ...base, specVersion: 'b' })).toBe(true);
   });
 
-  it('schedules a periodic refresh within the jittered interval', () => {
+  it('schedules a periodic refresh between half an interval and an interval and a half away', () => {
     const delay = computeRefreshDelay(base) as number;
-    expect(delay).toBeGreaterThanOrEqual(60_000);
-    expect(delay).toBeLessThanOrEqual(60_000 * (1 + JITTER_FRACTION));
+    expect(delay).toBeGreaterThanOrEqual(30_000);
+    expect(delay).toBeLessThanOrEqual(90_000);
     expect(shouldRefresh({ ...base, now: base.now + delay - 1 })).toBe(false);
     expect(shouldRefresh({ ...base, now: base.now + delay })).toBe(true);
+  });
+
+  it('keeps a fixed period once on the grid (no drift)', () => {
+    const first = base.now + (computeRefreshDelay(base) as number);
+    const next = { ...base, now: first + 1234, lastRefresh: first + 1234 };
+    expect(next.now + (computeRefreshDelay(next) as number)).toBe(first + 60_000);
+  });
+
+  it('brings the ExternalSecrets of one store together, whenever they last refreshed', () => {
+    const dues = Array.from({ length: 50 }, (_, i) => {
+      const s = { ...base, jitterSeed: `uid-${i}`, phaseSeed: 'store-a', lastRefresh: base.now + i * 700, now: base.now + i * 700 };
+      return s.now + (computeRefreshDelay(s) as number);
+    });
+    const grid = dues.map((d) => d % 60_000);
+    expect(Math.max(...grid) - Math.min(...grid)).toBeLessThanOrEqual(60_000 * JITTER_FRACTION);
+  });
+
+  it('gives different stores different phases', () => {
+    const phases = Array.from({ length: 20 }, (_, i) => (base.now + (computeRefreshDelay({ ...base, phaseSeed: `store-${i}` }) as number)) % 60_000);
+    expect(new Set(phases.map((p) => Math.floor(p / 6_000))).size).toBeGreaterThan(3);
   });
 
   it('spreads objects created together across the jitter window', () => {

@@ -7,8 +7,13 @@ import { createHash } from 'node:crypto';
 export type RefreshPolicy = 'Periodic' | 'OnChange' | 'CreatedOnce';
 
 export const DEFAULT_REFRESH_MS = 60 * 60 * 1000;
-/** Refreshes are spread over this fraction of the interval, so objects created together do not refresh together. */
+/**
+ * A provider read this recent (as a fraction of the interval) is fresh enough for a periodic
+ * refresh; the shared read layer reuses it.
+ */
 export const JITTER_FRACTION = 0.1;
+/** The ExternalSecrets of one store refresh within this fraction of the interval of each other. */
+export const STORE_SPREAD_FRACTION = 0.05;
 
 export interface RefreshState {
   policy: RefreshPolicy;
@@ -23,6 +28,8 @@ export interface RefreshState {
   secretExists: boolean;
   /** Stable per object (its uid): the jitter is deterministic, so a restart does not reshuffle it. */
   jitterSeed: string;
+  /** Stable per store: the store's phase on the refresh grid. */
+  phaseSeed?: string;
 }
 
 /** A number in [0, 1) derived from the seed. */
@@ -30,9 +37,20 @@ export function computeJitterFraction(seed: string): number {
   return createHash('sha256').update(seed).digest().readUInt32BE(0) / 2 ** 32;
 }
 
+/**
+ * Refreshes fall on a fixed grid, `offset + k × interval`. The offset is the store's phase plus a
+ * small per-object spread, so stores refresh at different moments (no thundering herd), while the
+ * ExternalSecrets of one store refresh close together, where the shared read layer serves a
+ * remote key once for all of them. The grid is anchored in absolute time, so nothing drifts, and
+ * the next refresh is at least half an interval after the last one.
+ */
 function dueAt(state: RefreshState): number | undefined {
   if (state.policy !== 'Periodic' || state.intervalMs <= 0 || state.lastRefresh === undefined) return undefined;
-  return state.lastRefresh + state.intervalMs * (1 + JITTER_FRACTION * computeJitterFraction(state.jitterSeed));
+  const interval = state.intervalMs;
+  const phase = computeJitterFraction(state.phaseSeed ?? state.jitterSeed);
+  const offset = interval * ((phase + STORE_SPREAD_FRACTION * computeJitterFraction(state.jitterSeed)) % 1);
+  const earliest = state.lastRefresh + interval / 2;
+  return offset + Math.ceil((earliest - offset) / interval) * interval;
 }
 
 export function shouldRefresh(state: RefreshState): boolean {

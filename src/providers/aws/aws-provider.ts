@@ -43,7 +43,7 @@ async function connectAws(config: AwsProviderSpec, ctx: StoreContext, opts: AwsP
   const sm = new SecretsManagerClient({ ...buildSdkOptions(config, config.endpoint), credentials: credentials.provide });
   const sts = new STSClient({ ...buildSdkOptions(config, config.stsEndpoint ?? config.endpoint), credentials: credentials.provide });
   opts.onClient?.(sm);
-  const loader = new SecretBatchLoader(sm, { batchScheduleFn: opts.batchScheduleFn });
+  const loader = new SecretBatchLoader(sm, { batchScheduleFn: opts.batchScheduleFn ?? batchWindow });
   ctx.log.debug({ region: config.region, auth: config.auth.jwt ? 'jwt' : 'secretRef', role: config.role }, 'aws client ready');
   return new AwsSecretsClient({ sm, sts, credentials, loader });
 }
@@ -57,3 +57,13 @@ export function createAwsProvider(opts: AwsProviderOptions = {}): Provider<AwsPr
 }
 
 export const awsProvider: Provider<AwsProviderSpec> = createAwsProvider();
+
+/**
+ * Reads asked for within this window go out in one BatchGetSecretValue: long enough for the
+ * concurrent reconciles of several workers to meet, short against a provider round trip.
+ */
+const BATCH_WINDOW_MS = 10;
+
+function batchWindow(callback: () => void): void {
+  setTimeout(callback, BATCH_WINDOW_MS);
+}
