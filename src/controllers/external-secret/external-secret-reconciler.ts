@@ -21,7 +21,7 @@ import { isProviderError, SecretNotFoundError } from '../../providers/provider-e
 import { buildConditions, formatTime, isTransition, type ReadyState } from '../conditions.js';
 import type { EventRecorder } from '../event-recorder.js';
 import { fetchSecretData } from './data-fetcher.js';
-import { computeRefreshDelay, DEFAULT_REFRESH_MS, JITTER_FRACTION, shouldRefresh } from './refresh-policy.js';
+import { computeReadMaxAge, computeRefreshDelay, DEFAULT_REFRESH_MS, shouldRefresh } from './refresh-policy.js';
 import {
   buildDesiredSecret, computeDataHash, findInvalidKeys, projectCurrent, renderTemplate, TemplateError,
   type DesiredSecret,
@@ -158,7 +158,7 @@ export class ExternalSecretReconciler {
     let rendered = this.rendered.get(ctx.key);
     // A read no older than the jitter window is as fresh as this refresh needs, unless forced.
     const forced = rendered !== undefined && rendered.forceSync !== forceSync(es);
-    const maxAgeMs = forced ? 0 : Math.floor(refresh.intervalMs * JITTER_FRACTION);
+    const maxAgeMs = forced ? 0 : computeReadMaxAge(refresh);
     if (rendered?.specVersion !== specVersion) rendered = this.adoptIntact(ctx, specVersion, current, policy);
     let fetched = false;
     let missing: string[] = [];

@@ -1,4 +1,4 @@
-import { computeJitterFraction, computeRefreshDelay, JITTER_FRACTION, shouldRefresh, type RefreshState } from './refresh-policy.js';
+import { computeJitterFraction, computeReadMaxAge, computeRefreshDelay, JITTER_FRACTION, shouldRefresh, type RefreshState } from './refresh-policy.js';
 
 const base: RefreshState = {
   policy: 'Periodic',
@@ -61,5 +61,12 @@ describe('refresh policy', () => {
   it('CreatedOnce refreshes only while the Secret is missing', () => {
     expect(shouldRefresh({ ...base, policy: 'CreatedOnce', now: base.now + 10 * 60_000 })).toBe(false);
     expect(shouldRefresh({ ...base, policy: 'CreatedOnce', secretExists: false })).toBe(true);
+  });
+
+  it('lets a late periodic refresh reuse any read made since it came due', () => {
+    const due = base.now + (computeRefreshDelay(base) as number);
+    expect(computeReadMaxAge({ ...base, now: due })).toBe(6_000);
+    expect(computeReadMaxAge({ ...base, now: due + 4_000 })).toBe(10_000);
+    expect(computeReadMaxAge({ ...base, lastRefresh: undefined })).toBe(6_000);
   });
 });

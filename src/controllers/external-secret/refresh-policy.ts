@@ -60,6 +60,18 @@ export function shouldRefresh(state: RefreshState): boolean {
   return due !== undefined && state.now >= due;
 }
 
+/**
+ * How old a shared provider read may be and still serve this refresh: anything read since shortly
+ * before the refresh came due. Measured from the due time, not from now, so a burst of refreshes
+ * that takes workers a while to get through still shares one read per remote key.
+ */
+export function computeReadMaxAge(state: RefreshState): number {
+  const window = Math.floor(state.intervalMs * JITTER_FRACTION);
+  const due = dueAt(state);
+  if (due === undefined || state.now < due) return window;
+  return Math.floor(state.now - due) + window;
+}
+
 /** Milliseconds until the next scheduled refresh, or undefined when none is scheduled. */
 export function computeRefreshDelay(state: RefreshState): number | undefined {
   const due = dueAt(state);
