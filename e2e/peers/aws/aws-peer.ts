@@ -1,11 +1,10 @@
 // moto server, the AWS API emulator, as a test peer: installed from PyPI by install.sh into the
 // peer cache, started on a free 127.0.0.1 port, stopped by pid (also when the test process exits).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, open } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { freePort, runInstallScript, sleep } from '../peer-support.js';
 
 export interface AwsPeerOptions {
   /** Extra environment for moto (e.g. INITIAL_NO_AUTH_ACTION_COUNT). */
@@ -31,31 +30,12 @@ export interface AwsPeer {
   motoApi(path: string, body?: string): Promise<string>;
 }
 
-const run = promisify(execFile);
-let installed: Promise<string> | undefined;
 
 /** Runs install.sh once per process; resolves with the moto_server path. */
 export function installMoto(): Promise<string> {
-  installed ??= run('bash', [join(import.meta.dirname, 'install.sh')], { timeout: 600_000 }).then(({ stdout }) => {
-    const bin = stdout.trim().split('\n').at(-1);
-    if (!bin) throw new Error('e2e/peers/aws/install.sh printed no path');
-    return bin;
-  });
-  return installed;
+  return runInstallScript(import.meta.dirname, 600_000);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

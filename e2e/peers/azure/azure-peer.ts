@@ -1,16 +1,15 @@
 // The Azure Key Vault test peer: the Key Vault double (keyvault-double.ts) in its own process,
 // on a free 127.0.0.1 port, over HTTPS with a test CA prepared by install.sh. Stopped by pid,
 // also when the test process exits. State is in memory: a restart empties the vault.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, open, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { DoubleClient, DoubleConfig } from './keyvault-double.js';
+import { freePort, runInstallScript, sleep } from '../peer-support.js';
 
 export type { DoubleClient };
 
@@ -62,32 +61,13 @@ export interface AzurePeer {
   purge(name: string): Promise<void>;
 }
 
-const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '../../..');
-let installed: Promise<string> | undefined;
 
 /** Runs install.sh once per process; resolves with the folder holding ca.pem, server.pem, server.key. */
 export function installAzurePeer(): Promise<string> {
-  installed ??= run('bash', [join(import.meta.dirname, 'install.sh')], { timeout: 120_000 }).then(({ stdout }) => {
-    const dir = stdout.trim().split('\n').at(-1);
-    if (!dir) throw new Error('e2e/peers/azure/install.sh printed no path');
-    return dir;
-  });
-  return installed;
+  return runInstallScript(import.meta.dirname, 120_000);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A request to the double's control API, trusting only the test CA. */
 function control(endpoint: string, ca: string, method: string, path: string, body?: unknown): Promise<string> {

@@ -2,14 +2,13 @@
 // run as an in-memory dev server on a free 127.0.0.1 port with root token "root", stopped by pid
 // (also when the test process exits). A dev server forgets everything when it stops, so every
 // start — the first and each restart — runs the caller's `seed` (mounts, auth methods, policies).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { freePort, runInstallScript, sleep } from '../peer-support.js';
 
 export const ROOT_TOKEN = 'root';
 
@@ -45,31 +44,12 @@ export interface VaultPeer {
   admin(method: string, path: string, body?: unknown, token?: string): Promise<VaultBody | undefined>;
 }
 
-const run = promisify(execFile);
-let installed: Promise<string> | undefined;
 
 /** Runs install.sh once per process; resolves with the bao binary's path. */
 export function installOpenBao(): Promise<string> {
-  installed ??= run('bash', [join(import.meta.dirname, 'install.sh')], { timeout: 600_000 }).then(({ stdout }) => {
-    const bin = stdout.trim().split('\n').at(-1);
-    if (!bin) throw new Error('e2e/peers/vault/install.sh printed no path');
-    return bin;
-  });
-  return installed;
+  return runInstallScript(import.meta.dirname, 600_000);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface HttpResult {
   status: number;
