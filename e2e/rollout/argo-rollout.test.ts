@@ -1,5 +1,7 @@
 // Argo Rollouts are restarted through `spec.restartAt`. The real Argo controller is not needed to
-// prove that: a CRD carrying the Rollout fields we read and write stands in for it.
+// prove that: a CRD carrying the Rollout fields we read and write stands in for it. The CRD stays
+// installed: an operator another test file starts while it is being deleted could wait forever
+// for its first list of Rollouts.
 import { eventually, loadTestCluster, type TestCluster } from '../harness/cluster.js';
 import { prepareCluster, startOperator, type RunningOperator } from '../support/operator.js';
 import { apply, externalSecret, getJson, readyOf, secretStore } from '../support/resources.js';
@@ -41,7 +43,6 @@ afterAll(async () => {
   await op?.stop();
   await cluster.deleteNamespace(ns);
   await cluster.deleteNamespace(opNs);
-  await cluster.kubectl(['delete', 'crd', 'rollouts.argoproj.io', '--wait=false', '--ignore-not-found']);
 });
 
 it('sets spec.restartAt on a Rollout that consumes a rotated Secret, and only then', async () => {
