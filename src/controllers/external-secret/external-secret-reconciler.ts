@@ -87,8 +87,8 @@ class SyncFailure extends Error {
 /** A Merge target is a Secret we do not watch (it is not ours yet), so we look for it this often. */
 const MERGE_TARGET_POLL_MS = 10_000;
 
-/** Retries after a transient provider error: 0.5 s doubling to 1 min, so recovery is prompt. */
-const TRANSIENT_BACKOFF = { baseMs: 500, maxMs: 60_000, jitter: 0.2 };
+/** Retries after a transient provider error: 0.5 s doubling to 30 s, so recovery is prompt. */
+const TRANSIENT_BACKOFF = { baseMs: 500, maxMs: 30_000, jitter: 0.2 };
 
 export class ExternalSecretReconciler {
   private readonly rendered = new Map<string, Rendered>();
