@@ -15,7 +15,7 @@ import { buildLogger } from '../../src/observability/logger.js';
 import { SecretScrubber } from '../../src/observability/secret-scrubber.js';
 import { createAwsProvider } from '../../src/providers/aws/aws-provider.js';
 import type { CredentialSource, SecretsClient, StoreContext } from '../../src/providers/provider.js';
-import { AuthError, InvalidRefError, SecretNotFoundError } from '../../src/providers/provider-errors.js';
+import { AuthError, InvalidConfigError, InvalidRefError, SecretNotFoundError } from '../../src/providers/provider-errors.js';
 import { loadTestCluster, type TestCluster } from '../harness/cluster.js';
 import { type AwsPeer, startAwsPeer } from '../peers/aws/aws-peer.js';
 import { allowUnsignedRequests, enforceIam, type MotoPrincipals, REGION } from '../peers/aws/moto-iam.js';
@@ -300,6 +300,14 @@ describe('aws provider with a ServiceAccount token (jwt)', () => {
     const client = await connect(jwtSpec(principals.emptyRoleArn), 'aws-jwt-empty');
     await allowUnsignedRequests(peer, 1);
     await expect(client.getSecret({ key: key('db') }, { signal: signal() })).rejects.toBeInstanceOf(AuthError);
+  });
+
+  it('reports a ServiceAccount that does not exist as a config error naming it', async () => {
+    const spec = AwsProviderSpec.parse({ region: REGION, endpoint: peer.endpoint, role: principals.readerRoleArn, auth: { jwt: { serviceAccountRef: { name: 'no-such-sa' } } } });
+    const client = await connect(spec, 'aws-jwt-missing-sa');
+    const err = await client.getSecret({ key: key('db') }, { signal: signal() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect((err as Error).message).toContain(`ServiceAccount '${namespace}/no-such-sa' does not exist`);
   });
 
   it('refuses a jwt store without a role', () => {

@@ -2,11 +2,12 @@
  * Credentials a store may use: Secrets and ServiceAccounts in the store's own namespace, or — for a
  * ClusterSecretStore — in the namespace the store's reference names. Never the ExternalSecret's.
  */
+import { ForbiddenError, NotFoundError } from '../kube/kube-errors.js';
 import { CoreResources, type KubeClient, type KubeObject } from '../kube/kube-port.js';
 import type { SecretScrubber } from '../observability/secret-scrubber.js';
 import type { StoreIdentity } from '../providers/client-cache.js';
 import type { CredentialSource } from '../providers/provider.js';
-import { InvalidConfigError } from '../providers/provider-errors.js';
+import { AuthError, InvalidConfigError, UnavailableError } from '../providers/provider-errors.js';
 
 type SecretObject = KubeObject & { data?: Record<string, string> };
 const DEFAULT_TOKEN_SECONDS = 600;
@@ -35,10 +36,14 @@ export function buildCredentialSource(kube: KubeClient, scrubber: SecretScrubber
     },
     async requestServiceAccountToken(ref) {
       const namespace = namespaceOf(`ServiceAccount '${ref.name}'`, ref.namespace);
-      const issued = await kube.createToken(namespace, ref.name, {
-        audiences: ref.audiences,
-        expirationSeconds: ref.expirationSeconds ?? DEFAULT_TOKEN_SECONDS,
-      });
+      const issued = await kube
+        .createToken(namespace, ref.name, { audiences: ref.audiences, expirationSeconds: ref.expirationSeconds ?? DEFAULT_TOKEN_SECONDS })
+        .catch((err: unknown) => {
+          const what = `ServiceAccount '${namespace}/${ref.name}'`;
+          if (err instanceof NotFoundError) throw new InvalidConfigError(`${what} does not exist`, { cause: err });
+          if (err instanceof ForbiddenError) throw new AuthError(`the operator may not request tokens for ${what}`, { cause: err });
+          throw new UnavailableError(`requesting a token for ${what} failed`, { cause: err });
+        });
       scrubber.add(issued.token);
       return issued;
     },

@@ -15,7 +15,7 @@ import {
 import type { ServiceAccountSelector } from '../../api/common.js';
 import type { AzureEnvironmentType, AzureProviderSpec } from '../../api/providers/azure.js';
 import type { StoreContext } from '../provider.js';
-import { AuthError, InvalidConfigError, isProviderError, UnavailableError } from '../provider-errors.js';
+import { InvalidConfigError, isProviderError, UnavailableError } from '../provider-errors.js';
 import { ImdsEndpointCredential } from './imds-endpoint-credential.js';
 
 export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
@@ -55,10 +55,8 @@ function serviceAccountAssertion(sa: ServiceAccountSelector, ctx: StoreContext):
       ctx.scrubber.add(issued.token);
       return issued.token;
     } catch (err) {
+      // The credential source already classifies API server failures (a missing ServiceAccount is a config error).
       if (isProviderError(err)) throw err;
-      const status = (err as { status?: unknown }).status;
-      if (status === 404) throw new InvalidConfigError(`azure: ${where} does not exist`, { cause: err });
-      if (status === 403) throw new AuthError(`azure: the operator may not request tokens for ${where}`, { cause: err });
       throw new UnavailableError(`azure: cannot request a token for ${where}`, { cause: err });
     }
   };
