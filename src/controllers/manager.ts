@@ -167,8 +167,11 @@ export class Manager {
     secrets.on('delete', restore);
 
     const onStore = (kind: 'SecretStore' | 'ClusterSecretStore', queue: WorkQueue) => (s: KubeObject, old?: KubeObject) => {
-      queue.add(objectKey(s.metadata), Priority.High);
-      if (old && old.metadata.generation === s.metadata.generation && readyOf(old) === readyOf(s)) return;
+      // Our own status writes come back as updates: only a new spec (or an add or delete) is store
+      // work; the revalidation timer covers the rest.
+      const specChanged = !old || old.metadata.generation !== s.metadata.generation;
+      if (specChanged) queue.add(objectKey(s.metadata), Priority.High);
+      if (!specChanged && old && readyOf(old) === readyOf(s)) return;
       this.enqueueUsersOf(kind, s.metadata.name ?? '', s.metadata.namespace);
     };
     for (const ev of ['add', 'update', 'delete'] as const) {
