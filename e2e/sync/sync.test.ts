@@ -243,11 +243,14 @@ describe('refresh, restore and writes', () => {
     await waitReady('rotating');
   });
 
-  it('makes no Secret write on unchanged refreshes', async () => {
+  it('makes no Secret write on unchanged refreshes, and reconciles only when something is due', async () => {
     const before = await get('secret', 'rotating');
     const reads = await op.counter('lockstep_provider_requests_total', { store: `SecretStore/${ns}/rotating`, operation: 'getSecret' });
+    const syncs = await op.counter('lockstep_sync_total');
     await eventually(async () => (await op.counter('lockstep_provider_requests_total', { store: `SecretStore/${ns}/rotating`, operation: 'getSecret' })) >= reads + 3, 20_000, 'three more refreshes');
     expect((await get('secret', 'rotating'))?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
+    // About one reconcile per refresh: a refresh that came due again at once would spin by the thousand.
+    expect((await op.counter('lockstep_sync_total')) - syncs).toBeLessThan(30);
   });
 
   it('picks up a changed value on the next refresh', async () => {

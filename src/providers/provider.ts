@@ -26,6 +26,11 @@ export interface CallOptions {
    * read already in flight is still shared). Providers ignore it; the shared read layer applies it.
    */
   maxAgeMs?: number;
+  /**
+   * When given, the shared read layer adds to it the time each value it returns was asked of the
+   * provider (a reused read keeps its own time), so the caller knows how fresh its data is.
+   */
+  readTimes?: number[];
 }
 
 export interface SecretsClient {

@@ -48,6 +48,19 @@ describe('SharedReads', () => {
     expect(counts.getSecret).toBe(3);
   });
 
+  it('tells the caller when each value it returns was read', async () => {
+    const clock = new FakeClock(10_000);
+    const shared = new SharedReads(counting(fake).client, clock);
+    await shared.getSecret({ key: 'k' }, { signal });
+    await clock.advance(700);
+    const readTimes: number[] = [];
+    await Promise.all([
+      shared.getSecret({ key: 'k' }, { signal, maxAgeMs: 1000, readTimes }),
+      shared.getSecret({ key: 'j' }, { signal, maxAgeMs: 1000, readTimes }),
+    ]);
+    expect(readTimes.sort()).toEqual([10_000, 10_700]);
+  });
+
   it('never caches a failure', async () => {
     let fail = true;
     const flaky = counting(fake).client;

@@ -12,7 +12,9 @@ import type { TokenBucket } from '../runtime/token-bucket.js';
 import type { CallOptions, SecretsClient } from './provider.js';
 
 interface Entry {
+  /** When the provider was asked; then, once settled, when it answered (what maxAgeMs is measured from). */
   at: number;
+  askedAt: number;
   result: Promise<unknown>;
   settled: boolean;
 }
@@ -54,8 +56,12 @@ export class SharedReads implements SecretsClient {
     const now = this.clock.now();
     this.sweep(now);
     const entry = this.entries.get(key);
-    if (entry && (!entry.settled || now - entry.at <= (opts.maxAgeMs ?? 0))) return entry.result as Promise<T>;
-    const fresh: Entry = { at: now, settled: false, result: Promise.resolve() };
+    if (entry && (!entry.settled || now - entry.at <= (opts.maxAgeMs ?? 0))) {
+      opts.readTimes?.push(entry.askedAt);
+      return entry.result as Promise<T>;
+    }
+    opts.readTimes?.push(now);
+    const fresh: Entry = { at: now, askedAt: now, settled: false, result: Promise.resolve() };
     fresh.result = (async () => {
       await this.budget?.take(opts.signal);
       return call();

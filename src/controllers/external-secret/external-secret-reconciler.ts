@@ -3,9 +3,7 @@
  * the Secret, write it only when its keyed hash changed, and report status. Level-triggered: it reads
  * the current state from the caches and returns when to come back; it owns no timers.
  */
-import { createHash } from 'node:crypto';
 import { API_VERSION, Annotations, EventReasons, Reasons } from '../../api/constants.js';
-import { parseDuration } from '../../api/common.js';
 import { ExternalSecretSpec, ExternalSecretStatus } from '../../api/external-secret.js';
 import { LockstepResources } from '../../api/resources.js';
 import { CoreResources, type Informer, type KubeClient, type KubeObject } from '../../kube/kube-port.js';
@@ -15,13 +13,15 @@ import { computeBackoff } from '../../runtime/backoff.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SecretScrubber } from '../../observability/secret-scrubber.js';
 import type { SyncMetrics } from '../../observability/metrics.js';
-import type { ClientCache } from '../../providers/client-cache.js';
+import { ClientCache } from '../../providers/client-cache.js';
+import type { CallOptions, SecretsClient } from '../../providers/provider.js';
 import type { ProviderRegistry } from '../../providers/provider-registry.js';
 import { isProviderError, SecretNotFoundError } from '../../providers/provider-errors.js';
-import { buildConditions, formatTime, isTransition, type ReadyState } from '../conditions.js';
+import { buildConditions, isTransition, type ReadyState } from '../conditions.js';
 import type { EventRecorder } from '../event-recorder.js';
 import { fetchSecretData } from './data-fetcher.js';
-import { computeReadMaxAge, computeRefreshDelay, DEFAULT_REFRESH_MS, shouldRefresh } from './refresh-policy.js';
+import { computeReadMaxAge, computeRefreshDelay, type RefreshState, shouldRefresh, STORE_SPREAD_FRACTION } from './refresh-policy.js';
+import { collectRoundReads, describeRefresh, forceSyncOf } from './refresh-round.js';
 import {
   buildDesiredSecret, computeDataHash, findInvalidKeys, projectCurrent, renderTemplate, TemplateError,
   type DesiredSecret,
@@ -84,6 +84,11 @@ class SyncFailure extends Error {
   readonly requeueAfterMs?: number;
 }
 
+/** Bounds the per-store round bookkeeping (stores that went away are never removed one by one). */
+const MAX_TRACKED_ROUNDS = 10_000;
+
+type ResolvedStore = Extract<Awaited<ReturnType<typeof resolveStore>>, { ok: true }>;
+
 /** A Merge target is a Secret we do not watch (it is not ours yet), so we look for it this often. */
 const MERGE_TARGET_POLL_MS = 10_000;
 
@@ -94,6 +99,8 @@ export class ExternalSecretReconciler {
   private readonly rendered = new Map<string, Rendered>();
   /** Consecutive transient provider failures per ExternalSecret. */
   private readonly transientFailures = new Map<string, number>();
+  /** When each store's current refresh round was started (see refresh-round.ts). */
+  private readonly roundStarted = new Map<string, number>();
 
   constructor(private readonly deps: ExternalSecretReconcilerDeps) {}
 
@@ -141,32 +148,26 @@ export class ExternalSecretReconciler {
     const current = await this.readTarget(targetName, es.metadata.namespace);
     this.checkOwnership(ctx, policy, targetName, current);
 
-    const specVersion = computeSpecVersion(es, store.store.uid, store.store.generation);
-    const interval = spec.refreshInterval ?? store.spec.refreshInterval;
-    const refresh = {
-      policy: spec.refreshPolicy ?? 'Periodic',
-      intervalMs: interval !== undefined ? parseDuration(interval) : DEFAULT_REFRESH_MS,
-      now,
-      lastRefresh: ctx.status.refreshTime ? Date.parse(ctx.status.refreshTime) : undefined,
-      specVersion,
-      syncedSpecVersion: ctx.status.syncedResourceVersion,
-      secretExists: current !== undefined,
-      jitterSeed: es.metadata.uid ?? ctx.key,
-      phaseSeed: `${store.store.kind}/${store.store.namespace ?? ''}/${store.store.name}`,
-    };
+    const refresh = describeRefresh({
+      es, spec, status: ctx.status, store: store.store, storeRefreshInterval: store.spec.refreshInterval, now, secretExists: current !== undefined,
+    });
+    const { specVersion } = refresh;
 
     let rendered = this.rendered.get(ctx.key);
     // A read no older than the jitter window is as fresh as this refresh needs, unless forced.
-    const forced = rendered !== undefined && rendered.forceSync !== forceSync(es);
+    const forced = rendered !== undefined && rendered.forceSync !== forceSyncOf(es);
     const maxAgeMs = forced ? 0 : computeReadMaxAge(refresh);
     if (rendered?.specVersion !== specVersion) rendered = this.adoptIntact(ctx, specVersion, current, policy);
-    let fetched = false;
+    let readAt: number | undefined;
     let missing: string[] = [];
     if (shouldRefresh(refresh) || (!rendered && policy !== 'None')) {
-      const result = await this.fetchAndRender(ctx, store, specVersion, maxAgeMs);
+      const result = await this.fetchAndRender(ctx, store, refresh, maxAgeMs);
       if (result === 'deleted') return this.finishDeleted(ctx, current, policy);
       ({ rendered, missing } = result);
-      fetched = true;
+      // The refresh dates from its oldest value (a shared read may predate this reconcile), unless
+      // that would make it due again at once: then from now, so a refresh never repeats in a loop.
+      const delay = computeRefreshDelay({ ...refresh, lastRefresh: result.readAt });
+      readAt = delay === undefined || delay > 0 ? result.readAt : now;
     }
 
     const wrote = rendered && policy !== 'None' ? await this.writeSecret(ctx, policy, rendered, current) : false;
@@ -181,11 +182,12 @@ export class ExternalSecretReconciler {
           ? `read ${keys} keys from the provider (creationPolicy None: no Secret is written)`
           : `Secret '${targetName}' is in sync (${keys} keys)${gone}`,
       },
-      refreshTime: fetched ? formatTime(new Date(now)) : ctx.status.refreshTime,
+      // Milliseconds: the next refresh is scheduled from exactly this time.
+      refreshTime: readAt !== undefined ? new Date(readAt).toISOString() : ctx.status.refreshTime,
       syncedResourceVersion: specVersion,
       binding: policy === 'None' ? undefined : { name: targetName },
     });
-    const delay = computeRefreshDelay({ ...refresh, lastRefresh: fetched ? now : refresh.lastRefresh });
+    const delay = computeRefreshDelay({ ...refresh, lastRefresh: readAt ?? refresh.lastRefresh });
     return delay === undefined ? {} : { requeueAfterMs: delay };
   }
 
@@ -227,7 +229,7 @@ export class ExternalSecretReconciler {
     const desired = buildDesiredSecret(this.identity(ctx), renderTemplate(undefined, data));
     const hash = computeDataHash(this.deps.hashKey, desired);
     if (current.metadata.annotations?.[Annotations.dataHash] !== hash) return undefined;
-    const rendered = { specVersion, desired, hash, forceSync: forceSync(ctx.es) };
+    const rendered = { specVersion, desired, hash, forceSync: forceSyncOf(ctx.es) };
     this.rendered.set(ctx.key, rendered);
     return rendered;
   }
@@ -238,14 +240,18 @@ export class ExternalSecretReconciler {
 
   private async fetchAndRender(
     ctx: SyncContext,
-    store: Extract<Awaited<ReturnType<typeof resolveStore>>, { ok: true }>,
-    specVersion: string,
+    store: ResolvedStore,
+    refresh: RefreshState,
     maxAgeMs: number,
-  ): Promise<{ rendered: Rendered; missing: string[] } | 'deleted'> {
+  ): Promise<{ rendered: Rendered; missing: string[]; readAt: number } | 'deleted'> {
+    const { specVersion } = refresh;
     const deletionPolicy = ctx.spec.target?.deletionPolicy ?? 'Retain';
     const client = await this.deps.clients.get(store.store, store.provider, store.config, store.spec.rateLimit);
-    const opts = { signal: AbortSignal.timeout(this.deps.options.providerTimeoutMs), maxAgeMs };
-    const { data, missing } = await fetchSecretData(client, ctx.spec, opts, deletionPolicy !== 'Retain');
+    const signal = AbortSignal.timeout(this.deps.options.providerTimeoutMs);
+    if (maxAgeMs > 0) this.startRound(store, refresh, client, { signal, maxAgeMs });
+    const readTimes: number[] = [];
+    const { data, missing } = await fetchSecretData(client, ctx.spec, { signal, maxAgeMs, readTimes }, deletionPolicy !== 'Retain');
+    const readAt = readTimes.length > 0 ? Math.min(...readTimes) : refresh.now;
     for (const value of data.values()) this.deps.scrubber.add(value);
     if (data.size === 0 && missing.length > 0) return 'deleted';
     let renderedData: Map<string, Uint8Array>;
@@ -264,9 +270,35 @@ export class ExternalSecretReconciler {
       );
     }
     const desired = buildDesiredSecret(this.identity(ctx), renderedData);
-    const rendered = { specVersion, desired, hash: computeDataHash(this.deps.hashKey, desired), forceSync: forceSync(ctx.es) };
+    const rendered = { specVersion, desired, hash: computeDataHash(this.deps.hashKey, desired), forceSync: forceSyncOf(ctx.es) };
     this.rendered.set(ctx.key, rendered);
-    return { rendered, missing };
+    return { rendered, missing, readAt };
+  }
+
+  /**
+   * The first ExternalSecret of a store's refresh round asks, in this one tick, for the reads of every
+   * ExternalSecret in the round; their reconciles then find the values in the shared read layer.
+   * Best effort: a failed read is not cached, and each ExternalSecret reports its own failure.
+   */
+  private startRound(store: ResolvedStore, refresh: RefreshState, client: SecretsClient, opts: CallOptions): void {
+    const key = ClientCache.storeKey(store.store);
+    const started = this.roundStarted.get(key);
+    if (started !== undefined && refresh.now - started < refresh.intervalMs * STORE_SPREAD_FRACTION) return;
+    if (this.roundStarted.size >= MAX_TRACKED_ROUNDS) this.roundStarted.clear();
+    this.roundStarted.set(key, refresh.now);
+    const { externalSecrets, namespaces } = this.deps.informers;
+    const round = collectRoundReads({
+      candidates: externalSecrets.list(store.store.namespace),
+      store: store.store,
+      storeSpec: store.spec,
+      namespaceLabels: (ns) => namespaces.get(ns)?.metadata.labels,
+      now: refresh.now,
+    });
+    const ignore = () => undefined;
+    for (const ref of round.values) client.getSecret(ref, opts).catch(ignore);
+    for (const ref of round.maps) client.getSecretMap(ref, opts).catch(ignore);
+    for (const query of round.finds) client.findSecrets(query, opts).catch(ignore);
+    this.deps.log.debug({ store: key, members: round.members, reads: round.values.length + round.maps.length + round.finds.length }, 'refresh round started');
   }
 
   /** Writes the Secret by server-side apply when its content differs from what we render. */
@@ -369,7 +401,7 @@ export class ExternalSecretReconciler {
     const what = deletionPolicy === 'Delete' ? `Secret '${name}' was deleted` : `our keys were removed from Secret '${name}'`;
     await this.updateStatus(ctx, {
       ready: { status: 'False', reason: Reasons.secretDeleted, message: `every remote key is gone, so ${what} (deletionPolicy ${deletionPolicy})` },
-      refreshTime: formatTime(new Date(this.deps.clock.now())),
+      refreshTime: new Date(this.deps.clock.now()).toISOString(),
       syncedResourceVersion: ctx.status.syncedResourceVersion,
       binding: undefined,
     });
@@ -442,19 +474,6 @@ function toSyncFailure(err: unknown): SyncFailure {
   }
   const message = err instanceof Error ? err.message : String(err);
   return new SyncFailure(Reasons.secretSyncError, message, true, { cause: err });
-}
-
-/** Identifies what a sync answered: the spec generation, the store's version and the force-sync request. */
-function forceSync(es: KubeObject): string | undefined {
-  return es.metadata.annotations?.[Annotations.forceSync];
-}
-
-function computeSpecVersion(es: KubeObject, storeUid: string, storeGeneration: number): string {
-  const force = forceSync(es) ?? '';
-  return createHash('sha256')
-    .update(`${es.metadata.generation ?? 0}|${storeUid}|${storeGeneration}|${force}`)
-    .digest('hex')
-    .slice(0, 16);
 }
 
 function summarizeIssues(issues: { path: PropertyKey[]; message: string }[]): string {

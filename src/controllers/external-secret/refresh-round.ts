@@ -1,0 +1,121 @@
+/**
+ * A store's refresh round. The refresh grid brings the ExternalSecrets of one store due within a
+ * small window of each other (refresh-policy.ts); when the first of them comes due, the reads of
+ * all of them are asked for at once, in one tick, through the store's shared read layer. A provider
+ * that batches (AWS BatchGetSecretValue) then sends full batches instead of whatever a few workers
+ * happen to ask for together, and the reconciles that follow find their values already read.
+ * Pure: the reconciler lists the candidates and issues the reads.
+ */
+import { createHash } from 'node:crypto';
+import { Annotations } from '../../api/constants.js';
+import { parseDuration } from '../../api/common.js';
+import { ExternalSecretSpec, ExternalSecretStatus } from '../../api/external-secret.js';
+import type { ClusterSecretStoreSpec } from '../../api/secret-store.js';
+import type { KubeObject } from '../../kube/kube-port.js';
+import type { StoreIdentity } from '../../providers/client-cache.js';
+import type { FindQuery, RemoteRef } from '../../providers/provider.js';
+import { isNamespaceAllowed } from '../secret-store/store-access-policy.js';
+import { computeRefreshDelay, DEFAULT_REFRESH_MS, type RefreshState, shouldRefresh, STORE_SPREAD_FRACTION } from './refresh-policy.js';
+
+export function forceSyncOf(es: KubeObject): string | undefined {
+  return es.metadata.annotations?.[Annotations.forceSync];
+}
+
+/** Identifies what a sync answers: the spec generation, the store's version and the force-sync request. */
+export function computeSpecVersion(es: KubeObject, store: Pick<StoreIdentity, 'uid' | 'generation'>): string {
+  return createHash('sha256')
+    .update(`${es.metadata.generation ?? 0}|${store.uid}|${store.generation}|${forceSyncOf(es) ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** The refresh state of an ExternalSecret using `store`, as its status and spec describe it. */
+export function describeRefresh(input: {
+  es: KubeObject;
+  spec: ExternalSecretSpec;
+  status: ExternalSecretStatus;
+  store: StoreIdentity;
+  storeRefreshInterval?: string;
+  now: number;
+  secretExists: boolean;
+}): RefreshState {
+  const { es, spec, status, store } = input;
+  const interval = spec.refreshInterval ?? input.storeRefreshInterval;
+  return {
+    policy: spec.refreshPolicy ?? 'Periodic',
+    intervalMs: interval !== undefined ? parseDuration(interval) : DEFAULT_REFRESH_MS,
+    now: input.now,
+    lastRefresh: status.refreshTime ? Date.parse(status.refreshTime) : undefined,
+    specVersion: computeSpecVersion(es, store),
+    syncedSpecVersion: status.syncedResourceVersion,
+    secretExists: input.secretExists,
+    jitterSeed: es.metadata.uid ?? `${es.metadata.namespace ?? ''}/${es.metadata.name ?? ''}`,
+    phaseSeed: `${store.kind}/${store.namespace ?? ''}/${store.name}`,
+  };
+}
+
+/** Whether an ExternalSecret is due now, or will be within its store's spread window. */
+export function isInRound(state: RefreshState): boolean {
+  if (shouldRefresh(state)) return true;
+  const delay = computeRefreshDelay(state);
+  return delay !== undefined && delay <= state.intervalMs * STORE_SPREAD_FRACTION;
+}
+
+export interface RoundReads {
+  /** Distinct `data[].remoteRef`s. */
+  values: RemoteRef[];
+  /** Distinct `dataFrom[].extract` refs. */
+  maps: RemoteRef[];
+  /** Distinct `dataFrom[].find` queries. */
+  finds: FindQuery[];
+  /** How many ExternalSecrets are in the round. */
+  members: number;
+}
+
+/**
+ * The reads of every ExternalSecret among `candidates` that uses `store`, may use it (a
+ * ClusterSecretStore's namespace conditions), and is in the round at `now`. ExternalSecrets
+ * whose spec does not parse, or that force a sync (they read afresh anyway), are left out.
+ */
+export function collectRoundReads(input: {
+  candidates: readonly KubeObject[];
+  store: StoreIdentity;
+  storeSpec: ClusterSecretStoreSpec;
+  namespaceLabels: (namespace: string) => Record<string, string> | undefined;
+  now: number;
+}): RoundReads {
+  const { store, storeSpec } = input;
+  const values = new Map<string, RemoteRef>();
+  const maps = new Map<string, RemoteRef>();
+  const finds = new Map<string, FindQuery>();
+  const refId = (ref: RemoteRef) => JSON.stringify([ref.key, ref.property, ref.version]);
+  const allowed = new Map<string, boolean>();
+  let members = 0;
+  for (const es of input.candidates) {
+    const namespace = es.metadata.namespace ?? '';
+    if (es.metadata.deletionTimestamp || forceSyncOf(es) !== undefined) continue;
+    const spec = ExternalSecretSpec.safeParse(es['spec']).data;
+    if (!spec || !usesStore(spec, namespace, store)) continue;
+    if (store.kind === 'ClusterSecretStore') {
+      let ok = allowed.get(namespace);
+      if (ok === undefined) allowed.set(namespace, (ok = isNamespaceAllowed(storeSpec.conditions, namespace, input.namespaceLabels(namespace))));
+      if (!ok) continue;
+    }
+    const status = ExternalSecretStatus.safeParse(es['status'] ?? {}).data ?? {};
+    const state = describeRefresh({ es, spec, status, store, storeRefreshInterval: storeSpec.refreshInterval, now: input.now, secretExists: true });
+    if (!isInRound(state)) continue;
+    members += 1;
+    for (const item of spec.data ?? []) values.set(refId(item.remoteRef), item.remoteRef);
+    for (const item of spec.dataFrom ?? []) {
+      if (item.extract) maps.set(refId(item.extract), item.extract);
+      if (item.find) finds.set(JSON.stringify(item.find), item.find);
+    }
+  }
+  return { values: [...values.values()], maps: [...maps.values()], finds: [...finds.values()], members };
+}
+
+function usesStore(spec: ExternalSecretSpec, namespace: string, store: StoreIdentity): boolean {
+  const ref = spec.secretStoreRef;
+  if ((ref.kind ?? 'SecretStore') !== store.kind || ref.name !== store.name) return false;
+  return store.kind === 'ClusterSecretStore' || namespace === store.namespace;
+}
