@@ -1,10 +1,9 @@
 // moto server, the AWS API emulator, as a test peer: installed from PyPI by install.sh into the
 // peer cache, started on a free 127.0.0.1 port, stopped by pid (also when the test process exits).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, open } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, runInstallScript, sleep } from '../peer-support.js';
+import { freePort, PeerProcess, runInstallScript } from '../peer-support.js';
 
 export interface AwsPeerOptions {
   /** Extra environment for moto (e.g. INITIAL_NO_AUTH_ACTION_COUNT). */
@@ -37,55 +36,22 @@ export function installMoto(): Promise<string> {
 }
 
 
-async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: number, logFile: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`moto_server exited (${child.exitCode ?? child.signalCode}); see ${logFile}`);
-    }
-    try {
-      const res = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms; see ${logFile}`);
-}
-
-function killAndWait(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((ok) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      ok();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 export async function startAwsPeer(opts: AwsPeerOptions = {}): Promise<AwsPeer> {
   const bin = await installMoto();
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const dir = await mkdtemp(join(tmpdir(), 'lockstep-moto-'));
   const logFile = join(dir, 'moto.log');
-  let child: ChildProcess | undefined;
-  // Killed by pid even when a test fails before its teardown.
-  process.once('exit', () => child?.kill('SIGKILL'));
-
-  const start = async () => {
-    const log = await open(logFile, 'a');
-    const env = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none', ...opts.env };
-    child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { env, stdio: ['ignore', log.fd, log.fd] });
-    await log.close();
-    await waitReady(endpoint, child, opts.startTimeoutMs ?? 60_000, logFile);
-  };
-  const stop = async () => {
-    if (child) await killAndWait(child);
-  };
+  const server = new PeerProcess({
+    name: 'moto_server',
+    command: bin,
+    args: ['-H', '127.0.0.1', '-p', String(port)],
+    env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none', ...opts.env },
+    logFile,
+    probe: async () => (await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(1000) })).ok,
+    startTimeoutMs: opts.startTimeoutMs ?? 60_000,
+    pollMs: 100,
+  });
   const motoApi = async (path: string, body = '') => {
     const res = await fetch(`${endpoint}/moto-api/${path}`, { method: 'POST', body, signal: AbortSignal.timeout(10_000) });
     const text = await res.text();
@@ -93,18 +59,15 @@ export async function startAwsPeer(opts: AwsPeerOptions = {}): Promise<AwsPeer> 
     return text;
   };
 
-  await start();
+  await server.start();
   return {
     endpoint,
     port,
     logFile,
-    pid: () => child?.pid,
-    start,
-    stop,
-    restart: async () => {
-      await stop();
-      await start();
-    },
+    pid: () => server.pid(),
+    start: () => server.start(),
+    stop: () => server.stop(),
+    restart: () => server.restart(),
     reset: async () => {
       await motoApi('reset');
     },

@@ -1,15 +1,14 @@
 // The Azure Key Vault test peer: the Key Vault double (keyvault-double.ts) in its own process,
 // on a free 127.0.0.1 port, over HTTPS with a test CA prepared by install.sh. Stopped by pid,
 // also when the test process exits. State is in memory: a restart empties the vault.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, open, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DoubleClient, DoubleConfig } from './keyvault-double.js';
-import { freePort, runInstallScript, sleep } from '../peer-support.js';
+import { freePort, PeerProcess, runInstallScript } from '../peer-support.js';
 
 export type { DoubleClient };
 
@@ -87,34 +86,6 @@ function control(endpoint: string, ca: string, method: string, path: string, bod
   });
 }
 
-async function waitReady(endpoint: string, ca: string, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the Key Vault double exited (${child.exitCode ?? child.signalCode}); see ${logFile}`);
-    }
-    try {
-      await control(endpoint, ca, 'GET', '/_double/stats');
-      return;
-    } catch {
-      await sleep(50); // not listening yet
-    }
-  }
-  throw new Error(`the Key Vault double did not answer on ${endpoint} within ${timeoutMs} ms; see ${logFile}`);
-}
-
-function killAndWait(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((ok) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      ok();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 export async function startAzurePeer(opts: AzurePeerOptions): Promise<AzurePeer> {
   const tls = await installAzurePeer();
   const port = await freePort();
@@ -129,30 +100,23 @@ export async function startAzurePeer(opts: AzurePeerOptions): Promise<AzurePeer>
     certFile: join(tls, 'server.pem'), keyFile: join(tls, 'server.key'), signingKey: randomBytes(32).toString('hex'),
   };
   await writeFile(configFile, JSON.stringify(config), { mode: 0o600 });
-  let child: ChildProcess | undefined;
-  process.once('exit', () => child?.kill('SIGKILL'));
-
-  const start = async () => {
-    const log = await open(logFile, 'a');
-    const main = join(import.meta.dirname, 'keyvault-double-main.ts');
-    child = spawn(process.execPath, ['--import', 'tsx', main, configFile], { cwd: repoRoot, stdio: ['ignore', log.fd, log.fd] });
-    await log.close();
-    await waitReady(endpoint, caPem, child, logFile, 30_000);
-  };
-  const stop = async () => {
-    if (child) await killAndWait(child);
-  };
-  await start();
+  const server = new PeerProcess({
+    name: 'the Key Vault double',
+    command: process.execPath,
+    args: ['--import', 'tsx', join(import.meta.dirname, 'keyvault-double-main.ts'), configFile],
+    cwd: repoRoot,
+    logFile,
+    probe: async () => Boolean(await control(endpoint, caPem, 'GET', '/_double/stats')),
+    startTimeoutMs: 30_000,
+  });
+  await server.start();
   return {
     endpoint, port, tenantId, caPem, logFile,
     imdsEndpoint: `${endpoint}/metadata/identity/oauth2/token`,
-    pid: () => child?.pid,
-    start,
-    stop,
-    restart: async () => {
-      await stop();
-      await start();
-    },
+    pid: () => server.pid(),
+    start: () => server.start(),
+    stop: () => server.stop(),
+    restart: () => server.restart(),
     injectFault: async (fault) => {
       await control(endpoint, caPem, 'POST', '/_double/faults', { target: 'vault', ...fault });
     },

@@ -9,16 +9,16 @@
 // The fixture's admin client (creating, changing and disabling secrets) speaks the same protos
 // with a random admin token. Every change it makes is journaled and replayed after a restart, so
 // an outage test does not lose the data other tests rely on.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { grpc } from 'google-gax';
 import type { Command, FederationConfig, Fault, FromPeer, GcpPeerConfig, PeerStats, TrustedServiceAccount } from './peer-protocol.js';
 import { loadSecretManagerProto } from './secret-manager-proto.js';
+import { freePort, PeerProcess } from '../peer-support.js';
 
 export type { FederationConfig, Fault, PeerStats, TrustedServiceAccount };
 
@@ -62,17 +62,6 @@ export interface GcpPeer {
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '../../..');
 const ADMIN_DEADLINE_MS = 10_000;
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? ok(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
 
 /** A test CA and a serving certificate for 127.0.0.1 and localhost, made with openssl in `dir`. */
 async function makeTls(dir: string): Promise<{ caPem: string; certFile: string; keyFile: string }> {
@@ -183,35 +172,6 @@ export class SecretManagerAdmin {
   }
 }
 
-function waitReady(child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
-  return new Promise((ok, fail) => {
-    const timer = setTimeout(() => done(new Error(`the Secret Manager test peer was not ready within ${timeoutMs} ms; see ${logFile}`)), timeoutMs);
-    const onMessage = (m: FromPeer) => m.op === 'ready' && done();
-    const onExit = (code: number | null, signal: string | null) => done(new Error(`the Secret Manager test peer exited (${code ?? signal}); see ${logFile}`));
-    function done(err?: Error) {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) fail(err);
-      else ok();
-    }
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
-function killAndWait(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((ok) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      ok();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 export async function startGcpPeer(opts: GcpPeerOptions): Promise<GcpPeer> {
   const dir = await mkdtemp(join(tmpdir(), 'lockstep-gcp-'));
   const port = await freePort();
@@ -234,14 +194,31 @@ export async function startGcpPeer(opts: GcpPeerOptions): Promise<GcpPeer> {
   const federationBase = config.federation ? `https://127.0.0.1:${config.federation.port}` : undefined;
   await writeFile(configFile, JSON.stringify(config), { mode: 0o600 });
   const admin = new SecretManagerAdmin(endpoint, tls.caPem, config.adminToken, config.projectId);
-  let child: ChildProcess | undefined;
   let nextId = 0;
-  process.once('exit', () => child?.kill('SIGKILL'));
+  let ready = false;
+  const server = new PeerProcess({
+    name: 'the Secret Manager test peer',
+    command: process.execPath,
+    args: ['--import', 'tsx', join(import.meta.dirname, 'secret-manager-server.ts'), configFile],
+    cwd: repoRoot,
+    logFile,
+    ipc: true,
+    // The peer says when it listens, over the IPC channel.
+    onSpawn: (child) => {
+      ready = false;
+      child.on('message', (m: FromPeer) => {
+        if (m.op === 'ready') ready = true;
+      });
+    },
+    probe: () => Promise.resolve(ready),
+    startTimeoutMs: opts.startTimeoutMs ?? 30_000,
+    pollMs: 20,
+  });
   /** Sends a command over the IPC channel; resolves once the peer applied it. */
   const command = (message: Command) =>
     new Promise<PeerStats>((ok, fail) => {
       const id = ++nextId;
-      const current = child;
+      const current = server.process;
       if (!current?.connected) return fail(new Error('the Secret Manager test peer is not running'));
       const onMessage = (m: FromPeer) => {
         if (m.op !== 'reply' || m.id !== id) return;
@@ -253,16 +230,12 @@ export async function startGcpPeer(opts: GcpPeerOptions): Promise<GcpPeer> {
     });
 
   const start = async () => {
-    const log = await open(logFile, 'a');
-    const main = join(import.meta.dirname, 'secret-manager-server.ts');
-    child = spawn(process.execPath, ['--import', 'tsx', main, configFile], { cwd: repoRoot, stdio: ['ignore', log.fd, log.fd, 'ipc'] });
-    await log.close();
-    await waitReady(child, logFile, opts.startTimeoutMs ?? 30_000);
+    await server.start();
     admin.reset();
     await admin.replay();
   };
   const stop = async () => {
-    if (child) await killAndWait(child);
+    await server.stop();
     admin.reset();
   };
   await start();
@@ -270,7 +243,7 @@ export async function startGcpPeer(opts: GcpPeerOptions): Promise<GcpPeer> {
     endpoint, port, caPem: tls.caPem, projectId: config.projectId, projectNumber: config.projectNumber, logFile, admin,
     stsEndpoint: federationBase && `${federationBase}/v1/token`,
     iamCredentialsEndpoint: federationBase,
-    pid: () => child?.pid,
+    pid: () => server.pid(),
     start,
     stop,
     restart: async () => {

@@ -2,13 +2,12 @@
 // run as an in-memory dev server on a free 127.0.0.1 port with root token "root", stopped by pid
 // (also when the test process exits). A dev server forgets everything when it stops, so every
 // start — the first and each restart — runs the caller's `seed` (mounts, auth methods, policies).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, runInstallScript, sleep } from '../peer-support.js';
+import { freePort, PeerProcess, runInstallScript } from '../peer-support.js';
 
 export const ROOT_TOKEN = 'root';
 
@@ -71,47 +70,29 @@ function call(url: string, opts: { method?: string; headers?: Record<string, str
   });
 }
 
-async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: number, logFile: string, ca: () => Promise<string | undefined>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`bao server exited (${child.exitCode ?? child.signalCode}); see ${logFile}`);
-    }
-    try {
-      // 200 only once the dev server is initialised, unsealed and active.
-      if ((await call(`${endpoint}/v1/sys/health`, { ca: await ca() })).status === 200) return;
-    } catch {
-      // not listening yet (or the CA file not written yet)
-    }
-    await sleep(50);
-  }
-  throw new Error(`bao server did not answer on ${endpoint} within ${timeoutMs} ms; see ${logFile}`);
-}
-
-function killAndWait(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((ok) => {
-    const force = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      ok();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 export async function startVaultPeer(opts: VaultPeerOptions = {}): Promise<VaultPeer> {
   const bin = await installOpenBao();
   const port = await freePort();
   const endpoint = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const dir = await mkdtemp(join(tmpdir(), 'lockstep-openbao-'));
   const logFile = join(dir, 'bao.log');
-  let child: ChildProcess | undefined;
   let caPem: string | undefined;
   const caFile = join(dir, 'vault-ca.pem');
   const readCa = async () => (opts.tls ? readFile(caFile, 'utf8') : undefined);
-  // Killed by pid even when a test fails before its teardown.
-  process.once('exit', () => child?.kill('SIGKILL'));
+  const args = ['server', '-dev', `-dev-root-token-id=${ROOT_TOKEN}`, `-dev-listen-address=127.0.0.1:${port}`];
+  if (opts.tls) args.push('-dev-tls', `-dev-tls-cert-dir=${dir}`);
+  const server = new PeerProcess({
+    name: 'bao server',
+    command: bin,
+    args,
+    // HOME points at the temp folder: the dev server writes its root token to ~/.vault-token.
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
+    cwd: dir,
+    logFile,
+    // 200 only once the dev server is initialised, unsealed and active (with TLS: once its CA is written).
+    probe: async () => (await call(`${endpoint}/v1/sys/health`, { ca: await readCa() })).status === 200,
+    startTimeoutMs: opts.startTimeoutMs ?? 60_000,
+  });
 
   const admin = async (method: string, path: string, body?: unknown, token = ROOT_TOKEN) => {
     const res = await call(`${endpoint}/v1/${path}`, {
@@ -128,26 +109,17 @@ export async function startVaultPeer(opts: VaultPeerOptions = {}): Promise<Vault
     endpoint,
     port,
     logFile,
-    pid: () => child?.pid,
+    pid: () => server.pid(),
     caPem: () => caPem,
     admin,
     async start() {
-      const log = await open(logFile, 'a');
-      // HOME points at the temp folder: the dev server writes its root token to ~/.vault-token.
-      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir };
-      const args = ['server', '-dev', `-dev-root-token-id=${ROOT_TOKEN}`, `-dev-listen-address=127.0.0.1:${port}`];
-      if (opts.tls) args.push('-dev-tls', `-dev-tls-cert-dir=${dir}`);
       caPem = undefined;
       await rm(caFile, { force: true }); // -dev-tls makes a new CA at every start
-      child = spawn(bin, args, { env, cwd: dir, stdio: ['ignore', log.fd, log.fd] });
-      await log.close();
-      await waitReady(endpoint, child, opts.startTimeoutMs ?? 60_000, logFile, readCa);
+      await server.start();
       caPem = await readCa();
       await opts.seed?.(peer);
     },
-    async stop() {
-      if (child) await killAndWait(child);
-    },
+    stop: () => server.stop(),
     async restart() {
       await peer.stop();
       await peer.start();
