@@ -66,9 +66,14 @@ test-unit: install
 test-e2e: install controlplane peers
 	$(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects e2e
 
-bench: build controlplane ## N ExternalSecrets (default 1000) vs. a minimal client floor; BENCH_N=5000 for more; then bench-rotation
+# `make bench PROVIDER=aws|vault` runs the provider benchmark instead (the same as bench-provider).
+ifdef PROVIDER
+bench: bench-provider
+else
+bench: build controlplane ## N ExternalSecrets (default 1000) vs. a minimal client floor; BENCH_N=5000 for more; then bench-rotation; with PROVIDER=aws|vault: bench-provider
 	$(BIN)/tsx bench/sync-bench.ts --n $${BENCH_N:-1000}
 	$(BIN)/tsx bench/rotation-bench.ts
+endif
 
 .PHONY: bench-provider bench-rotation
 PROVIDER ?= aws
