@@ -60,6 +60,8 @@ export class Manager {
   private readonly rolloutQueue: WorkQueue;
   private readonly rolloutReconciler: RolloutReconciler;
   private readonly workloads: WorkloadInformers = {};
+  /** Caches of kinds an add-on provides (Argo Rollouts): they never hold up readiness or reconciling. */
+  private readonly optionalInformers = new Set<Informer<KubeObject>>();
 
   constructor(private readonly deps: ManagerDeps) {
     const ns = deps.options.namespace;
@@ -70,7 +72,11 @@ export class Manager {
       clusterStores: deps.informerFactory(LockstepResources.clusterSecretStore, {}),
       namespaces: deps.informerFactory(CoreResources.namespace, {}),
     };
-    for (const kind of deps.workloadKinds) this.workloads[kind] = deps.informerFactory(WorkloadResources[kind], { namespace: ns });
+    for (const kind of deps.workloadKinds) {
+      const informer = deps.informerFactory(WorkloadResources[kind], { namespace: ns });
+      this.workloads[kind] = informer;
+      if (OPTIONAL_KINDS.has(kind)) this.optionalInformers.add(informer);
+    }
     const queue = (name: string) => new WorkQueue({ name, clock: deps.clock, metrics: deps.runtimeMetrics });
     this.esQueue = queue('externalsecret');
     this.storeQueue = queue('secretstore');
@@ -112,12 +118,19 @@ export class Manager {
     return [...Object.values(this.informers), ...Object.values(this.workloads)];
   }
 
+  /**
+   * Starts every informer; resolves when the required caches hold their first list. An optional
+   * kind whose list keeps failing (its CRD was removed after we looked) is retried in the
+   * background: until it lists, its workloads are simply not found.
+   */
   async startInformers(): Promise<void> {
-    await Promise.all(this.allInformers().map((i) => i.start()));
+    const required = this.allInformers().filter((i) => !this.optionalInformers.has(i));
+    for (const informer of this.optionalInformers) void informer.start();
+    await Promise.all(required.map((i) => i.start()));
   }
 
   hasSynced(): boolean {
-    return this.allInformers().every((i) => i.hasSynced());
+    return this.allInformers().every((i) => this.optionalInformers.has(i) || i.hasSynced());
   }
 
   stopInformers(): void {
@@ -201,6 +214,9 @@ export class Manager {
     }
   }
 }
+
+/** Workload kinds that come from an add-on whose CRD may come and go. */
+const OPTIONAL_KINDS: ReadonlySet<WorkloadKind> = new Set(['Rollout']);
 
 function storeRefOf(es: KubeObject): { kind: string; name?: string } {
   const ref = (es['spec'] as { secretStoreRef?: { kind?: string; name?: string } } | undefined)?.secretStoreRef;

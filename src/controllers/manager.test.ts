@@ -1,0 +1,107 @@
+import { Registry } from 'prom-client';
+import type { Informer, KubeClient, KubeObject, Resource } from '../kube/kube-port.js';
+import { buildRolloutMetrics, buildSyncMetrics } from '../observability/metrics.js';
+import { SecretScrubber } from '../observability/secret-scrubber.js';
+import { ClientCache } from '../providers/client-cache.js';
+import { ProviderRegistry } from '../providers/provider-registry.js';
+import { FakeClock } from '../runtime/fake-clock.js';
+import { buildRuntimeMetrics } from '../runtime/metrics.js';
+import { buildMemoryLogger } from '../runtime/testing/memory-logger.js';
+import { Manager } from './manager.js';
+import type { WorkloadKind } from '../api/external-secret.js';
+
+/** An informer whose first list completes only when the test says so (or never). */
+class GatedInformer implements Informer<KubeObject> {
+  private synced = false;
+  private waiters: (() => void)[] = [];
+  started = false;
+
+  constructor(readonly resource: Resource) {}
+
+  start(): Promise<void> {
+    this.started = true;
+    return this.synced ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  completeList(): void {
+    this.synced = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  stop(): void {}
+  hasSynced(): boolean {
+    return this.synced;
+  }
+  get(): KubeObject | undefined {
+    return undefined;
+  }
+  list(): KubeObject[] {
+    return [];
+  }
+  on(): void {}
+}
+
+function buildManager(workloadKinds: WorkloadKind[]) {
+  const informers: GatedInformer[] = [];
+  const registry = new Registry();
+  const { log } = buildMemoryLogger();
+  const scrubber = new SecretScrubber();
+  const clock = new FakeClock();
+  const syncMetrics = buildSyncMetrics(registry);
+  const manager = new Manager({
+    kube: {} as KubeClient, // not called before run()
+    informerFactory: (res) => {
+      const informer = new GatedInformer(res);
+      informers.push(informer);
+      return informer;
+    },
+    registry: new ProviderRegistry({}),
+    clients: new ClientCache({ log, scrubber, metrics: syncMetrics, clock, credentialsFor: () => ({}) as never }),
+    clock,
+    log,
+    scrubber,
+    syncMetrics,
+    runtimeMetrics: buildRuntimeMetrics(registry),
+    rolloutMetrics: buildRolloutMetrics(registry),
+    hashKey: new Uint8Array(32),
+    workloadKinds,
+    options: {
+      rollout: { windowMs: 1000, minIntervalMs: 0, maxInFlight: 10 },
+      workers: 1,
+      providerTimeoutMs: 1000,
+      errorRequeueMs: 1000,
+      storeRevalidateMs: 60_000,
+    },
+  });
+  return { manager, informers };
+}
+
+describe('Manager caches', () => {
+  it('is ready once the required caches listed, whatever an optional kind (Argo Rollouts) does', async () => {
+    const { manager, informers } = buildManager(['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout']);
+    const rollouts = informers.find((i) => i.resource.plural === 'rollouts');
+    expect(rollouts).toBeDefined();
+    let started = false;
+    const starting = manager.startInformers().then(() => (started = true));
+    for (const i of informers) if (i !== rollouts) i.completeList();
+    await starting;
+    expect(started).toBe(true);
+    expect(rollouts?.started).toBe(true); // still trying in the background
+    expect(manager.hasSynced()).toBe(true);
+  });
+
+  it('waits for every required cache', async () => {
+    const { manager, informers } = buildManager(['Deployment']);
+    let started = false;
+    void manager.startInformers().then(() => (started = true));
+    const deployments = informers.find((i) => i.resource.plural === 'deployments');
+    for (const i of informers) if (i !== deployments) i.completeList();
+    await new Promise((r) => setImmediate(r));
+    expect(started).toBe(false);
+    expect(manager.hasSynced()).toBe(false);
+    deployments?.completeList();
+    await new Promise((r) => setImmediate(r));
+    expect(started).toBe(true);
+    expect(manager.hasSynced()).toBe(true);
+  });
+});
