@@ -36,3 +36,15 @@ export class UnavailableError extends TransientProviderError {}
 export function isProviderError(err: unknown): err is ProviderError {
   return err instanceof ProviderError;
 }
+
+/**
+ * Socket-level failure codes of Node and undici (refused, reset, timed out, unresolvable, closed
+ * early): the provider could not be reached, so the call is worth retrying. TLS failures are not
+ * here; each provider decides whether its TLS errors are the store's fault.
+ */
+const NETWORK_ERROR_CODE =
+  /^(E(CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|PIPE|NOTFOUND|AI_AGAIN|HOSTUNREACH|NETUNREACH)|UND_ERR_|ERR_STREAM_PREMATURE_CLOSE$|REQUEST_SEND_ERROR$)/;
+
+export function isNetworkErrorCode(code: unknown): code is string {
+  return typeof code === 'string' && NETWORK_ERROR_CODE.test(code);
+}

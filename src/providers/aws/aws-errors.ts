@@ -6,6 +6,7 @@ import {
   AuthError,
   InvalidConfigError,
   InvalidRefError,
+  isNetworkErrorCode,
   isProviderError,
   type ProviderError,
   SecretNotFoundError,
@@ -51,7 +52,6 @@ const UNAVAILABLE = new Set([
   'AbortError',
 ]);
 const INVALID = new Set(['InvalidParameterException', 'InvalidRequestException', 'ValidationException', 'InvalidParameterValue']);
-const NETWORK_CODES = /^(E(CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|PIPE|NOTFOUND|AI_AGAIN|HOSTUNREACH|NETUNREACH|PROTO)|UND_ERR_)/;
 
 /** What the failing call was about, for the message and for choosing Ref vs Config errors. */
 export interface AwsErrorContext {
@@ -95,7 +95,8 @@ export function mapAwsErrorCode(code: string, message: unknown, ctx: AwsErrorCon
 
 function networkCode(err: unknown, depth = 0): string | undefined {
   const { code, cause } = shapeOf(err);
-  if (typeof code === 'string' && NETWORK_CODES.test(code)) return code;
+  // EPROTO (a TLS or protocol mismatch on the way) is retried like the network errors.
+  if (isNetworkErrorCode(code) || code === 'EPROTO') return code;
   return depth < 3 && cause !== undefined ? networkCode(cause, depth + 1) : undefined;
 }
 

@@ -7,6 +7,7 @@ import {
   AuthError,
   InvalidConfigError,
   InvalidRefError,
+  isNetworkErrorCode,
   isProviderError,
   type ProviderError,
   SecretNotFoundError,
@@ -14,10 +15,6 @@ import {
   UnavailableError,
 } from '../provider-errors.js';
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
-  'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'REQUEST_SEND_ERROR',
-]);
 /** TLS failures a user fixes in the store (caBundle, vaultUrl): retrying will not help. */
 const TLS_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -109,6 +106,6 @@ export function toProviderError(err: unknown, what: string): ProviderError {
   if (e.name === 'CredentialUnavailableError' || e.name === 'AuthenticationRequiredError' || e.name === 'AuthenticationError') {
     return fromIdentity(e.name, what, message, err);
   }
-  if (e.code && (NETWORK_CODES.has(e.code) || TLS_CODES.has(e.code))) return fromTransport(e.code, what, message, err);
+  if (isNetworkErrorCode(e.code) || (e.code && TLS_CODES.has(e.code))) return fromTransport(e.code, what, message, err);
   return new UnavailableError(`${what}: ${e.name ?? 'Error'}: ${detail(message)}`, { cause: err });
 }

@@ -7,6 +7,7 @@ import {
   AuthError,
   InvalidConfigError,
   InvalidRefError,
+  isNetworkErrorCode,
   isProviderError,
   type ProviderError,
   SecretNotFoundError,
@@ -17,10 +18,6 @@ import {
 /** What the failed call was doing: reads map 404 to NotFound, logins map 400/404 to auth/config errors. */
 export type VaultOperation = 'read' | 'list' | 'login';
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-  'ECONNABORTED', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE',
-]);
 const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|EPROTO/;
 
 /** An error-like object. Duck-typed: errors from Node internals may come from another realm (vm contexts). */
@@ -61,7 +58,7 @@ function fromStatus(status: number, err: ErrorLike, what: string, op: VaultOpera
 function fromTransport(err: ErrorLike, what: string): ProviderError {
   const code = typeof err.code === 'string' ? err.code : '';
   if (err.name === 'AbortError' || err.name === 'TimeoutError') return new UnavailableError(`${what}: the request was cancelled or timed out`, { cause: err });
-  if (NETWORK_CODES.has(code)) return new UnavailableError(`${what}: cannot reach Vault (${code})`, { cause: err });
+  if (isNetworkErrorCode(code)) return new UnavailableError(`${what}: cannot reach Vault (${code})`, { cause: err });
   if (TLS_CODE.test(code)) {
     return new InvalidConfigError(`${what}: TLS verification of the Vault server failed (${code}); check server and caBundle`, { cause: err });
   }
