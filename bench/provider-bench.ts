@@ -20,8 +20,8 @@ import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { startControlPlane } from '../e2e/harness/control-plane.js';
 import { prepareCluster } from '../e2e/support/operator.js';
-import { GROUP_PATH, SET_LABEL } from './lib/fixtures.js';
-import { HttpError, KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
+import { createIgnoringConflict, GROUP_PATH, SET_LABEL } from './lib/fixtures.js';
+import { KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
 import { OperatorProcess, parseMetrics, ROOT, type Metrics } from './lib/operator-process.js';
 import { machineLoad, round } from './lib/proc.js';
 import { ReadyWatcher } from './lib/ready-watcher.js';
@@ -74,18 +74,6 @@ function parseOptions(): Options {
 
 export const keyName = (k: number) => `bench/key-${String(k).padStart(3, '0')}`;
 
-async function create(http: KubeHttp, path: string, body: unknown): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await http.send('POST', path, body);
-      return;
-    } catch (err) {
-      if (err instanceof HttpError && err.status === 409) return;
-      if (attempt >= 5) throw err;
-      await sleep(200 * (attempt + 1));
-    }
-  }
-}
 
 interface Snapshot {
   at: number;
@@ -175,19 +163,19 @@ async function main(): Promise<number> {
     log(`${opts.provider} peer at ${peer.endpoint} (pid ${peer.pid()}), counting proxy at ${proxy.endpoint}`);
 
     // ---- fixtures: credentials Secret, one ClusterSecretStore, namespaces, ExternalSecrets ----
-    await create(http, `/api/v1/namespaces/${OPERATOR_NS}/secrets`, {
+    await createIgnoringConflict(http, `/api/v1/namespaces/${OPERATOR_NS}/secrets`, {
       apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bench-provider-credentials', namespace: OPERATOR_NS }, stringData: peer.credentials,
     });
-    await create(http, `${GROUP_PATH}/clustersecretstores`, {
+    await createIgnoringConflict(http, `${GROUP_PATH}/clustersecretstores`, {
       apiVersion: 'lockstep.dev/v1alpha1', kind: 'ClusterSecretStore', metadata: { name: STORE },
       spec: { provider: peer.storeProvider(proxy.endpoint, OPERATOR_NS, 'bench-provider-credentials') },
     });
     const namespaces = Array.from({ length: opts.namespaces }, (_, i) => `pbench-${i}`);
-    await runPool(namespaces, 8, (ns) => create(http, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
+    await runPool(namespaces, 8, (ns) => createIgnoringConflict(http, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
     const perNs = Math.ceil(opts.n / opts.namespaces);
     const refs = Array.from({ length: opts.n }, (_, i) => ({ ns: namespaces[Math.floor(i / perNs)] as string, name: `es-${String(i).padStart(5, '0')}`, key: i % opts.keys }));
     const t = Date.now();
-    await runPool(refs, 32, (r) => create(http, `${GROUP_PATH}/namespaces/${r.ns}/externalsecrets`, {
+    await runPool(refs, 32, (r) => createIgnoringConflict(http, `${GROUP_PATH}/namespaces/${r.ns}/externalsecrets`, {
       apiVersion: 'lockstep.dev/v1alpha1', kind: 'ExternalSecret',
       metadata: { name: r.name, namespace: r.ns, labels: { [SET_LABEL]: SET } },
       spec: {

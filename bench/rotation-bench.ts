@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startControlPlane } from '../e2e/harness/control-plane.js';
 import { prepareCluster } from '../e2e/support/operator.js';
-import { GROUP_PATH, SET_LABEL } from './lib/fixtures.js';
-import { ContentTypes, HttpError, KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
+import { createIgnoringConflict, GROUP_PATH, SET_LABEL } from './lib/fixtures.js';
+import { ContentTypes, KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
 import { OperatorProcess, ROOT } from './lib/operator-process.js';
 import { machineLoad } from './lib/proc.js';
 import { ReadyWatcher } from './lib/ready-watcher.js';
@@ -71,18 +71,6 @@ interface Track {
   observedGeneration?: number;
 }
 
-async function create(http: KubeHttp, path: string, body: unknown): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await http.send('POST', path, body);
-      return;
-    } catch (err) {
-      if (err instanceof HttpError && err.status === 409) return;
-      if (attempt >= 5) throw err;
-      await sleep(200 * (attempt + 1));
-    }
-  }
-}
 
 function deploymentBody(i: number): Record<string, unknown> {
   const name = `dep-${pad(i)}`;
@@ -130,18 +118,18 @@ async function main(): Promise<number> {
     cleanup.add('kube http', () => http.close());
 
     // ---- fixtures ----
-    await create(http, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-    await create(http, `${GROUP_PATH}/namespaces/${NS}/secretstores`, {
+    await createIgnoringConflict(http, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    await createIgnoringConflict(http, `${GROUP_PATH}/namespaces/${NS}/secretstores`, {
       apiVersion: 'lockstep.dev/v1alpha1', kind: 'SecretStore', metadata: { name: STORE, namespace: NS },
       spec: { refreshInterval: opts.refreshInterval, provider: { fake: { data: storeData(opts.n, 1) } } },
     });
     const idx = Array.from({ length: opts.n }, (_, i) => i);
-    await runPool(idx, 16, (i) => create(http, `${GROUP_PATH}/namespaces/${NS}/externalsecrets`, {
+    await runPool(idx, 16, (i) => createIgnoringConflict(http, `${GROUP_PATH}/namespaces/${NS}/externalsecrets`, {
       apiVersion: 'lockstep.dev/v1alpha1', kind: 'ExternalSecret',
       metadata: { name: `es-${pad(i)}`, namespace: NS, labels: { [SET_LABEL]: SET } },
       spec: { secretStoreRef: { name: STORE }, refreshInterval: opts.refreshInterval, data: [{ secretKey: 'value', remoteRef: { key: `k-${pad(i)}` } }] },
     }));
-    await runPool(idx, 16, (i) => create(http, `/apis/apps/v1/namespaces/${NS}/deployments`, deploymentBody(i)));
+    await runPool(idx, 16, (i) => createIgnoringConflict(http, `/apis/apps/v1/namespaces/${NS}/deployments`, deploymentBody(i)));
     log(`created ${opts.n} ExternalSecrets and ${opts.n} Deployments`);
 
     // ---- watches ----

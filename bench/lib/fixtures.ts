@@ -78,7 +78,8 @@ export async function createFixtures(http: KubeHttp, set: string, namespaces: st
   });
 }
 
-async function createIgnoringConflict(http: KubeHttp, path: string, body: unknown): Promise<void> {
+/** POSTs `body`; an existing object (409) is fine, and a few quick retries cover admission lag. */
+export async function createIgnoringConflict(http: KubeHttp, path: string, body: unknown): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await http.send('POST', path, body);
