@@ -14,8 +14,10 @@ import { createKubeClient, type KubeClientHandle } from '../../src/kube/kube-cli
 import { buildLogger } from '../../src/observability/logger.js';
 import { SecretScrubber } from '../../src/observability/secret-scrubber.js';
 import { createAwsProvider } from '../../src/providers/aws/aws-provider.js';
-import type { CredentialSource, SecretsClient, StoreContext } from '../../src/providers/provider.js';
+import type { CredentialSource, RequestBudget, SecretsClient, StoreContext } from '../../src/providers/provider.js';
 import { AuthError, InvalidConfigError, InvalidRefError, SecretNotFoundError } from '../../src/providers/provider-errors.js';
+import { systemClock } from '../../src/runtime/clock.js';
+import { TokenBucket } from '../../src/runtime/token-bucket.js';
 import { loadTestCluster, type TestCluster } from '../harness/cluster.js';
 import { type AwsPeer, startAwsPeer } from '../peers/aws/aws-peer.js';
 import { allowUnsignedRequests, enforceIam, type MotoPrincipals, REGION } from '../peers/aws/moto-iam.js';
@@ -72,7 +74,7 @@ function recordingCredentials(source: CredentialSource): CredentialSource {
   };
 }
 
-function storeContext(storeName: string): StoreContext {
+function storeContext(storeName: string, budget?: RequestBudget): StoreContext {
   const store = { kind: 'SecretStore' as const, name: storeName, namespace, uid: `uid-${storeName}`, generation: 1 };
   return {
     namespace,
@@ -81,6 +83,7 @@ function storeContext(storeName: string): StoreContext {
     log,
     scrubber,
     credentials: recordingCredentials(buildCredentialSource(kube.client, scrubber, store)),
+    budget,
   };
 }
 
@@ -102,9 +105,9 @@ function jwtSpec(role: string): AwsProviderSpec {
   return AwsProviderSpec.parse({ region: REGION, endpoint: peer.endpoint, role, auth: { jwt: { serviceAccountRef: { name: SA } } } });
 }
 
-async function connect(spec: AwsProviderSpec, storeName = 'aws'): Promise<SecretsClient> {
+async function connect(spec: AwsProviderSpec, storeName = 'aws', budget?: RequestBudget): Promise<SecretsClient> {
   expect(provider.validateConfig(spec)).toEqual([]);
-  const client = await provider.connect(spec, storeContext(storeName));
+  const client = await provider.connect(spec, storeContext(storeName, budget));
   clients.push(client);
   return client;
 }
@@ -157,6 +160,7 @@ runContractSuite(
   async () => ({
     client: await connect(secretRefSpec('aws-reader')),
     connectWithWrongCredentials: () => connect(secretRefSpec('aws-wrong-secret'), 'aws-wrong'),
+    connectWithBudget: (budget) => connect(secretRefSpec('aws-reader'), 'aws-budgeted', budget),
     put: (key, value, tags) => put(key, value, tags),
     stopServer: () => peer.stop(),
     startServer: async () => {
@@ -190,6 +194,19 @@ describe('aws provider against moto', () => {
     expect(batches).toHaveLength(Math.ceil(names.length / 20));
     expect(batches.map((b) => (b.input.SecretIdList as string[]).length).sort()).toEqual([20, 20, 5]);
     expect(commands('GetSecretValueCommand')).toHaveLength(0);
+  });
+
+  it('spends the store budget once per API call, so a tight rateLimit keeps full batches', async () => {
+    const names = Array.from({ length: 45 }, (_, i) => key(`budget-${i}`));
+    for (const name of names) await put(name, `value-of-${name}`);
+    const bucket = new TokenBucket({ qps: 2, burst: 1 }, systemClock);
+    let tokens = 0;
+    const budgeted = await connect(secretRefSpec('aws-reader'), 'aws-budget', { take: (s) => (tokens++, bucket.take(s)) });
+    sent.length = 0;
+    const values = await Promise.all(names.map((k) => budgeted.getSecret({ key: k }, { signal: signal() })));
+    expect(values.map(dec)).toEqual(names.map((k) => `value-of-${k}`));
+    expect(commands('BatchGetSecretValueCommand').map((b) => (b.input.SecretIdList as string[]).length).sort()).toEqual([20, 20, 5]);
+    expect(tokens).toBe(3);
   });
 
   it('fails only the missing key of a batch', async () => {

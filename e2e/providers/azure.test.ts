@@ -13,7 +13,7 @@ import { createKubeClient, type KubeClientHandle } from '../../src/kube/kube-cli
 import { buildLogger } from '../../src/observability/logger.js';
 import { REDACTED, SecretScrubber } from '../../src/observability/secret-scrubber.js';
 import { azureProvider } from '../../src/providers/azure/azure-provider.js';
-import type { CredentialSource, SecretsClient, StoreContext } from '../../src/providers/provider.js';
+import type { CredentialSource, RequestBudget, SecretsClient, StoreContext } from '../../src/providers/provider.js';
 import {
   AuthError,
   InvalidConfigError,
@@ -66,9 +66,9 @@ function recordingCredentials(source: CredentialSource): CredentialSource {
   };
 }
 
-function storeContext(storeName: string): StoreContext {
+function storeContext(storeName: string, budget?: RequestBudget): StoreContext {
   const store = { kind: 'SecretStore' as const, name: storeName, namespace, uid: `uid-${storeName}`, generation: 1 };
-  return { namespace, storeKind: 'SecretStore', storeName, log, scrubber, credentials: recordingCredentials(buildCredentialSource(kube.client, scrubber, store)) };
+  return { namespace, storeKind: 'SecretStore', storeName, log, scrubber, credentials: recordingCredentials(buildCredentialSource(kube.client, scrubber, store)), budget };
 }
 
 function spec(auth: Record<string, unknown>, extra: Record<string, unknown> = {}): AzureProviderSpec {
@@ -87,9 +87,9 @@ const servicePrincipal = (secret: string) => ({
   servicePrincipal: { clientIdSecretRef: { name: secret, key: 'client-id' }, clientSecretSecretRef: { name: secret, key: 'client-secret' } },
 });
 
-async function connect(config: AzureProviderSpec, storeName = 'azure'): Promise<SecretsClient> {
+async function connect(config: AzureProviderSpec, storeName = 'azure', budget?: RequestBudget): Promise<SecretsClient> {
   expect(azureProvider.validateConfig(config)).toEqual([]);
-  return azureProvider.connect(config, storeContext(storeName));
+  return azureProvider.connect(config, storeContext(storeName, budget));
 }
 
 async function put(key: string, value: string, tags?: Record<string, string>): Promise<string> {
@@ -135,6 +135,7 @@ runContractSuite(
   async () => ({
     client: await connect(spec(servicePrincipal('azure-reader'))),
     connectWithWrongCredentials: () => connect(spec(servicePrincipal('azure-wrong-secret')), 'azure-wrong'),
+    connectWithBudget: (budget) => connect(spec(servicePrincipal('azure-reader')), 'azure-budgeted', budget),
     put,
     stopServer: () => peer.stop(),
     startServer: () => peer.start(),

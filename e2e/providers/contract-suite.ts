@@ -1,7 +1,7 @@
 // The provider contract, as one table of cases that runs against every provider's real server.
 // Each provider's test file builds a ContractFixture around its peer and calls runContractSuite.
 import { randomBytes } from 'node:crypto';
-import type { SecretsClient } from '../../src/providers/provider.js';
+import type { RequestBudget, SecretsClient } from '../../src/providers/provider.js';
 import { AuthError, SecretNotFoundError, TransientProviderError } from '../../src/providers/provider-errors.js';
 
 export interface ContractFixture {
@@ -9,6 +9,8 @@ export interface ContractFixture {
   client: SecretsClient;
   /** A client whose credentials the server rejects. */
   connectWithWrongCredentials(): Promise<SecretsClient>;
+  /** A client with valid credentials whose store has a budget (its `rateLimit`). */
+  connectWithBudget(budget: RequestBudget): Promise<SecretsClient>;
   /** Creates the secret, or adds a new version; returns the version id to use in remoteRef.version. */
   put(key: string, value: string, tags?: Record<string, string>): Promise<string>;
   /** Stops the server (outage) and starts it again on the same address. */
@@ -50,6 +52,18 @@ export function runContractSuite(provider: string, setup: () => Promise<Contract
       await f.put(key('versioned'), 'version-two');
       expect(dec(await f.client.getSecret({ key: key('versioned') }, { signal: signal() }))).toBe('version-two');
       expect(dec(await f.client.getSecret({ key: key('versioned'), version: v1 }, { signal: signal() }))).toBe('version-one');
+    });
+
+    it("spends one token of the store's budget per API call", async () => {
+      const keys = ['budget-a', 'budget-b', 'budget-c'].map(key);
+      for (const k of keys) await f.put(k, `value-of-${k}`);
+      let tokens = 0;
+      const client = await f.connectWithBudget({ take: () => Promise.resolve(void tokens++) });
+      await client.getSecret({ key: keys[0] as string }, { signal: signal() }); // logs in, looks up mounts: whatever a first call needs
+      const before = tokens;
+      expect(before).toBeGreaterThanOrEqual(1);
+      for (const k of keys) expect(dec(await client.getSecret({ key: k }, { signal: signal() }))).toBe(`value-of-${k}`);
+      expect(tokens - before).toBe(3);
     });
 
     it('extracts a JSON object into keys', async () => {

@@ -13,7 +13,7 @@ import { createKubeClient, type KubeClientHandle } from '../../src/kube/kube-cli
 import { buildLogger } from '../../src/observability/logger.js';
 import { SecretScrubber } from '../../src/observability/secret-scrubber.js';
 import { gcpProvider } from '../../src/providers/gcp/gcp-provider.js';
-import type { CredentialSource, SecretsClient, StoreContext } from '../../src/providers/provider.js';
+import type { CredentialSource, RequestBudget, SecretsClient, StoreContext } from '../../src/providers/provider.js';
 import {
   AuthError,
   InvalidConfigError,
@@ -93,8 +93,8 @@ const credentials: CredentialSource = {
   requestServiceAccountToken: () => Promise.reject(new Error('this store uses a service-account key')),
 };
 
-function storeContext(storeName: string): StoreContext {
-  return { namespace: 'team-a', storeKind: 'SecretStore', storeName, log, scrubber, credentials };
+function storeContext(storeName: string, budget?: RequestBudget): StoreContext {
+  return { namespace: 'team-a', storeKind: 'SecretStore', storeName, log, scrubber, credentials, budget };
 }
 
 function keySpec(secret: string, extra: Partial<GcpProviderSpec> = {}): GcpProviderSpec {
@@ -107,9 +107,9 @@ function keySpec(secret: string, extra: Partial<GcpProviderSpec> = {}): GcpProvi
   });
 }
 
-async function connect(spec: GcpProviderSpec, storeName = 'gcp'): Promise<SecretsClient> {
+async function connect(spec: GcpProviderSpec, storeName = 'gcp', budget?: RequestBudget): Promise<SecretsClient> {
   expect(gcpProvider.validateConfig(spec)).toEqual([]);
-  const client = await gcpProvider.connect(spec, storeContext(storeName));
+  const client = await gcpProvider.connect(spec, storeContext(storeName, budget));
   clients.push(client);
   return client;
 }
@@ -161,6 +161,7 @@ runContractSuite(
   async () => ({
     client: await connect(keySpec('reader')),
     connectWithWrongCredentials: () => connect(keySpec('forged'), 'gcp-forged'),
+    connectWithBudget: (budget) => connect(keySpec('reader'), 'gcp-budgeted', budget),
     put: (key, value, tags) => peer.admin.put(key, value, tags),
     stopServer: () => peer.stop(),
     startServer: () => peer.start(),

@@ -11,7 +11,7 @@ import { ROOT_TOKEN, startVaultPeer, type VaultPeer } from '../peers/vault/vault
 import { APPROLE, SHORT_MAX_TTL_SECONDS, SHORT_TTL_SECONDS, TEAM_NAMESPACE, VAULT_AUDIENCE, seedVault } from '../peers/vault/vault-seed.js';
 import type { VaultAuth, VaultProviderSpec } from '../../src/api/providers/vault.js';
 import { SecretScrubber } from '../../src/observability/secret-scrubber.js';
-import type { CredentialSource, SecretsClient, StoreContext } from '../../src/providers/provider.js';
+import type { CredentialSource, RequestBudget, SecretsClient, StoreContext } from '../../src/providers/provider.js';
 import {
   AuthError,
   InvalidConfigError,
@@ -68,14 +68,14 @@ const credentials: CredentialSource = {
   },
 };
 
-function context(storeKind: StoreContext['storeKind'] = 'SecretStore'): StoreContext {
-  return { namespace: kube.namespace, storeKind, storeName: 'vault', log, scrubber, credentials };
+function context(storeKind: StoreContext['storeKind'] = 'SecretStore', budget?: RequestBudget): StoreContext {
+  return { namespace: kube.namespace, storeKind, storeName: 'vault', log, scrubber, credentials, budget };
 }
 
-async function connect(auth: VaultAuth, extra: Partial<VaultProviderSpec> = {}): Promise<VaultSecretsClient> {
+async function connect(auth: VaultAuth, extra: Partial<VaultProviderSpec> = {}, budget?: RequestBudget): Promise<VaultSecretsClient> {
   const spec: VaultProviderSpec = { server: peer.endpoint, path: 'secret', auth, ...extra };
   expect(vaultProvider.validateConfig(spec)).toEqual([]);
-  const client = (await vaultProvider.connect(spec, context())) as VaultSecretsClient;
+  const client = (await vaultProvider.connect(spec, context('SecretStore', budget))) as VaultSecretsClient;
   clients.push(client);
   return client;
 }
@@ -109,6 +109,7 @@ runContractSuite(
   async (): Promise<ContractFixture> => ({
     client: await connect(tokenAuth()),
     connectWithWrongCredentials: () => connect(tokenAuth('wrong-token')),
+    connectWithBudget: (budget) => connect(tokenAuth(), {}, budget),
     async put(key, value, tags) {
       // A JSON object is stored as the secret's data map; any other value as the single field `value`.
       let data: Record<string, unknown> = { value };

@@ -45,7 +45,7 @@ export class ClientCache {
 
   /**
    * The client for this store generation; concurrent callers share one connect. It sits behind the
-   * store's shared read layer and budget (see shared-reads.ts).
+   * store's shared read layer (see shared-reads.ts); the provider spends the store's budget per call.
    */
   get(store: StoreIdentity, provider: Provider, config: unknown, rateLimit?: RateLimitSpec): Promise<SecretsClient> {
     const key = ClientCache.storeKey(store);
@@ -53,6 +53,7 @@ export class ClientCache {
     const existing = this.entries.get(key);
     if (existing?.version === version) return existing.client;
     if (existing) this.closeEntry(existing);
+    const budget = rateLimit ? new TokenBucket(rateLimit, this.deps.clock) : undefined;
     const client = provider
       .connect(config, {
         namespace: store.namespace,
@@ -61,11 +62,9 @@ export class ClientCache {
         log: this.deps.log.child({ store: key }),
         scrubber: this.deps.scrubber,
         credentials: this.deps.credentialsFor(store),
+        budget,
       })
-      .then((c) => {
-        const budget = rateLimit ? new TokenBucket(rateLimit, this.deps.clock) : undefined;
-        return new SharedReads(instrumentClient(c, key, this.deps.metrics), this.deps.clock, budget);
-      });
+      .then((c) => new SharedReads(instrumentClient(c, key, this.deps.metrics), this.deps.clock));
     const entry = { version, client };
     this.entries.set(key, entry);
     // A failed connect is not cached: the next call tries again.

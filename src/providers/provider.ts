@@ -61,6 +61,14 @@ export interface CredentialSource {
   }): Promise<{ token: string; expiresAt: number }>;
 }
 
+/**
+ * The store's `rateLimit`. A provider takes one token before each API call it makes, so a batch
+ * of many reads costs one token, like one request against the provider's quota.
+ */
+export interface RequestBudget {
+  take(signal?: AbortSignal): Promise<void>;
+}
+
 export interface StoreContext {
   /** Namespace credentials referenced by the store are read from. */
   namespace?: string;
@@ -69,6 +77,8 @@ export interface StoreContext {
   log: Logger;
   scrubber: SecretScrubber;
   credentials: CredentialSource;
+  /** Absent when the store sets no `rateLimit`. */
+  budget?: RequestBudget;
 }
 
 export interface Provider<Config = unknown> {

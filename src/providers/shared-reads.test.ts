@@ -1,5 +1,4 @@
 import { FakeClock } from '../runtime/fake-clock.js';
-import { TokenBucket } from '../runtime/token-bucket.js';
 import { FakeSecretsClient } from './fake/fake-provider.js';
 import type { SecretsClient } from './provider.js';
 import { UnavailableError } from './provider-errors.js';
@@ -70,19 +69,5 @@ describe('SharedReads', () => {
     await expect(shared.getSecret({ key: 'k' }, { signal, maxAgeMs: 60_000 })).rejects.toThrow('down');
     fail = false;
     await expect(shared.getSecret({ key: 'k' }, { signal, maxAgeMs: 60_000 })).resolves.toBeDefined();
-  });
-
-  it('takes a token from the store budget for every provider call, not for shared ones', async () => {
-    const clock = new FakeClock(0);
-    const { client, counts } = counting(fake);
-    const shared = new SharedReads(client, clock, new TokenBucket({ qps: 1, burst: 1 }, clock));
-    await Promise.all([shared.getSecret({ key: 'k' }, { signal }), shared.getSecret({ key: 'k' }, { signal })]);
-    expect(counts.getSecret).toBe(1);
-    const second = shared.getSecret({ key: 'j' }, { signal });
-    await clock.advance(999);
-    expect(counts.getSecret).toBe(1);
-    await clock.advance(1);
-    await second;
-    expect(counts.getSecret).toBe(2);
   });
 });

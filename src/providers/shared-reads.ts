@@ -3,12 +3,10 @@
  * - identical reads in flight are shared, so many ExternalSecrets referencing one remote key cost
  *   one provider call;
  * - a result younger than the caller's `maxAgeMs` is reused, so ExternalSecrets refreshing within
- *   the same jitter window cost one read per distinct key and interval;
- * - every provider call first takes a token from the store's budget (its `rateLimit`).
- * Failures are never cached.
+ *   the same refresh round cost one read per distinct key and interval.
+ * Failures are never cached. The store's budget (`rateLimit`) is spent by the provider, per API call.
  */
 import type { Clock } from '../runtime/clock.js';
-import type { TokenBucket } from '../runtime/token-bucket.js';
 import type { CallOptions, SecretsClient } from './provider.js';
 
 interface Entry {
@@ -30,7 +28,6 @@ export class SharedReads implements SecretsClient {
   constructor(
     private readonly inner: SecretsClient,
     private readonly clock: Clock,
-    private readonly budget?: TokenBucket,
   ) {}
 
   getSecret: SecretsClient['getSecret'] = (ref, opts) =>
@@ -42,8 +39,7 @@ export class SharedReads implements SecretsClient {
   findSecrets: SecretsClient['findSecrets'] = (query, opts) =>
     this.read(`f|${JSON.stringify(query)}`, opts, () => this.inner.findSecrets(query, opts));
 
-  async validate(opts: CallOptions): Promise<void> {
-    await this.budget?.take(opts.signal);
+  validate(opts: CallOptions): Promise<void> {
     return this.inner.validate(opts);
   }
 
@@ -62,10 +58,7 @@ export class SharedReads implements SecretsClient {
     }
     opts.readTimes?.push(now);
     const fresh: Entry = { at: now, askedAt: now, settled: false, result: Promise.resolve() };
-    fresh.result = (async () => {
-      await this.budget?.take(opts.signal);
-      return call();
-    })().then(
+    fresh.result = call().then(
       (value) => {
         fresh.settled = true;
         fresh.at = this.clock.now();

@@ -13,7 +13,7 @@ import type { AwsProviderSpec } from '../../api/providers/aws.js';
 import type { StoreContext } from '../provider.js';
 import { AuthError, InvalidConfigError } from '../provider-errors.js';
 import { mapAwsError } from './aws-errors.js';
-import { buildSdkOptions } from './aws-sdk-options.js';
+import { buildSdkOptions, spendBudgetPerCall } from './aws-sdk-options.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -97,8 +97,10 @@ async function readStaticKeys(auth: NonNullable<AwsProviderSpec['auth']['secretR
   return { accessKeyId, secretAccessKey, sessionToken };
 }
 
-function stsClient(config: AwsProviderSpec, credentials: () => Promise<AwsCredentials>): STSClient {
-  return new STSClient({ ...buildSdkOptions(config, config.stsEndpoint ?? config.endpoint), credentials });
+function stsClient(config: AwsProviderSpec, credentials: () => Promise<AwsCredentials>, ctx: StoreContext): STSClient {
+  const sts = new STSClient({ ...buildSdkOptions(config, config.stsEndpoint ?? config.endpoint), credentials });
+  spendBudgetPerCall(sts, ctx.budget);
+  return sts;
 }
 
 const noCredentials = () => Promise.reject(new InvalidConfigError('STS web identity calls are unsigned; no credentials are used'));
@@ -144,13 +146,13 @@ export interface CredentialProvider {
 /** The credential provider the store's SDK clients use; static keys are read once, here. */
 export async function buildCredentialProvider(config: AwsProviderSpec, ctx: StoreContext): Promise<CredentialProvider> {
   if (config.auth.jwt) {
-    const sts = stsClient(config, noCredentials);
+    const sts = stsClient(config, noCredentials, ctx);
     return { provide: new RefreshingCredentials(webIdentityLoader(config, sts, ctx)).provide, close: () => sts.destroy() };
   }
   if (!config.auth.secretRef) throw new InvalidConfigError('auth must set secretRef or jwt');
   const keys = await readStaticKeys(config.auth.secretRef, ctx);
   const base = () => Promise.resolve(keys);
   if (!config.role) return { provide: base, close: () => undefined };
-  const sts = stsClient(config, base);
+  const sts = stsClient(config, base, ctx);
   return { provide: new RefreshingCredentials(assumeRoleLoader(config.role, sts, ctx)).provide, close: () => sts.destroy() };
 }

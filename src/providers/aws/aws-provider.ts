@@ -6,7 +6,7 @@ import type { Provider, SecretsClient, StoreContext } from '../provider.js';
 import { InvalidConfigError, isProviderError, UnavailableError } from '../provider-errors.js';
 import { AwsSecretsClient } from './aws-client.js';
 import { buildCredentialProvider } from './aws-credentials.js';
-import { buildSdkOptions } from './aws-sdk-options.js';
+import { buildSdkOptions, spendBudgetPerCall } from './aws-sdk-options.js';
 import { SecretBatchLoader } from './secret-batch-loader.js';
 
 export interface AwsProviderOptions {
@@ -42,6 +42,8 @@ async function connectAws(config: AwsProviderSpec, ctx: StoreContext, opts: AwsP
   });
   const sm = new SecretsManagerClient({ ...buildSdkOptions(config, config.endpoint), credentials: credentials.provide });
   const sts = new STSClient({ ...buildSdkOptions(config, config.stsEndpoint ?? config.endpoint), credentials: credentials.provide });
+  spendBudgetPerCall(sm, ctx.budget);
+  spendBudgetPerCall(sts, ctx.budget);
   opts.onClient?.(sm);
   const loader = new SecretBatchLoader(sm, { batchScheduleFn: opts.batchScheduleFn ?? batchWindow });
   ctx.log.debug({ region: config.region, auth: config.auth.jwt ? 'jwt' : 'secretRef', role: config.role }, 'aws client ready');

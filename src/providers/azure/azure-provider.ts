@@ -1,7 +1,7 @@
 /** The `azure` provider: Azure Key Vault secrets through @azure/keyvault-secrets and @azure/identity. */
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
 import type { AzureProviderSpec } from '../../api/providers/azure.js';
-import type { Provider } from '../provider.js';
+import type { Provider, RequestBudget } from '../provider.js';
 import { buildCredential, buildTlsOptions } from './azure-credential.js';
 import { AzureSecretsClient } from './azure-secrets-client.js';
 
@@ -32,8 +32,12 @@ export function validateAzureConfig(config: AzureProviderSpec): string[] {
   return problems;
 }
 
-export function buildSecretClientOptions(config: AzureProviderSpec): SecretClientOptions {
+export function buildSecretClientOptions(config: AzureProviderSpec, budget?: RequestBudget): SecretClientOptions {
   return {
+    // One token per Key Vault request (a page of a listing is one), before retries.
+    additionalPolicies: budget
+      ? [{ position: 'perCall', policy: { name: 'lockstepRequestBudget', sendRequest: async (request, next) => (await budget.take(), next(request)) } }]
+      : undefined,
     serviceVersion: KEY_VAULT_API_VERSION,
     disableChallengeResourceVerification: config.disableChallengeResourceVerification === true,
     retryOptions: RETRY_OPTIONS,
@@ -47,7 +51,7 @@ export const azureProvider: Provider<AzureProviderSpec> = {
   validateConfig: validateAzureConfig,
   async connect(config, ctx) {
     const credential = await buildCredential(config, ctx);
-    const client = new SecretClient(config.vaultUrl.replace(/\/+$/, ''), credential, buildSecretClientOptions(config));
+    const client = new SecretClient(config.vaultUrl.replace(/\/+$/, ''), credential, buildSecretClientOptions(config, ctx.budget));
     return new AzureSecretsClient(client);
   },
 };

@@ -1,13 +1,17 @@
 /** The `fake` provider: serves the values written in the store's spec. For demos and tests. */
 import type { FakeProviderSpec } from '../../api/secret-store.js';
 import { encodeText, expandJsonObject, extractProperty } from '../json-value.js';
-import type { CallOptions, FindQuery, Provider, RemoteRef, SecretsClient } from '../provider.js';
+import type { CallOptions, FindQuery, Provider, RemoteRef, RequestBudget, SecretsClient } from '../provider.js';
 import { InvalidConfigError, SecretNotFoundError } from '../provider-errors.js';
 
 type Entry = FakeProviderSpec['data'][number];
 
 export class FakeSecretsClient implements SecretsClient {
-  constructor(private readonly entries: Entry[]) {}
+  constructor(
+    private readonly entries: Entry[],
+    /** Spent once per call, as a real provider spends it per API request. */
+    private readonly budget?: RequestBudget,
+  ) {}
 
   private find(ref: RemoteRef): Entry {
     const candidates = this.entries.filter((e) => e.key === ref.key);
@@ -19,19 +23,19 @@ export class FakeSecretsClient implements SecretsClient {
     return entry;
   }
 
-  getSecret(ref: RemoteRef, _opts?: CallOptions): Promise<Uint8Array> {
-    return Promise.resolve().then(() => {
+  getSecret(ref: RemoteRef, opts?: CallOptions): Promise<Uint8Array> {
+    return this.spend(opts).then(() => {
       const value = encodeText(this.find(ref).value);
       return ref.property ? extractProperty(value, ref.property, ref.key) : value;
     });
   }
 
-  getSecretMap(ref: RemoteRef, _opts?: CallOptions): Promise<Map<string, Uint8Array>> {
-    return this.getSecret(ref).then((value) => expandJsonObject(value, ref.key));
+  getSecretMap(ref: RemoteRef, opts?: CallOptions): Promise<Map<string, Uint8Array>> {
+    return this.getSecret(ref, opts).then((value) => expandJsonObject(value, ref.key));
   }
 
-  findSecrets(query: FindQuery, _opts?: CallOptions): Promise<Map<string, Uint8Array>> {
-    return Promise.resolve().then(() => {
+  findSecrets(query: FindQuery, opts?: CallOptions): Promise<Map<string, Uint8Array>> {
+    return this.spend(opts).then(() => {
       if (query.tags && Object.keys(query.tags).length > 0) {
         throw new InvalidConfigError('the fake provider has no tags; find by name or path instead');
       }
@@ -46,8 +50,12 @@ export class FakeSecretsClient implements SecretsClient {
     });
   }
 
-  validate(): Promise<void> {
-    return Promise.resolve();
+  validate(opts?: CallOptions): Promise<void> {
+    return this.spend(opts);
+  }
+
+  private spend(opts?: CallOptions): Promise<void> {
+    return this.budget ? this.budget.take(opts?.signal) : Promise.resolve();
   }
 
   close(): Promise<void> {
@@ -67,7 +75,7 @@ export const fakeProvider: Provider<FakeProviderSpec> = {
     }
     return problems;
   },
-  connect(config) {
-    return Promise.resolve(new FakeSecretsClient(config.data));
+  connect(config, ctx) {
+    return Promise.resolve(new FakeSecretsClient(config.data, ctx.budget));
   },
 };

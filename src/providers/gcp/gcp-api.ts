@@ -12,6 +12,7 @@ import type { ListedSecret } from './gcp-names.js';
 import type { googleAuthLibrary } from 'google-gax';
 import type { ServiceAccountKey } from './gcp-auth.js';
 import { buildTrustedRoots } from './gcp-tls.js';
+import type { RequestBudget } from '../provider.js';
 
 /** The longest a single call may take even if the caller's signal never fires. */
 export const CALL_TIMEOUT_MS = 30_000;
@@ -125,11 +126,16 @@ function waitForConnection(channel: ReturnType<grpc.Client['getChannel']>, signa
 }
 
 export class SdkSecretManagerApi implements SecretManagerApi {
-  constructor(private readonly sdk: SecretManagerServiceClient) {}
+  constructor(
+    private readonly sdk: SecretManagerServiceClient,
+    /** One token per RPC (a page of ListSecrets is one). */
+    private readonly budget?: RequestBudget,
+  ) {}
 
   private async call<Req, Res>(method: string, request: Req, routing: Record<string, string>, what: string, signal: AbortSignal): Promise<Res> {
     if (signal.aborted) throw new UnavailableError(`GCP Secret Manager: ${what}: aborted before the call (deadline)`);
     try {
+      await this.budget?.take(signal);
       await this.sdk.initialize();
       await waitForConnection(((await this.sdk.secretManagerServiceStub) as unknown as grpc.Client).getChannel(), signal);
       if (signal.aborted) throw new UnavailableError(`GCP Secret Manager: ${what}: CANCELLED: the deadline passed while connecting`);

@@ -59,7 +59,7 @@ export const gcpProvider: Provider<GcpProviderSpec> = {
     const problems = validateGcpConfig(config);
     if (problems.length > 0) throw new InvalidConfigError(`gcp provider: ${problems.join('; ')}`);
     const { creds, prepare, dispose } = await buildCredentials(config, ctx);
-    const api = new SdkSecretManagerApi(buildSdkClient(config, creds));
+    const api = new SdkSecretManagerApi(buildSdkClient(config, creds), ctx.budget);
     return new GcpSecretsClient(api, { projectID: config.projectID, prepare, dispose, log: ctx.log });
   },
 };

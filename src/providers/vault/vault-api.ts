@@ -3,6 +3,7 @@
  * that the session and the KV client are written against, so unit tests can fake Vault.
  */
 import nodeVault from 'node-vault';
+import type { RequestBudget } from '../provider.js';
 import { createVaultTransport, type TransportRequest, type TransportResponse } from './vault-transport.js';
 
 export interface ApiCallOptions {
@@ -23,6 +24,8 @@ export interface VaultApiOptions {
   server: string;
   namespace?: string;
   caPem?: string;
+  /** One token per HTTP request (logins and renewals included). */
+  budget?: RequestBudget;
 }
 
 /** Fields node-vault fills from VAULT_TOKEN, VAULT_NAMESPACE and VAULT_PREFIX when not given. */
@@ -34,7 +37,11 @@ interface EnvSensitiveClient {
 
 export function createVaultApi(opts: VaultApiOptions): VaultApi {
   const transport = createVaultTransport({ caPem: opts.caPem });
-  const send: (req: TransportRequest) => Promise<TransportResponse> = transport.send;
+  const { budget } = opts;
+  const send = async (req: TransportRequest): Promise<TransportResponse> => {
+    await budget?.take(req.signal);
+    return transport.send(req);
+  };
   const client = nodeVault({
     apiVersion: 'v1',
     endpoint: opts.server,

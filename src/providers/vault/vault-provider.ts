@@ -58,6 +58,7 @@ export function connectVault(config: VaultProviderSpec, ctx: StoreContext, deps:
     server: config.server.replace(/\/+$/, ''),
     namespace: config.namespace,
     caPem: ca && 'pem' in ca ? ca.pem : undefined,
+    budget: ctx.budget,
   });
   const session = new VaultSession(api, method, { log: ctx.log, now: deps.now });
   return new VaultSecretsClient(api, session, new KvPaths(config.path, config.version ?? 'v2'));
