@@ -274,6 +274,25 @@ describe('refresh, restore and writes', () => {
   });
 });
 
+describe('store budget', () => {
+  it('a store with a tight rateLimit still syncs every ExternalSecret, with one provider call per read', async () => {
+    const data = Array.from({ length: 4 }, (_, i) => ({ key: `k${i}`, value: `budget-e2e-value-${i}` }));
+    served.push(...data.map((d) => d.value));
+    await cluster.kubectl(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'lockstep.dev/v1alpha1', kind: 'SecretStore', metadata: { name: 'budgeted', namespace: ns },
+      spec: { rateLimit: { qps: 4, burst: 1 }, provider: { fake: { data } } },
+    }));
+    for (const d of data) {
+      await es(`budget-${d.key}`, { secretStoreRef: { name: 'budgeted' }, refreshInterval: '1h', data: [{ secretKey: 'v', remoteRef: { key: d.key } }] });
+    }
+    for (const d of data) {
+      await waitReady(`budget-${d.key}`);
+      expect(decodeData(await get('secret', `budget-${d.key}`)).v).toBe(d.value);
+    }
+    expect(await op.counter('lockstep_provider_requests_total', { store: `SecretStore/${ns}/budgeted`, operation: 'getSecret' })).toBe(4);
+  });
+});
+
 describe('secret values never leave the cluster', () => {
   it('appear nowhere in the operator output, raw or base64', () => {
     expect(op.output().length).toBeGreaterThan(1000);
