@@ -20,7 +20,9 @@ import { isProviderError, SecretNotFoundError } from '../../providers/provider-e
 import { buildConditions, isTransition, type ReadyState } from '../conditions.js';
 import type { EventRecorder } from '../event-recorder.js';
 import { fetchSecretData } from './data-fetcher.js';
-import { computeReadMaxAge, computeRefreshDelay, type RefreshState, shouldRefresh, STORE_SPREAD_FRACTION } from './refresh-policy.js';
+import {
+  computeReadMaxAge, computeReadWindow, computeRefreshDelay, isFirstSync, type RefreshState, shouldRefresh, STORE_SPREAD_FRACTION,
+} from './refresh-policy.js';
 import { collectRoundReads, describeRefresh, forceSyncOf } from './refresh-round.js';
 import {
   buildDesiredSecret, computeDataHash, findInvalidKeys, projectCurrent, renderTemplate, TemplateError,
@@ -101,6 +103,8 @@ export class ExternalSecretReconciler {
   private readonly transientFailures = new Map<string, number>();
   /** When each store's current refresh round was started (see refresh-round.ts). */
   private readonly roundStarted = new Map<string, number>();
+  /** ExternalSecrets awaiting a first sync (or a changed spec's): when a round first included them. */
+  private readonly firstIncluded = new Map<string, number>();
 
   constructor(private readonly deps: ExternalSecretReconcilerDeps) {}
 
@@ -109,6 +113,7 @@ export class ExternalSecretReconciler {
     const es = this.deps.informers.externalSecrets.get(name, namespace);
     if (!es || es.metadata.deletionTimestamp) {
       this.rendered.delete(key);
+      this.firstIncluded.delete(key);
       return {};
     }
     const ctx: SyncContext = {
@@ -134,6 +139,7 @@ export class ExternalSecretReconciler {
   /** Forgets what we rendered for an ExternalSecret (it was deleted). */
   forget(key: string): void {
     this.rendered.delete(key);
+    this.firstIncluded.delete(key);
     this.transientFailures.delete(key);
   }
 
@@ -156,7 +162,7 @@ export class ExternalSecretReconciler {
     let rendered = this.rendered.get(ctx.key);
     // A read no older than the jitter window is as fresh as this refresh needs, unless forced.
     const forced = rendered !== undefined && rendered.forceSync !== forceSyncOf(es);
-    const maxAgeMs = forced ? 0 : computeReadMaxAge(refresh);
+    const maxAgeMs = forced ? 0 : this.readMaxAge(ctx.key, refresh);
     if (rendered?.specVersion !== specVersion) rendered = this.adoptIntact(ctx, specVersion, current, policy);
     let readAt: number | undefined;
     let missing: string[] = [];
@@ -164,6 +170,7 @@ export class ExternalSecretReconciler {
       const result = await this.fetchAndRender(ctx, store, refresh, maxAgeMs);
       if (result === 'deleted') return this.finishDeleted(ctx, current, policy);
       ({ rendered, missing } = result);
+      this.firstIncluded.delete(ctx.key);
       // The refresh dates from its oldest value (a shared read may predate this reconcile), unless
       // that would make it due again at once: then from now, so a refresh never repeats in a loop.
       const delay = computeRefreshDelay({ ...refresh, lastRefresh: result.readAt });
@@ -293,12 +300,34 @@ export class ExternalSecretReconciler {
       storeSpec: store.spec,
       namespaceLabels: (ns) => namespaces.get(ns)?.metadata.labels,
       now: refresh.now,
+      maxAgeOf: (member) => {
+        const since = this.firstIncluded.get(member.key);
+        const stale = since === undefined || member.state.now - since > member.state.intervalMs / 2;
+        if (isFirstSync(member.state) && stale) this.firstIncluded.set(member.key, member.state.now);
+        return this.readMaxAge(member.key, member.state);
+      },
     });
     const ignore = () => undefined;
-    for (const ref of round.values) client.getSecret(ref, opts).catch(ignore);
-    for (const ref of round.maps) client.getSecretMap(ref, opts).catch(ignore);
-    for (const query of round.finds) client.findSecrets(query, opts).catch(ignore);
-    this.deps.log.debug({ store: key, members: round.members, reads: round.values.length + round.maps.length + round.finds.length }, 'refresh round started');
+    const { signal } = opts;
+    for (const r of round.values) client.getSecret(r.ref, { signal, maxAgeMs: r.maxAgeMs }).catch(ignore);
+    for (const r of round.maps) client.getSecretMap(r.ref, { signal, maxAgeMs: r.maxAgeMs }).catch(ignore);
+    for (const r of round.finds) client.findSecrets(r.ref, { signal, maxAgeMs: r.maxAgeMs }).catch(ignore);
+    this.deps.log.debug({ store: key, members: round.members.length, reads: round.values.length + round.maps.length + round.finds.length }, 'refresh round started');
+  }
+
+  /**
+   * How old a shared read may serve this reconcile. A periodic refresh takes anything read since
+   * shortly before it came due. A first sync (or a changed spec's) takes anything read since
+   * shortly before the round that first included it, so a burst of new objects that keeps the
+   * workers busy for longer than the read window still costs one read per remote key. That grace
+   * lasts half an interval at most, and ends with a failure (the retry reads afresh).
+   */
+  private readMaxAge(key: string, state: RefreshState): number {
+    const base = computeReadMaxAge(state);
+    if (!isFirstSync(state)) return base;
+    const since = this.firstIncluded.get(key);
+    if (since === undefined || state.now - since > state.intervalMs / 2) return base;
+    return Math.max(base, state.now - since + computeReadWindow(state));
   }
 
   /** Writes the Secret by server-side apply when its content differs from what we render. */
@@ -410,6 +439,7 @@ export class ExternalSecretReconciler {
 
   private async handleFailure(ctx: SyncContext, err: unknown): Promise<ReconcileResult> {
     const failure = toSyncFailure(err);
+    this.firstIncluded.delete(ctx.key); // a retry reads afresh
     this.deps.metrics.syncs.inc({ result: 'error' });
     // The Secret is never touched on a failure: the last good value stays in place.
     await this.updateStatus(ctx, {

@@ -54,10 +54,20 @@ function dueAt(state: RefreshState): number | undefined {
 }
 
 export function shouldRefresh(state: RefreshState): boolean {
-  if (state.lastRefresh === undefined || state.syncedSpecVersion !== state.specVersion) return true;
+  if (isFirstSync(state)) return true;
   if (state.policy === 'CreatedOnce') return !state.secretExists;
   const due = dueAt(state);
   return due !== undefined && state.now >= due;
+}
+
+/** The freshness every read promises: a tenth of the refresh interval. */
+export function computeReadWindow(state: Pick<RefreshState, 'intervalMs'>): number {
+  return Math.floor(state.intervalMs * JITTER_FRACTION);
+}
+
+/** Whether the object needs its first sync, or a sync of a changed spec (not a periodic refresh). */
+export function isFirstSync(state: Pick<RefreshState, 'lastRefresh' | 'specVersion' | 'syncedSpecVersion'>): boolean {
+  return state.lastRefresh === undefined || state.syncedSpecVersion !== state.specVersion;
 }
 
 /**
@@ -66,7 +76,7 @@ export function shouldRefresh(state: RefreshState): boolean {
  * that takes workers a while to get through still shares one read per remote key.
  */
 export function computeReadMaxAge(state: RefreshState): number {
-  const window = Math.floor(state.intervalMs * JITTER_FRACTION);
+  const window = computeReadWindow(state);
   const due = dueAt(state);
   if (due === undefined || state.now < due) return window;
   return Math.floor(state.now - due) + window;

@@ -41,7 +41,7 @@ function firstDue(candidates: KubeObject[], at: number): number {
 }
 
 const collect = (candidates: KubeObject[], now: number, storeSpec: Record<string, unknown> = {}, labels: Record<string, Record<string, string>> = {}) =>
-  collectRoundReads({ candidates, store, storeSpec: { provider: { fake: {} }, ...storeSpec } as never, namespaceLabels: (ns) => labels[ns], now });
+  collectRoundReads({ candidates, store, storeSpec: { provider: { fake: {} }, ...storeSpec } as never, namespaceLabels: (ns) => labels[ns], now, maxAgeOf: () => 1000 });
 
 describe('refresh rounds', () => {
   const t0 = Date.parse('2026-11-22T10:00:00.000Z');
@@ -49,10 +49,10 @@ describe('refresh rounds', () => {
   it('gathers every ExternalSecret of the store that comes due with the first one, once per remote ref', () => {
     const candidates = Array.from({ length: 40 }, (_, i) => externalSecret(`es-${i}`, { refreshedAt: t0 + (i % 7) * 1000, spec: { data: [{ secretKey: 'v', remoteRef: { key: `key-${i % 10}` } }] } }));
     const due = firstDue(candidates, t0 + 7000);
-    expect(collect(candidates, due - INTERVAL_MS / 2).members).toBe(0);
+    expect(collect(candidates, due - INTERVAL_MS / 2).members).toHaveLength(0);
     const round = collect(candidates, due);
-    expect(round.members).toBe(40);
-    expect(round.values.map((r) => r.key).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `key-${i}`).sort());
+    expect(round.members).toHaveLength(40);
+    expect(round.values.map((r) => r.ref.key).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `key-${i}`).sort());
   });
 
   it('leaves out ExternalSecrets that are not due, use another store, are forced, or may not use the store', () => {
@@ -67,8 +67,8 @@ describe('refresh rounds', () => {
       externalSecret('invalid', { spec: { data: 'nope' } }),
     ];
     const round = collect(candidates, now, { conditions: [{ namespaces: ['team-a'] }] });
-    expect(round.values.map((r) => r.key)).toEqual(['key-new']);
-    expect(round.members).toBe(1);
+    expect(round.values.map((r) => r.ref.key)).toEqual(['key-new']);
+    expect(round.members.map((m) => m.key)).toEqual(['team-a/new']);
   });
 
   it('admits a namespace by label selector, and collects extract and find reads', () => {
@@ -80,11 +80,11 @@ describe('refresh rounds', () => {
       },
     });
     const storeSpec = { conditions: [{ namespaceSelector: { matchLabels: { tier: 'prod' } } }] };
-    expect(collect([es], t0, storeSpec, { 'team-c': { tier: 'dev' } }).members).toBe(0);
+    expect(collect([es], t0, storeSpec, { 'team-c': { tier: 'dev' } }).members).toHaveLength(0);
     const round = collect([es], t0, storeSpec, { 'team-c': { tier: 'prod' } });
-    expect(round.values).toEqual([{ key: 'db', property: 'user' }]);
-    expect(round.maps).toEqual([{ key: 'app' }]);
-    expect(round.finds).toEqual([{ name: { regexp: '^svc-' } }]);
+    expect(round.values).toEqual([{ ref: { key: 'db', property: 'user' }, maxAgeMs: 1000 }]);
+    expect(round.maps).toEqual([{ ref: { key: 'app' }, maxAgeMs: 1000 }]);
+    expect(round.finds).toEqual([{ ref: { name: { regexp: '^svc-' } }, maxAgeMs: 1000 }]);
   });
 
   it('counts an ExternalSecret due within its spread window as in the round, not one due later', () => {
@@ -99,7 +99,19 @@ describe('refresh rounds', () => {
     const es = externalSecret('one', { refreshedAt: t0 });
     const round = collectRoundReads({
       candidates: [es], store: { ...store, generation: 4 }, storeSpec: { provider: { fake: {} } } as never, namespaceLabels: () => undefined, now: t0 + 1,
+      maxAgeOf: () => 0,
     });
-    expect(round.members).toBe(1);
+    expect(round.members).toHaveLength(1);
+  });
+
+  it('reads a ref shared by several members with the oldest result any of them accepts', () => {
+    const shared = { data: [{ secretKey: 'v', remoteRef: { key: 'shared' } }] };
+    const candidates = [externalSecret('a', { spec: shared }), externalSecret('b', { spec: shared }), externalSecret('c')];
+    const ages: Record<string, number> = { 'team-a/a': 500, 'team-a/b': 4000, 'team-a/c': 700 };
+    const round = collectRoundReads({
+      candidates, store, storeSpec: { provider: { fake: {} } } as never, namespaceLabels: () => undefined, now: t0,
+      maxAgeOf: (m) => ages[m.key] ?? 0,
+    });
+    expect(round.values).toEqual([{ ref: { key: 'shared' }, maxAgeMs: 4000 }, { ref: { key: 'key-c' }, maxAgeMs: 700 }]);
   });
 });

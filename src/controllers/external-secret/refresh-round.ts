@@ -61,15 +61,26 @@ export function isInRound(state: RefreshState): boolean {
   return delay !== undefined && delay <= state.intervalMs * STORE_SPREAD_FRACTION;
 }
 
+/** One distinct read of the round, with the oldest result any member that asks for it accepts. */
+export interface RoundRead<T> {
+  ref: T;
+  maxAgeMs: number;
+}
+
+export interface RoundMember {
+  /** `namespace/name` */
+  key: string;
+  state: RefreshState;
+}
+
 export interface RoundReads {
   /** Distinct `data[].remoteRef`s. */
-  values: RemoteRef[];
+  values: RoundRead<RemoteRef>[];
   /** Distinct `dataFrom[].extract` refs. */
-  maps: RemoteRef[];
+  maps: RoundRead<RemoteRef>[];
   /** Distinct `dataFrom[].find` queries. */
-  finds: FindQuery[];
-  /** How many ExternalSecrets are in the round. */
-  members: number;
+  finds: RoundRead<FindQuery>[];
+  members: RoundMember[];
 }
 
 /**
@@ -83,14 +94,21 @@ export function collectRoundReads(input: {
   storeSpec: ClusterSecretStoreSpec;
   namespaceLabels: (namespace: string) => Record<string, string> | undefined;
   now: number;
+  /** How old a shared read a member accepts (see the reconciler's first-sync rule). */
+  maxAgeOf: (member: RoundMember) => number;
 }): RoundReads {
   const { store, storeSpec } = input;
-  const values = new Map<string, RemoteRef>();
-  const maps = new Map<string, RemoteRef>();
-  const finds = new Map<string, FindQuery>();
+  const values = new Map<string, RoundRead<RemoteRef>>();
+  const maps = new Map<string, RoundRead<RemoteRef>>();
+  const finds = new Map<string, RoundRead<FindQuery>>();
+  const add = <T>(into: Map<string, RoundRead<T>>, id: string, ref: T, maxAgeMs: number) => {
+    const seen = into.get(id);
+    if (!seen) into.set(id, { ref, maxAgeMs });
+    else seen.maxAgeMs = Math.max(seen.maxAgeMs, maxAgeMs);
+  };
   const refId = (ref: RemoteRef) => JSON.stringify([ref.key, ref.property, ref.version]);
   const allowed = new Map<string, boolean>();
-  let members = 0;
+  const members: RoundMember[] = [];
   for (const es of input.candidates) {
     const namespace = es.metadata.namespace ?? '';
     if (es.metadata.deletionTimestamp || forceSyncOf(es) !== undefined) continue;
@@ -104,11 +122,13 @@ export function collectRoundReads(input: {
     const status = ExternalSecretStatus.safeParse(es['status'] ?? {}).data ?? {};
     const state = describeRefresh({ es, spec, status, store, storeRefreshInterval: storeSpec.refreshInterval, now: input.now, secretExists: true });
     if (!isInRound(state)) continue;
-    members += 1;
-    for (const item of spec.data ?? []) values.set(refId(item.remoteRef), item.remoteRef);
+    const member = { key: `${namespace}/${es.metadata.name ?? ''}`, state };
+    members.push(member);
+    const maxAgeMs = input.maxAgeOf(member);
+    for (const item of spec.data ?? []) add(values, refId(item.remoteRef), item.remoteRef, maxAgeMs);
     for (const item of spec.dataFrom ?? []) {
-      if (item.extract) maps.set(refId(item.extract), item.extract);
-      if (item.find) finds.set(JSON.stringify(item.find), item.find);
+      if (item.extract) add(maps, refId(item.extract), item.extract, maxAgeMs);
+      if (item.find) add(finds, JSON.stringify(item.find), item.find, maxAgeMs);
     }
   }
   return { values: [...values.values()], maps: [...maps.values()], finds: [...finds.values()], members };
