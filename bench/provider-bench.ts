@@ -17,7 +17,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { startControlPlane } from '../e2e/harness/control-plane.js';
 import { prepareCluster } from '../e2e/support/operator.js';
 import { createIgnoringConflict, GROUP_PATH, SET_LABEL } from './lib/fixtures.js';
@@ -27,7 +27,7 @@ import { machineLoad, round } from './lib/proc.js';
 import { ReadyWatcher } from './lib/ready-watcher.js';
 import { CountingProxy, diffCounts, sumCounts } from './lib2/counting-proxy.js';
 import { startProviderPeer, type ProviderPeer } from './lib2/provider-peers.js';
-import { Cleanup, counterDiff, gitDescribe, logger, printTables, seconds, sleep, target, writeResults, type Target } from './lib2/util.js';
+import { Cleanup, counterDiff, gitDescribe, logFailure, logger, printTables, seconds, sleep, target, writeResults, type Target } from './lib2/util.js';
 
 const OPERATOR_NS = 'lockstep-system';
 const SET = 'provider';
@@ -260,9 +260,7 @@ async function main(): Promise<number> {
     }, log);
     return 0;
   } catch (err) {
-    log(`FAILED: ${(err as Error).stack ?? String(err)}`);
-    const opLog = join(dir, 'operator.log');
-    if (existsSync(opLog)) log(`operator log (last lines):\n${readFileSync(opLog, 'utf8').split('\n').slice(-30).join('\n')}`);
+    logFailure(log, err, dir);
     return 1;
   } finally {
     await cleanup.run();

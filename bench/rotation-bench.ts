@@ -11,7 +11,7 @@
 // Operator flags (so no safety valve delays or merges the restarts being measured):
 //   --rollout-window 1s --rollout-min-interval 0s --max-rollouts-in-flight 1000
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,7 +23,7 @@ import { OperatorProcess, ROOT } from './lib/operator-process.js';
 import { machineLoad } from './lib/proc.js';
 import { ReadyWatcher } from './lib/ready-watcher.js';
 import { ObjectWatcher } from './lib2/object-watcher.js';
-import { Cleanup, counterDiff, gitDescribe, histogram, logger, printTables, quantile, seconds, sleep, target, writeResults, type Target } from './lib2/util.js';
+import { Cleanup, counterDiff, gitDescribe, logFailure, histogram, logger, printTables, quantile, seconds, sleep, target, writeResults, type Target } from './lib2/util.js';
 
 const OPERATOR_NS = 'lockstep-system';
 const NS = 'rbench';
@@ -240,9 +240,7 @@ async function main(): Promise<number> {
     }, log);
     return 0;
   } catch (err) {
-    log(`FAILED: ${(err as Error).stack ?? String(err)}`);
-    const opLog = join(dir, 'operator.log');
-    if (existsSync(opLog)) log(`operator log (last lines):\n${readFileSync(opLog, 'utf8').split('\n').slice(-30).join('\n')}`);
+    logFailure(log, err, dir);
     return 1;
   } finally {
     await cleanup.run();

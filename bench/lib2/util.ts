@@ -2,6 +2,7 @@
 // everything by pid even on failure, a plain-text table, PASS/MISS targets, histogram quantiles
 // from Prometheus buckets, and the JSON results file under bench/results/.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ROOT, type Metrics } from '../lib/operator-process.js';
@@ -146,4 +147,11 @@ export function quantile(values: number[], q: number): number | undefined {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** Logs a failed bench run: the error, then the last lines of the operator's log in `dir`. */
+export function logFailure(log: (msg: string) => void, err: unknown, dir: string): void {
+  log(`FAILED: ${(err as Error).stack ?? String(err)}`);
+  const opLog = join(dir, 'operator.log');
+  if (existsSync(opLog)) log(`operator log (last lines):\n${readFileSync(opLog, 'utf8').split('\n').slice(-30).join('\n')}`);
 }
