@@ -1,4 +1,4 @@
-import { computeJitterFraction, computeReadMaxAge, computeRefreshDelay, JITTER_FRACTION, shouldRefresh, type RefreshState } from './refresh-policy.js';
+import { computeJitterFraction, computeReadMaxAge, computeRefreshDelay, JITTER_FRACTION, shouldRefresh, STORE_SPREAD_FRACTION, type RefreshState } from './refresh-policy.js';
 
 const base: RefreshState = {
   policy: 'Periodic',
@@ -17,12 +17,22 @@ describe('refresh policy', () => {
     expect(shouldRefresh({ ...base, specVersion: 'b' })).toBe(true);
   });
 
-  it('schedules a periodic refresh between half an interval and an interval and a half away', () => {
+  it('schedules a periodic refresh between half an interval and an interval and a half (plus the spread) away', () => {
     const delay = computeRefreshDelay(base) as number;
     expect(delay).toBeGreaterThanOrEqual(30_000);
-    expect(delay).toBeLessThanOrEqual(90_000);
+    expect(delay).toBeLessThanOrEqual(90_000 + 60_000 * STORE_SPREAD_FRACTION);
     expect(shouldRefresh({ ...base, now: base.now + delay - 1 })).toBe(false);
     expect(shouldRefresh({ ...base, now: base.now + delay })).toBe(true);
+  });
+
+  it('never splits ExternalSecrets of one store that refreshed at the same moment over two slots', () => {
+    for (let t = 0; t < 60_000; t += 250) {
+      const dues = Array.from({ length: 40 }, (_, i) => {
+        const s = { ...base, jitterSeed: `uid-${i}`, phaseSeed: 'store-a', lastRefresh: base.now + t, now: base.now + t };
+        return s.now + (computeRefreshDelay(s) as number);
+      });
+      expect(Math.max(...dues) - Math.min(...dues)).toBeLessThanOrEqual(60_000 * STORE_SPREAD_FRACTION);
+    }
   });
 
   it('keeps a fixed period once on the grid (no drift)', () => {

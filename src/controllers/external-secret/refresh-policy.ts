@@ -38,19 +38,21 @@ export function computeJitterFraction(seed: string): number {
 }
 
 /**
- * Refreshes fall on a fixed grid, `offset + k × interval`. The offset is the store's phase plus a
- * small per-object spread, so stores refresh at different moments (no thundering herd), while the
- * ExternalSecrets of one store refresh close together, where the shared read layer serves a
- * remote key once for all of them. The grid is anchored in absolute time, so nothing drifts, and
- * the next refresh is at least half an interval after the last one.
+ * Refreshes fall on a fixed grid, `phase + k × interval`, anchored in absolute time so nothing
+ * drifts. Each store has its own phase, so stores refresh at different moments (no thundering
+ * herd); each ExternalSecret adds a small spread of its own, so the ExternalSecrets of one store
+ * refresh close together, where the shared read layer serves a remote key once for all of them.
+ * The slot is chosen on the store's grid before the spread is added: ExternalSecrets that last
+ * refreshed together (from one shared read) always land in the same slot. The next refresh is at
+ * least half an interval after the last one, and at most one and a half intervals plus the spread.
  */
 function dueAt(state: RefreshState): number | undefined {
   if (state.policy !== 'Periodic' || state.intervalMs <= 0 || state.lastRefresh === undefined) return undefined;
   const interval = state.intervalMs;
-  const phase = computeJitterFraction(state.phaseSeed ?? state.jitterSeed);
-  const offset = interval * ((phase + STORE_SPREAD_FRACTION * computeJitterFraction(state.jitterSeed)) % 1);
+  const phase = interval * computeJitterFraction(state.phaseSeed ?? state.jitterSeed);
+  const spread = interval * STORE_SPREAD_FRACTION * computeJitterFraction(state.jitterSeed);
   const earliest = state.lastRefresh + interval / 2;
-  return offset + Math.ceil((earliest - offset) / interval) * interval;
+  return phase + Math.ceil((earliest - phase) / interval) * interval + spread;
 }
 
 export function shouldRefresh(state: RefreshState): boolean {
