@@ -160,7 +160,7 @@ export class ExternalSecretReconciler {
     const { specVersion } = refresh;
 
     let rendered = this.rendered.get(ctx.key);
-    // A read no older than the jitter window is as fresh as this refresh needs, unless forced.
+    // A shared read young enough for this refresh (see readMaxAge) is reused, unless forced.
     const forced = rendered !== undefined && rendered.forceSync !== forceSyncOf(es);
     const maxAgeMs = forced ? 0 : this.readMaxAge(ctx.key, refresh);
     if (rendered?.specVersion !== specVersion) rendered = this.adoptIntact(ctx, specVersion, current, policy);
