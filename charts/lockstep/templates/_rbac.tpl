@@ -1,0 +1,43 @@
+{{/* Rules shared by the cluster-wide and the single-namespace RBAC (see rbac.yaml). */}}
+
+{{/* Secrets: the managed ones (informer limited to lockstep.dev/managed=true) and Merge targets. */}}
+{{- define "lockstep.rbac.secretsRule" -}}
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get, list, watch, create, patch, update, delete]
+{{- end }}
+
+{{/* Namespaces are cluster-scoped: a ClusterSecretStore's namespace conditions match their labels. */}}
+{{- define "lockstep.rbac.namespacesRule" -}}
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [get, list, watch]
+{{- end }}
+
+{{/* Events, and rollouts on rotation: read workloads to find consumers, patch their pod template. */}}
+{{- define "lockstep.rbac.workloadRules" -}}
+- apiGroups: [events.k8s.io]
+  resources: [events]
+  verbs: [create, patch]
+- apiGroups: [apps]
+  resources: [deployments, statefulsets, daemonsets]
+  verbs: [get, list, watch, patch]
+- apiGroups: [argoproj.io]
+  resources: [rollouts]
+  verbs: [get, list, watch, patch]
+{{- end }}
+
+{{/* Only to learn whether Argo Rollouts is installed. */}}
+{{- define "lockstep.rbac.crdRule" -}}
+- apiGroups: [apiextensions.k8s.io]
+  resources: [customresourcedefinitions]
+  resourceNames: [rollouts.argoproj.io]
+  verbs: [get]
+{{- end }}
+
+{{/* Workload identity for providers: tokens for the ServiceAccounts a store names. */}}
+{{- define "lockstep.rbac.tokenRule" -}}
+- apiGroups: [""]
+  resources: [serviceaccounts/token]
+  verbs: [create]
+{{- end }}
