@@ -74,7 +74,7 @@ app.kubernetes.io/component: controller
 
 {{/* The Secret holding the data-hash HMAC key, in the release namespace (the operator's default). */}}
 {{- define "lockstep.hashKeySecret" -}}
-lockstep-hash-key
+{{- .Values.controller.hashKeySecret }}
 {{- end }}
 
 {{/*

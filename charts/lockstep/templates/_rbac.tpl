@@ -41,3 +41,10 @@
   resources: [serviceaccounts/token]
   verbs: [create]
 {{- end }}
+
+{{/* Who gets the roles: the operator's ServiceAccount. */}}
+{{- define "lockstep.rbac.subject" -}}
+- kind: ServiceAccount
+  name: {{ include "lockstep.serviceAccountName" . }}
+  namespace: {{ .Release.Namespace }}
+{{- end }}

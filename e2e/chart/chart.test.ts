@@ -1,0 +1,194 @@
+// The Helm chart (charts/lockstep): lint, values schema, and every rendering accepted by a real
+// kube-apiserver (server-side dry run). It must install the same RBAC and CRDs as config/ and crds/.
+// The ServiceMonitor and PrometheusRule kinds are dry-run against minimal stand-in CRDs of
+// monitoring.coreos.com that this test installs (and removes), since the cluster has no Prometheus Operator.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { loadTestCluster, type TestCluster } from '../harness/cluster.js';
+import { prepareCluster } from '../support/operator.js';
+import {
+  buildHelm, CHART, computePermissions, findHelm, findManifest, parseManifests, ROOT, run,
+  type Helm, type Manifest, type PolicyRule,
+} from './helm-cli.js';
+
+const MONITORING_KINDS = [
+  { kind: 'ServiceMonitor', plural: 'servicemonitors' },
+  { kind: 'PrometheusRule', plural: 'prometheusrules' },
+];
+
+let cluster: TestCluster;
+let helm: Helm;
+let releaseNs: string;
+let watchNs: string;
+
+/** A stand-in for a Prometheus Operator CRD: right group, kind and scope, any spec. */
+function standInCrd(kind: string, plural: string): string {
+  return stringify({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${plural}.monitoring.coreos.com`, labels: { 'lockstep.dev/e2e': 'chart-stand-in' } },
+    spec: {
+      group: 'monitoring.coreos.com',
+      scope: 'Namespaced',
+      names: { kind, plural, listKind: `${kind}List`, singular: kind.toLowerCase() },
+      versions: [{
+        name: 'v1', served: true, storage: true,
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+      }],
+    },
+  });
+}
+
+const allFeatures = () => ({
+  metrics: {
+    serviceMonitor: { enabled: true, labels: { release: 'prometheus' }, interval: '15s' },
+    prometheusRule: { enabled: true, labels: { release: 'prometheus' } },
+    grafanaDashboard: { enabled: true },
+  },
+  extraEnv: [{ name: 'AWS_EC2_METADATA_DISABLED', value: 'true' }],
+  controller: { logLevel: 'debug', workers: 20, extraArgs: ['--identity=$(POD_NAME)'] },
+  podAnnotations: { 'example.com/team': 'platform' },
+  topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' }],
+  priorityClassName: 'lockstep-critical',
+});
+
+async function dryRunServer(yaml: string): Promise<string> {
+  return cluster.kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=lockstep-chart-e2e', '--dry-run=server', '-f', '-'], yaml);
+}
+
+const roleYaml = (file: string) => parse(readFileSync(join(ROOT, 'config/rbac', file), 'utf8')) as { rules: PolicyRule[] };
+const rulesOf = (m: Manifest) => m['rules'] as PolicyRule[];
+
+beforeAll(async () => {
+  cluster = loadTestCluster();
+  await prepareCluster(cluster.kubeconfigPath, 'lockstep-system');
+  helm = buildHelm(await findHelm());
+  releaseNs = await cluster.createNamespace('chart');
+  watchNs = await cluster.createNamespace('chart-team');
+  for (const { kind, plural } of MONITORING_KINDS) await cluster.kubectl(['apply', '-f', '-'], standInCrd(kind, plural));
+  await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...MONITORING_KINDS.map((k) => `crd/${k.plural}.monitoring.coreos.com`)]);
+}, 600_000);
+
+afterAll(async () => {
+  await cluster.deleteNamespace(releaseNs);
+  await cluster.deleteNamespace(watchNs);
+  await cluster.kubectl(['delete', 'crd', '-l', 'lockstep.dev/e2e=chart-stand-in', '--wait=false', '--ignore-not-found']);
+});
+
+describe('helm chart', () => {
+  it('passes helm lint --strict, with the defaults and with every feature on', async () => {
+    for (const values of [undefined, stringify(allFeatures()), stringify({ watchNamespace: 'team-a' })]) {
+      const args = ['lint', CHART, '--strict', ...(values ? ['--values', '-'] : [])];
+      const result = await helm.run(args, values);
+      expect({ code: result.code, out: result.stdout + result.stderr }).toEqual({ code: 0, out: expect.stringContaining('0 chart(s) failed') });
+      expect(result.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
+    }
+  });
+
+  it.each([
+    ['the defaults', () => ({})],
+    ['watchNamespace', () => ({ watchNamespace: watchNs })],
+    ['every optional feature', allFeatures],
+  ])('renders %s into manifests the apiserver accepts (server-side dry run)', async (_what, values) => {
+    const yaml = await helm.template(releaseNs, stringify(values()));
+    const out = await dryRunServer(yaml);
+    expect(out).toContain('deployment.apps/lockstep-controller serverside-applied (server dry run)');
+  });
+
+  it('renders what each setting asks for', async () => {
+    const plain = parseManifests(await helm.template(releaseNs));
+    expect(plain.map((m) => m.kind).sort()).toEqual([
+      'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition',
+      'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
+    ]);
+    const all = parseManifests(await helm.template(releaseNs, stringify(allFeatures())));
+    for (const kind of ['ServiceMonitor', 'PrometheusRule', 'ConfigMap']) expect(findManifest(all, kind).metadata.namespace).toBe(releaseNs);
+    const rule = findManifest(all, 'PrometheusRule') as Manifest & { spec: { groups: { rules: { alert: string; expr: string }[] }[] } };
+    expect(rule.spec.groups[0]?.rules.map((r) => r.alert)).toEqual([
+      'LockstepDown', 'LockstepSyncErrors', 'LockstepSecretsStale', 'LockstepRolloutFailures', 'LockstepRestartsThrottled', 'LockstepProviderErrors',
+    ]);
+    const dashboard = findManifest(all, 'ConfigMap') as Manifest & { data: Record<string, string> };
+    expect(dashboard.metadata.labels?.['grafana_dashboard']).toBe('1');
+    expect(JSON.parse(dashboard.data['lockstep.json'] ?? '')).toMatchObject({ title: 'Lockstep' });
+
+    const container = (manifests: Manifest[]) =>
+      (findManifest(manifests, 'Deployment') as Manifest & { spec: { template: { spec: { containers: { args: string[]; image: string }[] } } } })
+        .spec.template.spec.containers[0];
+    expect(container(plain)?.args).toEqual(expect.arrayContaining(['--leader-elect', '--log-level=info', '--workers=10']));
+    expect(container(plain)?.args.join(' ')).not.toContain('--namespace');
+    expect(container(plain)?.image).toBe('ghcr.io/lockstep-dev/lockstep:0.1.0');
+    const scoped = parseManifests(await helm.template(releaseNs, stringify({ watchNamespace: 'team-a', replicaCount: 1 })));
+    expect(container(scoped)?.args).toContain('--namespace=team-a');
+    expect(scoped.map((m) => m.kind)).not.toContain('PodDisruptionBudget');
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const pinned = parseManifests(await helm.template(releaseNs, stringify({ image: { tag: '9.9.9', digest } })));
+    expect(container(pinned)?.image).toBe(`ghcr.io/lockstep-dev/lockstep@${digest}`);
+  });
+
+  it.each([
+    ['a string replicaCount', { replicaCount: 'two' }, /replicaCount.*(got string, want integer|string)/],
+    ['an unknown top-level key', { replicas: 2 }, /additional properties 'replicas' not allowed/],
+    ['an unknown log level', { controller: { logLevel: 'loud' } }, /\/controller\/logLevel.*value must be one of/],
+    ['a typo inside an object', { controller: { worker: 4 } }, /\/controller.*additional properties 'worker' not allowed/],
+    ['zero workers', { controller: { workers: 0 } }, /\/controller\/workers.*minimum/],
+    ['an invalid namespace name', { watchNamespace: 'Team_A' }, /\/watchNamespace.*does not match pattern/],
+    ['a bad duration', { controller: { providerTimeout: '30 seconds' } }, /\/controller\/providerTimeout/],
+  ])('rejects %s with a message naming the field', async (_what, values, message) => {
+    await expect(helm.template(releaseNs, stringify(values))).rejects.toThrow(message);
+  });
+
+  it('grants exactly the RBAC of config/rbac/', async () => {
+    const manifests = parseManifests(await helm.template(releaseNs));
+    expect(rulesOf(findManifest(manifests, 'ClusterRole'))).toEqual(roleYaml('role.yaml').rules);
+    expect(rulesOf(findManifest(manifests, 'Role'))).toEqual(roleYaml('leader_election_role.yaml').rules);
+  });
+
+  it('with watchNamespace, splits the same permissions into a Role there and a cluster-scoped rest', async () => {
+    const manifests = parseManifests(await helm.template(releaseNs, stringify({ watchNamespace: 'team-a' })));
+    const clusterRole = computePermissions(rulesOf(findManifest(manifests, 'ClusterRole')));
+    const watchRole = computePermissions(rulesOf(findManifest(manifests, 'Role', 'team-a')));
+    expect([...clusterRole, ...watchRole].sort()).toEqual(computePermissions(roleYaml('role.yaml').rules));
+    expect(clusterRole).toEqual(computePermissions([
+      { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores/status'], verbs: ['get', 'patch', 'update'] },
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['rollouts.argoproj.io'], verbs: ['get'] },
+    ]));
+    const own = computePermissions(rulesOf(findManifest(manifests, 'Role', releaseNs)));
+    expect(own).toEqual(computePermissions([
+      ...roleYaml('leader_election_role.yaml').rules,
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['lockstep-hash-key'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+    ]));
+    const bindings = manifests.filter((m) => m.kind === 'RoleBinding').map((m) => m.metadata.namespace);
+    expect(bindings.sort()).toEqual([releaseNs, 'team-a'].sort());
+  });
+
+  it('renders the CRDs of crds/ unchanged, kept on uninstall, and none with crds.install=false', async () => {
+    const rendered = parseManifests(await helm.template(releaseNs)).filter((m) => m.kind === 'CustomResourceDefinition');
+    const files = readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml'));
+    const expected = files.map((f) => parse(readFileSync(join(ROOT, 'crds', f), 'utf8')) as Manifest);
+    const strip = (crd: Manifest) => ({ ...crd, metadata: { ...crd.metadata, labels: undefined, annotations: undefined } });
+    const byName = (a: Manifest, b: Manifest) => a.metadata.name.localeCompare(b.metadata.name);
+    expect(rendered.map(strip).sort(byName)).toEqual(expected.map(strip).sort(byName));
+    for (const crd of rendered) expect(crd.metadata.annotations).toEqual({ 'helm.sh/resource-policy': 'keep' });
+
+    const notKept = parseManifests(await helm.template(releaseNs, stringify({ crds: { keep: false } })));
+    expect(findManifest(notKept, 'CustomResourceDefinition').metadata.annotations).toBeUndefined();
+    const none = parseManifests(await helm.template(releaseNs, stringify({ crds: { install: false } })));
+    expect(none.map((m) => m.kind)).not.toContain('CustomResourceDefinition');
+  });
+
+  it('keeps charts/lockstep/files/crds identical to crds/', () => {
+    for (const file of readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml'))) {
+      expect(readFileSync(join(CHART, 'files/crds', file), 'utf8')).toBe(readFileSync(join(ROOT, 'crds', file), 'utf8'));
+    }
+    expect(readdirSync(join(CHART, 'files/crds')).sort()).toEqual(readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).sort());
+  });
+
+  it('has a values table in its README generated from the current schema and values', async () => {
+    const result = await run(join(ROOT, 'node_modules/.bin/tsx'), [join(CHART, 'gen-values-table.ts'), '--check']);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+});
