@@ -28,10 +28,10 @@ build: install ## compile to dist/ (bin: lockstep)
 	$(BIN)/tsc -p tsconfig.build.json
 
 generate: install ## write crds/ and config/crd/bases/ from the zod schemas
-	$(BIN)/tsx src/cmd/main.ts gen-crds --out crds --out config/crd/bases
+	$(BIN)/tsx src/cmd/main.ts gen-crds --out crds --out config/crd/bases --out charts/lockstep/files/crds
 
 verify: install typecheck lint ## fail if generated CRDs are stale, types or lint fail
-	$(BIN)/tsx src/cmd/main.ts gen-crds --check --out crds --out config/crd/bases
+	$(BIN)/tsx src/cmd/main.ts gen-crds --check --out crds --out config/crd/bases --out charts/lockstep/files/crds
 
 typecheck: install
 	$(BIN)/tsc -p tsconfig.json --noEmit

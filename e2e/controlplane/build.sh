@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager and etcd from the Go module proxy into a cache
-# folder outside the repository, keyed by version. Prints the folder holding the binaries.
+# Builds kube-apiserver, kube-controller-manager and etcd, and the node's kubelet and
+# kube-scheduler, from the Go module proxy into a cache folder outside the repository, keyed by
+# version. Prints the folder holding the binaries.
 #
 # Follows the envtest convention: when KUBEBUILDER_ASSETS names a folder that already holds
 # kube-apiserver, etcd and kube-controller-manager, that folder is used and nothing is built.
@@ -11,7 +12,7 @@
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-v1.34.4}"
-BINARIES=(kube-apiserver kube-controller-manager etcd)
+BINARIES=(kube-apiserver kube-controller-manager etcd kubelet kube-scheduler)
 
 has_all() { local d="$1"; for b in "${BINARIES[@]}"; do [ -x "$d/$b" ] || return 1; done; }
 
@@ -61,6 +62,8 @@ import (
 	_ "go.etcd.io/etcd/server/v3"
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )
 GO
 
@@ -79,6 +82,8 @@ start=$(date +%s)
 go build -tags tools -trimpath -ldflags "-s -w $stamp" -o "$OUT/bin/" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler \
+  k8s.io/kubernetes/cmd/kubelet \
   go.etcd.io/etcd/server/v3
 # go names a main package whose path ends in a major-version suffix after the element before it:
 # go.etcd.io/etcd/server/v3 becomes "server".

@@ -73,7 +73,7 @@ subjectKeyIdentifier = hash
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = serverAuth
-subjectAltName = IP:127.0.0.1,DNS:localhost
+subjectAltName = IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
 authorityKeyIdentifier = keyid
 [client]
 basicConstraints = critical,CA:FALSE
@@ -140,7 +140,7 @@ function adminGet(server: string, pki: string, path: string): Promise<number> {
 }
 
 /** True if pid is a running (not zombie) process, optionally checking its command line. */
-function alive(pid: number, binary?: string): boolean {
+export function alive(pid: number, binary?: string): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     if (/\) Z /.test(stat)) return false;
@@ -151,7 +151,7 @@ function alive(pid: number, binary?: string): boolean {
 }
 
 /** SIGTERM, then SIGKILL after graceMs. */
-async function kill(pid: number, binary: string, graceMs = 10_000): Promise<void> {
+export async function kill(pid: number, binary: string, graceMs = 10_000): Promise<void> {
   if (!alive(pid, binary)) return;
   try { process.kill(pid, 'SIGTERM'); } catch { return; }
   for (let i = 0; i < graceMs / 100 && alive(pid); i++) await sleep(100);

@@ -1,0 +1,3 @@
+module lockstep.dev/e2e/node/pause
+
+go 1.22
