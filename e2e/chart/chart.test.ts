@@ -187,6 +187,22 @@ describe('helm chart', () => {
     expect(readdirSync(join(CHART, 'files/crds')).sort()).toEqual(readdirSync(join(ROOT, 'crds')).filter((f) => f.endsWith('.yaml')).sort());
   });
 
+  it('installs and uninstalls with helm (CRDs left to crds/, which the cluster already has)', async () => {
+    const kube = ['--kubeconfig', cluster.kubeconfigPath, '--namespace', releaseNs];
+    const name = `${releaseNs}-release`;
+    const values = stringify({ crds: { install: false }, fullnameOverride: name, watchNamespace: watchNs });
+    const installed = await helm.run(['install', 'lockstep', CHART, ...kube, '--values', '-'], values);
+    expect({ code: installed.code, stderr: installed.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(installed.stdout).toContain('kubectl get lockstep -A');
+    expect(installed.stdout).toContain(`watching only namespace ${watchNs}`);
+    await cluster.kubectl(['get', 'deployment', `${name}-controller`, '-n', releaseNs]);
+    await cluster.kubectl(['get', 'rolebinding', `${name}-controller`, '-n', watchNs]);
+
+    const removed = await helm.run(['uninstall', 'lockstep', ...kube, '--wait']);
+    expect({ code: removed.code, stderr: removed.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(await cluster.kubectl(['get', 'clusterrole', `${name}-controller`, '--ignore-not-found'])).toBe('');
+  });
+
   it('has a values table in its README generated from the current schema and values', async () => {
     const result = await run(join(ROOT, 'node_modules/.bin/tsx'), [join(CHART, 'gen-values-table.ts'), '--check']);
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
