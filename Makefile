@@ -10,16 +10,16 @@ BIN := node_modules/.bin
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE := $(BIN)/node
 
-.PHONY: help install build generate verify lint typecheck controlplane peers cluster-up cluster-down dev dev-down test test-unit test-e2e bench
+.PHONY: help install build image node chart-lint generate verify lint typecheck lockfile controlplane peers cluster-up cluster-down dev dev-down dev-rotate test test-unit test-e2e bench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
 
-# `npm install` rather than `npm ci`: npm 11 writes lock files without the other platforms'
-# optional bindings of unrs-resolver (a jest dependency) and then refuses them in `npm ci`.
-# The committed lock still pins every version we install.
+# `npm ci` installs exactly the committed lock. The lock holds every platform's optional bindings
+# (npm 11 adds them; an older lock without them made `npm ci` refuse), and `make lockfile` checks
+# that installing leaves it unchanged.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm install --no-audit --no-fund
+	npm ci --no-audit --no-fund
 	@touch $@
 
 install: node_modules/.package-lock.json ## install Node 24 and the dependencies from npm
@@ -27,44 +27,64 @@ install: node_modules/.package-lock.json ## install Node 24 and the dependencies
 build: install ## compile to dist/ (bin: lockstep)
 	$(BIN)/tsc -p tsconfig.build.json
 
-generate: install ## write crds/ and config/crd/bases/ from the zod schemas
+image: build ## the operator's OCI image as build/lockstep-image.tar (no Docker needed; see README)
+	bash scripts/image.sh build/lockstep-image.tar >/dev/null
+
+node: ## install the node's parts: containerd, runc, CNI plugins (apt), helm, crictl; its images
+	@bash e2e/node/install.sh >/dev/null
+	@bash e2e/node/images.sh >/dev/null
+
+lockfile: ## fail if package-lock.json differs from the commit (an install must not rewrite it)
+	@git diff --exit-code --stat package-lock.json || { echo "package-lock.json changed: commit the lock npm wrote, or fix package.json"; exit 1; }
+
+generate: install ## write crds/, config/crd/bases/ and the chart's CRDs from the zod schemas; the chart's values table
 	$(BIN)/tsx src/cmd/main.ts gen-crds --out crds --out config/crd/bases --out charts/lockstep/files/crds
+	$(BIN)/tsx charts/lockstep/gen-values-table.ts
+
+chart-lint: node ## helm lint the chart (strict)
+	"$$(bash e2e/node/install.sh)/helm" lint charts/lockstep --strict
 
 verify: install typecheck lint ## fail if generated CRDs are stale, types or lint fail
 	$(BIN)/tsx src/cmd/main.ts gen-crds --check --out crds --out config/crd/bases --out charts/lockstep/files/crds
+	$(BIN)/tsx charts/lockstep/gen-values-table.ts --check
 
 typecheck: install
 	$(BIN)/tsc -p tsconfig.json --noEmit
 
 lint: install
-	$(BIN)/eslint src e2e $(wildcard bench)
+	$(BIN)/eslint src e2e charts $(wildcard bench)
 
-controlplane: ## build (or reuse) kube-apiserver, etcd, kube-controller-manager
+controlplane: ## build (or reuse) kube-apiserver, etcd, kube-controller-manager, kubelet, kube-scheduler
 	@bash e2e/controlplane/build.sh >/dev/null
 
 peers: install ## install the provider test servers (pinned, cached outside the repo)
 	@for f in e2e/peers/*/install.sh; do echo "== $$f"; bash "$$f" >/dev/null || exit 1; done
 
-cluster-up: install controlplane ## start a local control plane; kubeconfig in $(CLUSTER_DIR)/kubeconfig
+cluster-up: install controlplane node image ## start a local cluster with a node; kubeconfig in $(CLUSTER_DIR)/kubeconfig
 	bash scripts/cluster.sh up
 
-cluster-down: ## stop the local control plane (and a dev operator)
-	bash scripts/dev.sh down || true
+cluster-down: ## stop the local cluster: every pod, the node, the control plane, its network namespace
 	bash scripts/cluster.sh down
 
-dev: build cluster-up ## quick start: control plane + CRDs + operator + samples, then show the synced Secret
+dev: cluster-up ## quick start: cluster with a node, the operator installed by the Helm chart, samples and a demo app
 	bash scripts/dev.sh up
+
+dev-rotate: ## change the demo's database password in its store: watch the demo app roll
+	bash scripts/dev.sh rotate
 
 dev-down: cluster-down ## stop everything `make dev` started
 
-test: install controlplane peers ## every test: unit, then integration/e2e on a real control plane
-	$(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js $(JEST_ARGS)
+# The tests run in a private network namespace (scripts/netns.sh), where the harness's node gives
+# pods their own network; everything the tests need is installed before entering it.
+JEST := bash scripts/netns.sh run -- $(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js
+test: install controlplane peers node image ## every test: unit, then integration/e2e on a real control plane and node
+	$(JEST) $(JEST_ARGS)
 
 test-unit: install
 	$(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects unit
 
-test-e2e: install controlplane peers
-	$(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects e2e
+test-e2e: install controlplane peers node image
+	$(JEST) --selectProjects e2e $(JEST_ARGS)
 
 # `make bench PROVIDER=aws|vault` runs the provider benchmark instead (the same as bench-provider).
 ifdef PROVIDER

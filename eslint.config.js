@@ -14,7 +14,7 @@ const sdkPatterns = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cluster/**', '*.config.js', 'eslint.config.js'] },
+  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'coverage/**', '.cluster/**', '*.config.js', 'eslint.config.js'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
