@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { eventually, loadTestCluster, type TestCluster } from '../harness/cluster.js';
 import { BUSYBOX_IMAGE, CHART, exec, helm, isReady, pods, requireNode, type PodJson } from '../support/node-pods.js';
 import { getWorkload, replicaSets } from '../rollout/workloads.js';
@@ -12,6 +13,7 @@ import { getWorkload, replicaSets } from '../rollout/workloads.js';
 const RELEASE = 'lockstep';
 const OPERATOR_NS = 'lockstep-pods';
 const OPERATOR_PODS = 'app.kubernetes.io/name=lockstep';
+const KUSTOMIZE = fileURLToPath(new URL('../../config/default', import.meta.url));
 const CRDS = ['externalsecrets.lockstep.dev', 'secretstores.lockstep.dev', 'clustersecretstores.lockstep.dev'];
 
 let cluster: TestCluster;
@@ -93,6 +95,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await helm(cluster, ['uninstall', RELEASE, '-n', OPERATOR_NS, '--ignore-not-found', '--wait']).catch(() => undefined);
+  await cluster.kubectl(['delete', 'deployment', '-n', 'lockstep-system', 'lockstep-controller', '--ignore-not-found']).catch(() => undefined);
   await cluster.deleteNamespace(ns);
   await cluster.deleteNamespace(OPERATOR_NS);
 });
@@ -178,5 +181,14 @@ describe('installed with Helm, on a real node', () => {
     const data = await cluster.kubectl(['get', 'secret', '-n', ns, 'db-credentials', '-o', 'jsonpath={.data.password}']);
     expect(Buffer.from(data, 'base64').toString()).toBe('pw-4');
     expect(await cluster.kubectl(['get', 'externalsecret', '-n', ns, 'db', '-o', 'name'])).toContain('db');
+  });
+
+  test('kustomize (config/default) installs the same operator: it runs and syncs', async () => {
+    const manifests = await cluster.kubectl(['kustomize', KUSTOMIZE]);
+    await cluster.kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], manifests);
+    await cluster.kubectl(['rollout', 'status', '-n', 'lockstep-system', 'deployment/lockstep-controller', '--timeout=120s']);
+    await cluster.kubectl(['apply', '-f', '-'], store('pw-5'));
+    await appSees('pw-5', 120_000);
+    await cluster.kubectl(['delete', 'deployment', '-n', 'lockstep-system', 'lockstep-controller', '--wait=true']);
   });
 });

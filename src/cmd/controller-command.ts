@@ -7,7 +7,7 @@ import { buildCredentialSource } from '../controllers/credential-source.js';
 import { createKubeClient } from '../kube/kube-client.js';
 import { createInformer } from '../kube/resilient-informer.js';
 import { buildLogger, type Logger } from '../observability/logger.js';
-import { buildRolloutMetrics, buildSyncMetrics } from '../observability/metrics.js';
+import { buildExternalSecretStatusMetrics, buildRolloutMetrics, buildSyncMetrics } from '../observability/metrics.js';
 import { SecretScrubber } from '../observability/secret-scrubber.js';
 import { ClientCache } from '../providers/client-cache.js';
 import { buildDefaultRegistry } from '../providers/provider-registry.js';
@@ -85,6 +85,7 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
       rollout: { windowMs: config.rolloutWindowMs, minIntervalMs: config.rolloutMinIntervalMs, maxInFlight: config.maxRolloutsInFlight },
     },
   });
+  buildExternalSecretStatusMetrics(registry, () => manager.informers.externalSecrets.list());
   const servers = await startServers(config, registry, () => manager.hasSynced());
   try {
     await manager.startInformers();

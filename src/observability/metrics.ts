@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Lockstep's domain metrics. Labels carry names of stores and results, never values. */
 export interface SyncMetrics {
@@ -72,4 +72,33 @@ export function buildRolloutMetrics(registry: Registry): RolloutMetrics {
       registers: [registry],
     }),
   };
+}
+
+interface Condition { type?: unknown; status?: unknown; reason?: unknown }
+
+/** The Ready condition of an object as the apiserver gave it (status is not parsed elsewhere). */
+function readyCondition(obj: object): Condition | undefined {
+  const conditions = ((obj as { status?: { conditions?: unknown } }).status)?.conditions;
+  return Array.isArray(conditions) ? (conditions as Condition[]).find((c) => c?.type === 'Ready') : undefined;
+}
+
+/**
+ * `lockstep_externalsecrets_not_ready{reason}`: ExternalSecrets whose Ready condition is False,
+ * counted from the informer cache when Prometheus scrapes. Their Secrets keep the last good
+ * values, so this is the number of stale Secrets. Reasons are API constants, never values.
+ */
+export function buildExternalSecretStatusMetrics(registry: Registry, list: () => readonly object[]): Gauge<'reason'> {
+  return new Gauge({
+    name: 'lockstep_externalsecrets_not_ready',
+    help: 'ExternalSecrets whose Ready condition is False, by reason (their Secrets keep the last good values)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const es of list()) {
+        const ready = readyCondition(es);
+        if (ready?.status === 'False') this.inc({ reason: typeof ready.reason === 'string' ? ready.reason : 'Unknown' });
+      }
+    },
+  });
 }

@@ -1,0 +1,23 @@
+import { Registry } from 'prom-client';
+import { buildExternalSecretStatusMetrics } from './metrics.js';
+
+const es = (status?: string, reason?: string) => ({
+  status: status === undefined ? undefined : { conditions: [{ type: 'Ready', status, reason }] },
+});
+
+describe('lockstep_externalsecrets_not_ready', () => {
+  test('counts ExternalSecrets with Ready=False by reason at scrape time, and forgets recovered ones', async () => {
+    const registry = new Registry();
+    let items = [es('True', 'SecretSynced'), es('False', 'ProviderError'), es('False', 'ProviderError'), es('False', 'StoreNotFound'), es()];
+    buildExternalSecretStatusMetrics(registry, () => items);
+    const text = await registry.metrics();
+    expect(text).toContain('lockstep_externalsecrets_not_ready{reason="ProviderError"} 2');
+    expect(text).toContain('lockstep_externalsecrets_not_ready{reason="StoreNotFound"} 1');
+    expect(text).not.toContain('SecretSynced');
+
+    items = [es('True', 'SecretSynced'), es('False', 'StoreNotFound')];
+    const later = await registry.metrics();
+    expect(later).not.toContain('ProviderError');
+    expect(later).toContain('lockstep_externalsecrets_not_ready{reason="StoreNotFound"} 1');
+  });
+});
