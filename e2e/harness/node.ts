@@ -172,10 +172,10 @@ serverTLSBootstrap: false
 `;
 }
 
-/** cgroup v1 hierarchies (the unified v2 mount is empty on these machines and skipped). */
-async function cgroupHierarchies(): Promise<string[]> {
+/** cgroup hierarchies: the v1 ones, and with `unified` the v2 mount beside them (hybrid mode). */
+async function cgroupHierarchies(unified: boolean): Promise<string[]> {
   const names = await readdir('/sys/fs/cgroup').catch(() => []);
-  return names.filter((n) => n !== 'unified').map((n) => join('/sys/fs/cgroup', n));
+  return names.filter((n) => unified || n !== 'unified').map((n) => join('/sys/fs/cgroup', n));
 }
 
 /** Every folder below `root`, deepest first, so they can be removed in order. */
@@ -192,7 +192,8 @@ async function subdirsDeepestFirst(root: string): Promise<string[]> {
 }
 
 async function prepareCgroups(cgroupRoot: string): Promise<void> {
-  for (const h of await cgroupHierarchies()) await mkdir(join(h, cgroupRoot), { recursive: true });
+  // The kubelet makes its own folder in the unified (v2) mount; the v1 ones must exist first.
+  for (const h of await cgroupHierarchies(false)) await mkdir(join(h, cgroupRoot), { recursive: true });
   for (const f of ['cpuset.cpus', 'cpuset.mems']) {
     const parent = join('/sys/fs/cgroup/cpuset', f);
     if (existsSync(parent)) await writeFile(join('/sys/fs/cgroup/cpuset', cgroupRoot, f), await readFile(parent));
@@ -200,7 +201,7 @@ async function prepareCgroups(cgroupRoot: string): Promise<void> {
 }
 
 async function removeCgroups(cgroupRoot: string): Promise<void> {
-  for (const h of await cgroupHierarchies()) {
+  for (const h of await cgroupHierarchies(true)) {
     for (const d of await subdirsDeepestFirst(join(h, cgroupRoot))) await rmdir(d).catch(() => undefined);
   }
 }
