@@ -1,4 +1,4 @@
-{{/* Rules shared by the cluster-wide and the single-namespace RBAC (see rbac.yaml). */}}
+{{/* Rules shared by the cluster-wide and the namespaced RBAC (see rbac.yaml). */}}
 
 {{/* Secrets: the managed ones (informer limited to lockstep.dev/managed=true) and Merge targets. */}}
 {{- define "lockstep.rbac.secretsRule" -}}
@@ -14,11 +14,16 @@
   verbs: [get, list, watch]
 {{- end }}
 
-{{/* Events, and rollouts on rotation: read workloads to find consumers, patch their pod template. */}}
-{{- define "lockstep.rbac.workloadRules" -}}
+{{/* Events the operator records about its objects. */}}
+{{- define "lockstep.rbac.eventsRule" -}}
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]
+{{- end }}
+
+{{/* Events, and rollouts on rotation: read workloads to find consumers, patch their pod template. */}}
+{{- define "lockstep.rbac.workloadRules" -}}
+{{ include "lockstep.rbac.eventsRule" . }}
 - apiGroups: [apps]
   resources: [deployments, statefulsets, daemonsets]
   verbs: [get, list, watch, patch]
