@@ -20,7 +20,7 @@ const MONITORING_KINDS = [
 let cluster: TestCluster;
 let helm: Helm;
 let releaseNs: string;
-let watchNs: string;
+let watchNss: string[];
 
 /** A stand-in for a Prometheus Operator CRD: right group, kind and scope, any spec. */
 function standInCrd(kind: string, plural: string): string {
@@ -59,26 +59,29 @@ async function dryRunServer(yaml: string): Promise<string> {
 
 const roleYaml = (file: string) => parse(readFileSync(join(ROOT, 'config/rbac', file), 'utf8')) as { rules: PolicyRule[] };
 const rulesOf = (m: Manifest) => m['rules'] as PolicyRule[];
+const named = (manifests: Manifest[], kind: string, name: string, namespace?: string) =>
+  manifests.filter((m) => m.kind === kind && m.metadata.name === name && m.metadata.namespace === namespace);
+const EVENTS_RULE: PolicyRule = { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] };
 
 beforeAll(async () => {
   cluster = loadTestCluster();
   await prepareCluster(cluster.kubeconfigPath, 'lockstep-system');
   helm = buildHelm(await findHelm());
   releaseNs = await cluster.createNamespace('chart');
-  watchNs = await cluster.createNamespace('chart-team');
+  watchNss = [await cluster.createNamespace('team-a'), await cluster.createNamespace('team-b')];
   for (const { kind, plural } of MONITORING_KINDS) await cluster.kubectl(['apply', '-f', '-'], standInCrd(kind, plural));
   await cluster.kubectl(['wait', '--for=condition=Established', '--timeout=60s', ...MONITORING_KINDS.map((k) => `crd/${k.plural}.monitoring.coreos.com`)]);
 }, 600_000);
 
 afterAll(async () => {
   await cluster.deleteNamespace(releaseNs);
-  await cluster.deleteNamespace(watchNs);
+  for (const ns of watchNss) await cluster.deleteNamespace(ns);
   await cluster.kubectl(['delete', 'crd', '-l', 'lockstep.dev/e2e=chart-stand-in', '--wait=false', '--ignore-not-found']);
 });
 
 describe('helm chart', () => {
   it('passes helm lint --strict, with the defaults and with every feature on', async () => {
-    for (const values of [undefined, stringify(allFeatures()), stringify({ watchNamespace: 'team-a' })]) {
+    for (const values of [undefined, stringify(allFeatures()), stringify({ watchNamespaces: ['team-a', 'team-b'] })]) {
       const args = ['lint', CHART, '--strict', ...(values ? ['--values', '-'] : [])];
       const result = await helm.run(args, values);
       expect({ code: result.code, out: result.stdout + result.stderr }).toEqual({ code: 0, out: expect.stringContaining('0 chart(s) failed') });
@@ -88,7 +91,7 @@ describe('helm chart', () => {
 
   it.each([
     ['the defaults', () => ({})],
-    ['watchNamespace', () => ({ watchNamespace: watchNs })],
+    ['two watchNamespaces', () => ({ watchNamespaces: watchNss })],
     ['every optional feature', allFeatures],
   ])('renders %s into manifests the apiserver accepts (server-side dry run)', async (_what, values) => {
     const yaml = await helm.template(releaseNs, stringify(values()));
@@ -118,8 +121,8 @@ describe('helm chart', () => {
     expect(container(plain)?.args).toEqual(expect.arrayContaining(['--leader-elect', '--log-level=info', '--workers=10']));
     expect(container(plain)?.args.join(' ')).not.toContain('--namespace');
     expect(container(plain)?.image).toBe('ghcr.io/lockstep-dev/lockstep:0.1.0');
-    const scoped = parseManifests(await helm.template(releaseNs, stringify({ watchNamespace: 'team-a', replicaCount: 1 })));
-    expect(container(scoped)?.args).toContain('--namespace=team-a');
+    const scoped = parseManifests(await helm.template(releaseNs, stringify({ watchNamespaces: ['team-a', 'team-b'], replicaCount: 1 })));
+    expect(container(scoped)?.args).toContain('--namespace=team-a,team-b');
     expect(scoped.map((m) => m.kind)).not.toContain('PodDisruptionBudget');
     const digest = `sha256:${'a'.repeat(64)}`;
     const pinned = parseManifests(await helm.template(releaseNs, stringify({ image: { tag: '9.9.9', digest } })));
@@ -132,7 +135,10 @@ describe('helm chart', () => {
     ['an unknown log level', { controller: { logLevel: 'loud' } }, /\/controller\/logLevel.*value must be one of/],
     ['a typo inside an object', { controller: { worker: 4 } }, /\/controller.*additional properties 'worker' not allowed/],
     ['zero workers', { controller: { workers: 0 } }, /\/controller\/workers.*minimum/],
-    ['an invalid namespace name', { watchNamespace: 'Team_A' }, /\/watchNamespace.*does not match pattern/],
+    ['an invalid namespace name', { watchNamespaces: ['team-a', 'Team_B'] }, /\/watchNamespaces\/1.*does not match pattern/],
+    ['a namespace listed twice', { watchNamespaces: ['team-a', 'team-a'] }, /\/watchNamespaces.*items at 0 and 1 are equal/],
+    ['one namespace as a string', { watchNamespaces: 'team-a' }, /\/watchNamespaces.*want array/],
+    ['the old watchNamespace key', { watchNamespace: 'team-a' }, /additional properties 'watchNamespace' not allowed/],
     ['a bad duration', { controller: { providerTimeout: '30 seconds' } }, /\/controller\/providerTimeout/],
   ])('rejects %s with a message naming the field', async (_what, values, message) => {
     await expect(helm.template(releaseNs, stringify(values))).rejects.toThrow(message);
@@ -144,17 +150,25 @@ describe('helm chart', () => {
     expect(rulesOf(findManifest(manifests, 'Role'))).toEqual(roleYaml('leader_election_role.yaml').rules);
   });
 
-  it('with watchNamespace, splits the same permissions into a Role there and a cluster-scoped rest', async () => {
-    const manifests = parseManifests(await helm.template(releaseNs, stringify({ watchNamespace: 'team-a' })));
+  it('with watchNamespaces, splits the same permissions into a Role in each and a cluster-scoped rest', async () => {
+    const manifests = parseManifests(await helm.template(releaseNs, stringify({ watchNamespaces: ['team-a', 'team-b'] })));
     const clusterRole = computePermissions(rulesOf(findManifest(manifests, 'ClusterRole')));
-    const watchRole = computePermissions(rulesOf(findManifest(manifests, 'Role', 'team-a')));
-    expect([...clusterRole, ...watchRole].sort()).toEqual(computePermissions(roleYaml('role.yaml').rules));
     expect(clusterRole).toEqual(computePermissions([
       { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores/status'], verbs: ['get', 'patch', 'update'] },
       { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['rollouts.argoproj.io'], verbs: ['get'] },
     ]));
+    const teamA = rulesOf(findManifest(manifests, 'Role', 'team-a'));
+    expect(rulesOf(findManifest(manifests, 'Role', 'team-b'))).toEqual(teamA);
+    for (const ns of ['team-a', 'team-b']) {
+      const watchRole = computePermissions(rulesOf(findManifest(manifests, 'Role', ns)));
+      expect([...clusterRole, ...watchRole].sort()).toEqual(computePermissions(roleYaml('role.yaml').rules));
+      expect(findManifest(manifests, 'RoleBinding', ns)).toMatchObject({ roleRef: { kind: 'Role', name: 'lockstep-controller' } });
+    }
+    // Events about ClusterSecretStores (cluster-scoped) are recorded in default.
+    expect(rulesOf(findManifest(manifests, 'Role', 'default'))).toEqual([EVENTS_RULE]);
+    expect(findManifest(manifests, 'RoleBinding', 'default')).toMatchObject({ roleRef: { kind: 'Role', name: 'lockstep-controller-events' } });
     const own = computePermissions(rulesOf(findManifest(manifests, 'Role', releaseNs)));
     expect(own).toEqual(computePermissions([
       ...roleYaml('leader_election_role.yaml').rules,
@@ -162,7 +176,18 @@ describe('helm chart', () => {
       { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
     ]));
     const bindings = manifests.filter((m) => m.kind === 'RoleBinding').map((m) => m.metadata.namespace);
-    expect(bindings.sort()).toEqual([releaseNs, 'team-a'].sort());
+    expect(bindings.sort()).toEqual([releaseNs, 'team-a', 'team-b', 'default'].sort());
+  });
+
+  it('with default among watchNamespaces, grants events there through its Role, without a second one', async () => {
+    const manifests = parseManifests(await helm.template(releaseNs, stringify({ watchNamespaces: ['team-a', 'default'] })));
+    const ids = manifests.map((m) => `${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(named(manifests, 'Role', 'lockstep-controller-events', 'default')).toEqual([]);
+    expect(named(manifests, 'RoleBinding', 'lockstep-controller-events', 'default')).toEqual([]);
+    const teamA = rulesOf(findManifest(manifests, 'Role', 'team-a'));
+    expect(teamA).toContainEqual(EVENTS_RULE);
+    expect(named(manifests, 'Role', 'lockstep-controller', 'default').map(rulesOf)).toEqual([teamA]);
   });
 
   it('renders the CRDs of crds/ unchanged, kept on uninstall, and none with crds.install=false', async () => {
@@ -190,17 +215,19 @@ describe('helm chart', () => {
   it('installs and uninstalls with helm (CRDs left to crds/, which the cluster already has)', async () => {
     const kube = ['--kubeconfig', cluster.kubeconfigPath, '--namespace', releaseNs];
     const name = `${releaseNs}-release`;
-    const values = stringify({ crds: { install: false }, fullnameOverride: name, watchNamespace: watchNs });
+    const values = stringify({ crds: { install: false }, fullnameOverride: name, watchNamespaces: watchNss });
     const installed = await helm.run(['install', 'lockstep', CHART, ...kube, '--values', '-'], values);
     expect({ code: installed.code, stderr: installed.stderr }).toEqual({ code: 0, stderr: '' });
     expect(installed.stdout).toContain('kubectl get lockstep -A');
-    expect(installed.stdout).toContain(`watching only namespace ${watchNs}`);
+    expect(installed.stdout).toContain(`watching only namespaces ${watchNss.join(', ')}.`);
     await cluster.kubectl(['get', 'deployment', `${name}-controller`, '-n', releaseNs]);
-    await cluster.kubectl(['get', 'rolebinding', `${name}-controller`, '-n', watchNs]);
+    for (const ns of watchNss) await cluster.kubectl(['get', 'rolebinding', `${name}-controller`, '-n', ns]);
+    await cluster.kubectl(['get', 'rolebinding', `${name}-controller-events`, '-n', 'default']);
 
     const removed = await helm.run(['uninstall', 'lockstep', ...kube, '--wait']);
     expect({ code: removed.code, stderr: removed.stderr }).toEqual({ code: 0, stderr: '' });
     expect(await cluster.kubectl(['get', 'clusterrole', `${name}-controller`, '--ignore-not-found'])).toBe('');
+    expect(await cluster.kubectl(['get', 'role', `${name}-controller-events`, '-n', 'default', '--ignore-not-found'])).toBe('');
   });
 
   it('has a values table in its README generated from the current schema and values', async () => {
