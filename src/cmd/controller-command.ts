@@ -81,7 +81,7 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
     workloadKinds: await detectWorkloadKinds(kube, config, log),
     options: {
       ...config,
-      namespace: config.namespace,
+      namespaces: config.namespaces,
       rollout: { windowMs: config.rolloutWindowMs, minIntervalMs: config.rolloutMinIntervalMs, maxInFlight: config.maxRolloutsInFlight },
     },
   });
@@ -89,7 +89,7 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
   const servers = await startServers(config, registry, () => manager.hasSynced());
   try {
     await manager.startInformers();
-    log.info({ namespace: config.namespace ?? '(all)', identity: config.identity }, 'caches synced');
+    log.info({ namespaces: config.namespaces?.join(',') ?? '(all)', identity: config.identity }, 'caches synced');
     return await lead(config, manager, kube, log, signal);
   } finally {
     manager.shutdown();

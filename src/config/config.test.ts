@@ -19,7 +19,7 @@ describe('controller config', () => {
       ['--kubeconfig', '/k', '--workers', '4', '--no-leader-elect', '--health-addr', '127.0.0.1:0', '--namespace', 'a'],
       { POD_NAMESPACE: 'ops' },
     );
-    expect(c).toMatchObject({ kubeconfig: '/k', workers: 4, leaderElect: false, namespace: 'a', operatorNamespace: 'ops' });
+    expect(c).toMatchObject({ kubeconfig: '/k', workers: 4, leaderElect: false, namespaces: ['a'], operatorNamespace: 'ops' });
     expect(c.healthAddr).toEqual({ host: '127.0.0.1', port: 0 });
   });
 
@@ -27,5 +27,11 @@ describe('controller config', () => {
     expect(() => parseControllerConfig(['--workers', '0'], {})).toThrow(/--workers/);
     expect(() => parseControllerConfig(['--provider-timeout', 'soon'], {})).toThrow(/--provider-timeout/);
     expect(() => parseControllerConfig(['--bogus'], {})).toThrow();
+    expect(() => parseControllerConfig(['--namespace', 'a,Team_B'], {})).toThrow(/--namespace: is not a namespace name/);
+  });
+
+  it('takes a comma-separated list of namespaces, without repeats', () => {
+    expect(parseControllerConfig(['--namespace', 'team-a, team-b,team-a'], {}).namespaces).toEqual(['team-a', 'team-b']);
+    expect(parseControllerConfig([], {}).namespaces).toBeUndefined();
   });
 });

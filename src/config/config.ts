@@ -17,7 +17,8 @@ const Address = z
 const ControllerConfig = z.object({
   kubeconfig: z.string().optional(),
   workers: z.coerce.number().int().min(1).max(256),
-  namespace: z.string().optional(),
+  /** Namespaces to watch; undefined: all. */
+  namespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'is not a namespace name').max(63)).min(1).optional(),
   metricsAddr: Address,
   healthAddr: Address,
   leaderElect: z.boolean(),
@@ -41,7 +42,7 @@ export const CONTROLLER_HELP = `usage: lockstep controller [flags]
 
   --kubeconfig PATH                 kubeconfig to use (default: in-cluster service account)
   --workers N                       concurrent reconciles (default 10)
-  --namespace NS                    watch only this namespace (default: all)
+  --namespace NS[,NS...]            watch only these namespaces (default: all)
   --metrics-addr HOST:PORT          Prometheus /metrics (default :8080)
   --health-addr HOST:PORT           /healthz and /readyz (default :8081)
   --leader-elect / --no-leader-elect  elect a leader through a Lease (default on)
@@ -91,7 +92,7 @@ export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = p
   const parsed = ControllerConfig.safeParse({
     kubeconfig: values.kubeconfig ?? env['KUBECONFIG_PATH'],
     workers: values.workers,
-    namespace: values.namespace,
+    namespaces: values.namespace === undefined ? undefined : [...new Set(values.namespace.split(',').map((n) => n.trim()))],
     metricsAddr: values['metrics-addr'],
     healthAddr: values['health-addr'],
     leaderElect: values['leader-elect'],
@@ -110,12 +111,14 @@ export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = p
     maxRolloutsInFlight: values['max-rollouts-in-flight'],
   });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `--${kebab(String(i.path[0]))}: ${i.message}`);
+    const problems = parsed.error.issues.map((i) => `--${flagOf(String(i.path[0]))}: ${i.message}`);
     throw new Error(`invalid flags: ${problems.join('; ')}`);
   }
   return Object.freeze(parsed.data);
 }
 
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** The flag a config field comes from (`providerTimeoutMs` from --provider-timeout). */
+function flagOf(field: string): string {
+  if (field === 'namespaces') return 'namespace';
+  return field.replace(/Ms$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

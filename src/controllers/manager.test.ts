@@ -16,7 +16,7 @@ class GatedInformer implements Informer<KubeObject> {
   private waiters: (() => void)[] = [];
   started = false;
 
-  constructor(readonly resource: Resource) {}
+  constructor(readonly resource: Resource, readonly namespace?: string) {}
 
   start(): Promise<void> {
     this.started = true;
@@ -41,7 +41,7 @@ class GatedInformer implements Informer<KubeObject> {
   on(): void {}
 }
 
-function buildManager(workloadKinds: WorkloadKind[]) {
+function buildManager(workloadKinds: WorkloadKind[], namespaces?: string[]) {
   const informers: GatedInformer[] = [];
   const registry = new Registry();
   const { log } = buildMemoryLogger();
@@ -50,8 +50,8 @@ function buildManager(workloadKinds: WorkloadKind[]) {
   const syncMetrics = buildSyncMetrics(registry);
   const manager = new Manager({
     kube: {} as KubeClient, // not called before run()
-    informerFactory: (res) => {
-      const informer = new GatedInformer(res);
+    informerFactory: (res, opts) => {
+      const informer = new GatedInformer(res, opts.namespace);
       informers.push(informer);
       return informer;
     },
@@ -67,6 +67,7 @@ function buildManager(workloadKinds: WorkloadKind[]) {
     workloadKinds,
     options: {
       rollout: { windowMs: 1000, minIntervalMs: 0, maxInFlight: 10 },
+      namespaces,
       workers: 1,
       providerTimeoutMs: 1000,
       errorRequeueMs: 1000,
@@ -102,6 +103,28 @@ describe('Manager caches', () => {
     deployments?.completeList();
     await new Promise((r) => setImmediate(r));
     expect(started).toBe(true);
+    expect(manager.hasSynced()).toBe(true);
+  });
+});
+
+describe('Manager namespaces', () => {
+  const watched = (informers: GatedInformer[]) =>
+    informers.map((i) => `${i.resource.plural}@${i.namespace ?? '*'}`).sort();
+
+  it('watches every namespace with one cache per kind by default', () => {
+    const { informers } = buildManager(['Deployment']);
+    expect(watched(informers)).toEqual(['clustersecretstores@*', 'deployments@*', 'externalsecrets@*', 'namespaces@*', 'secrets@*', 'secretstores@*']);
+  });
+
+  it('lists and watches namespaced kinds only in the given namespaces, one cache each; cluster-scoped kinds once', async () => {
+    const { manager, informers } = buildManager(['Deployment'], ['team-a', 'team-b']);
+    expect(watched(informers)).toEqual([
+      'clustersecretstores@*', 'deployments@team-a', 'deployments@team-b', 'externalsecrets@team-a', 'externalsecrets@team-b',
+      'namespaces@*', 'secrets@team-a', 'secrets@team-b', 'secretstores@team-a', 'secretstores@team-b',
+    ]);
+    const starting = manager.startInformers();
+    for (const i of informers) i.completeList();
+    await starting;
     expect(manager.hasSynced()).toBe(true);
   });
 });

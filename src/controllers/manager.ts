@@ -5,6 +5,7 @@
 import { Annotations, Labels } from '../api/constants.js';
 import { LockstepResources } from '../api/resources.js';
 import { CoreResources, objectKey, type Informer, type KubeClient, type KubeObject, type Resource } from '../kube/kube-port.js';
+import { mergeNamespaceInformers } from '../kube/multi-namespace-informer.js';
 import type { Logger } from '../observability/logger.js';
 import type { SyncMetrics } from '../observability/metrics.js';
 import type { SecretScrubber } from '../observability/secret-scrubber.js';
@@ -41,7 +42,8 @@ export interface ManagerDeps {
   workloadKinds: WorkloadKind[];
   options: {
     rollout: RolloutOptions;
-    namespace?: string;
+    /** Namespaces to watch; undefined: all. */
+    namespaces?: readonly string[];
     workers: number;
     providerTimeoutMs: number;
     errorRequeueMs: number;
@@ -64,16 +66,16 @@ export class Manager {
   private readonly optionalInformers = new Set<Informer<KubeObject>>();
 
   constructor(private readonly deps: ManagerDeps) {
-    const ns = deps.options.namespace;
+    const watched = (res: Resource, labelSelector?: string) => namespacedInformer(deps, res, labelSelector);
     this.informers = {
-      externalSecrets: deps.informerFactory(LockstepResources.externalSecret, { namespace: ns }),
-      secrets: deps.informerFactory(CoreResources.secret, { namespace: ns, labelSelector: `${Labels.managed}=true` }),
-      stores: deps.informerFactory(LockstepResources.secretStore, { namespace: ns }),
+      externalSecrets: watched(LockstepResources.externalSecret),
+      secrets: watched(CoreResources.secret, `${Labels.managed}=true`),
+      stores: watched(LockstepResources.secretStore),
       clusterStores: deps.informerFactory(LockstepResources.clusterSecretStore, {}),
       namespaces: deps.informerFactory(CoreResources.namespace, {}),
     };
     for (const kind of deps.workloadKinds) {
-      const informer = deps.informerFactory(WorkloadResources[kind], { namespace: ns });
+      const informer = watched(WorkloadResources[kind]);
       this.workloads[kind] = informer;
       if (OPTIONAL_KINDS.has(kind)) this.optionalInformers.add(informer);
     }
@@ -217,6 +219,13 @@ export class Manager {
 
 /** Workload kinds that come from an add-on whose CRD may come and go. */
 const OPTIONAL_KINDS: ReadonlySet<WorkloadKind> = new Set(['Rollout']);
+
+/** A cache of a namespaced kind over the watched namespaces: all, one, or one informer per namespace merged. */
+function namespacedInformer(deps: ManagerDeps, res: Resource, labelSelector?: string): Informer<KubeObject> {
+  const namespaces = deps.options.namespaces ?? [];
+  if (namespaces.length <= 1) return deps.informerFactory(res, { namespace: namespaces[0], labelSelector });
+  return mergeNamespaceInformers(new Map(namespaces.map((namespace) => [namespace, deps.informerFactory(res, { namespace, labelSelector })])));
+}
 
 function storeRefOf(es: KubeObject): { kind: string; name?: string } {
   const ref = (es['spec'] as { secretStoreRef?: { kind?: string; name?: string } } | undefined)?.secretStoreRef;

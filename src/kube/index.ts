@@ -8,5 +8,6 @@ export {
 export type { KubeRequestMetrics } from './kube-transport.js';
 export { WatchIdleError, type WatchEvent, type WatchEventType, type WatchOptions } from './kube-watch.js';
 export { createInformer, WatchdogTimeout, type InformerLog, type InformerOptions } from './resilient-informer.js';
+export { mergeNamespaceInformers } from './multi-namespace-informer.js';
 export { buildEvent, formatMicroTime, REPORTING_CONTROLLER } from './event-builder.js';
 export { computeBackoffMs, type BackoffPolicy } from './backoff-policy.js';
