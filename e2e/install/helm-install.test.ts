@@ -191,4 +191,32 @@ describe('installed with Helm, on a real node', () => {
     await appSees('pw-5', 120_000);
     await cluster.kubectl(['delete', 'deployment', '-n', 'lockstep-system', 'lockstep-controller', '--wait=true']);
   });
+
+  test('watchNamespaces: the operator syncs in the listed namespaces with only their Roles, and nowhere else', async () => {
+    const other = await cluster.createNamespace('pods-b');
+    const outside = await cluster.createNamespace('pods-out');
+    try {
+      await helm(cluster, ['install', RELEASE, CHART, '-n', OPERATOR_NS, '--set', 'image.pullPolicy=Never', '--set', 'crds.install=false',
+        '--set', `watchNamespaces={${ns},${other}}`, '--wait', '--timeout', '180s']);
+      const inOther = (namespace: string, name: string) => [
+        store('pw-6').replace(`"namespace":"${ns}"`, `"namespace":"${namespace}"`),
+        externalSecret().replace(`"namespace":"${ns}"`, `"namespace":"${namespace}"`).replace('"name":"db"', `"name":"${name}"`),
+      ];
+      for (const doc of [...inOther(other, 'db-b'), ...inOther(outside, 'db-out')]) await cluster.kubectl(['apply', '-f', '-'], doc);
+      await cluster.kubectl(['apply', '-f', '-'], store('pw-6'));
+      await appSees('pw-6', 120_000);   // the first namespace, with its rollout
+      await cluster.kubectl(['wait', '-n', other, '--for=condition=Ready', 'externalsecret/db-b', '--timeout=120s']);
+      // Not watched: never reconciled, so no status and no Secret.
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(await cluster.kubectl(['get', 'externalsecret', '-n', outside, 'db-out', '-o', 'jsonpath={.status}'])).toBe('');
+      await expect(cluster.kubectl(['get', 'secret', '-n', outside, 'db-credentials'])).rejects.toThrow(/NotFound/);
+      const roles = await cluster.kubectl(['get', 'roles', '-A', '-l', 'app.kubernetes.io/instance=lockstep', '-o', 'jsonpath={.items[*].metadata.namespace}']);
+      expect(roles.split(' ')).toEqual(expect.arrayContaining([ns, other, OPERATOR_NS]));
+      expect(roles.split(' ')).not.toContain(outside);
+    } finally {
+      await helm(cluster, ['uninstall', RELEASE, '-n', OPERATOR_NS, '--wait']).catch(() => undefined);
+      await cluster.deleteNamespace(other);
+      await cluster.deleteNamespace(outside);
+    }
+  });
 });
