@@ -133,6 +133,48 @@ describe('coalescing', () => {
   });
 });
 
+describe('coalescing while another workload is still owed a restart', () => {
+  // The window is measured per workload: an older restart the same ExternalSecret still owes to a
+  // paused workload must not make two quick changes restart another workload twice.
+  const s = scenario(['--rollout-min-interval', '0s']);   // default window (5s)
+
+  it('two quick changes restart a workload once while a paused one waits', async () => {
+    const pay = (db: string, webhook: string) => [{ key: 'pay/db', value: db }, { key: 'pay/webhook', value: webhook }];
+    await storeWith(s.ns, pay('db-1', 'wh-1'));
+    await syncedES(s.ns, 'pay-secrets', { data: [
+      { secretKey: 'db_password', remoteRef: { key: 'pay/db' } },
+      { secretKey: 'webhook_key', remoteRef: { key: 'pay/webhook' } },
+    ] });
+    await apply(cluster, workload('Deployment', s.ns, 'checkout', { annotations: autoOptIn, env: [{ name: 'DB', secret: 'pay-secrets', key: 'db_password' }] }));
+    await apply(cluster, workload('Deployment', s.ns, 'notifier', {
+      annotations: { 'lockstep.dev/restart-on': 'pay-secrets', 'lockstep.dev/restart-paused': 'true' }, volumes: ['pay-secrets'],
+    }));
+    await eventually(async () => (await replicaSets(cluster, s.ns, 'checkout')) === 1 && (await replicaSets(cluster, s.ns, 'notifier')) === 1, 30_000, 'first ReplicaSets');
+    const secretValue = async (key: string) =>
+      Buffer.from(await cluster.kubectl(['get', 'secret', 'pay-secrets', '-n', s.ns, '-o', `jsonpath={.data.${key}}`]), 'base64').toString();
+
+    await storeWith(s.ns, pay('db-1', 'wh-2'));   // notifier now owes a restart, held by the pause
+    await eventually(async () => {
+      const es = await getJson(cluster, 'externalsecret', s.ns, 'pay-secrets');
+      return (es?.status as { pendingRollout?: { workloads: string[] } }).pendingRollout?.workloads.includes('Deployment/notifier');
+    }, 20_000, 'notifier owed');
+    await sleep(6000);   // the notifier's rotation is older than the window
+
+    const first = Date.now();
+    await storeWith(s.ns, pay('db-2', 'wh-2'));
+    await eventually(async () => (await secretValue('db_password')) === 'db-2', 10_000, 'the first db change written');
+    await storeWith(s.ns, pay('db-3', 'wh-2'));
+    await eventually(async () => (await secretValue('db_password')) === 'db-3', 10_000, 'the second db change written');
+    expect(Date.now() - first).toBeLessThan(5000);   // both inside one window
+
+    await eventually(async () => (await generation('deployment', s.ns, 'checkout')) >= 2, 20_000, 'checkout restarted');
+    await sleep(8000);
+    expect(await generation('deployment', s.ns, 'checkout')).toBe(2);
+    expect(await replicaSets(cluster, s.ns, 'checkout')).toBe(2);
+    expect(await generation('deployment', s.ns, 'notifier')).toBe(1);   // still paused
+  });
+});
+
 describe('minimum interval', () => {
   const flags = ['--rollout-window', '0s', '--rollout-min-interval', '0s'];
   const s = scenario(flags);

@@ -186,8 +186,12 @@ export const ExternalSecretStatus = z.object({
   pendingRollout: z
     .object({
       hash: z.string().meta({ description: 'Keyed hash of the content the restarts are for.' }),
-      since: z.string().meta({ description: 'When the change was seen.' }),
+      since: z.string().meta({ description: 'When the oldest change still owed was seen.' }),
       workloads: z.array(z.string()).meta({ description: 'Workloads still to restart, as Kind/name.' }),
+      owed: z
+        .array(z.object({ workload: z.string(), since: z.string() }))
+        .optional()
+        .meta({ description: 'When each workload first became owed its restart; its coalescing window starts then.' }),
     })
     .optional()
     .meta({ description: 'Restarts owed for the last rotation; kept here so they survive an operator restart.' }),

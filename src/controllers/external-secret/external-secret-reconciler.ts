@@ -30,6 +30,7 @@ import {
 } from './secret-builder.js';
 import { resolveStore, type StoreInformers } from './store-resolver.js';
 import type { RotationInput } from '../rollout/rollout-planner.js';
+import { buildPendingRollout } from '../rollout/pending-rollout.js';
 import type { RolloutMetrics } from '../../observability/metrics.js';
 
 export interface ReconcileResult {
@@ -370,9 +371,7 @@ export class ExternalSecretReconciler {
       targets: ctx.spec.rollout?.targets ?? [],
     }) ?? [];
     const now = new Date(this.deps.clock.now()).toISOString(); // milliseconds: the rollout window is measured from it
-    const owed = ctx.status.pendingRollout;
-    const workloads = [...new Set([...(owed?.workloads ?? []), ...planned])].sort();
-    const pendingRollout = workloads.length > 0 ? { hash: hash.slice(0, 16), since: owed?.since ?? now, workloads } : null;
+    const pendingRollout = buildPendingRollout(ctx.status.pendingRollout, planned, hash.slice(0, 16), now);
     await this.deps.kube.patch(LockstepResources.externalSecret, ctx.es.metadata.name, ctx.es.metadata.namespace, {
       status: { lastRotationTime: now, pendingRollout },
     }, { subresource: 'status' });

@@ -16,6 +16,7 @@ import type { RolloutMetrics } from '../../observability/metrics.js';
 import type { Clock } from '../../runtime/clock.js';
 import { formatTime } from '../conditions.js';
 import type { EventRecorder } from '../event-recorder.js';
+import { owedSince, withoutWorkload, type PendingRollout } from './pending-rollout.js';
 import { decideRestart } from './restart-policy.js';
 import { isRolloutComplete, parseWorkloadId, WorkloadResources, workloadId, type Workload, type WorkloadInformers } from './workloads.js';
 
@@ -36,15 +37,11 @@ export interface RolloutReconcilerDeps {
   options: RolloutOptions;
 }
 
-interface PendingRollout {
-  hash: string;
-  since: string;
-  workloads: string[];
-}
-
 interface Intent {
   es: KubeObject;
   pending: PendingRollout;
+  /** When this workload became owed this ExternalSecret's restart (ms): its window starts then. */
+  since: number;
 }
 
 export function pendingRolloutOf(es: KubeObject): PendingRollout | undefined {
@@ -84,7 +81,7 @@ export class RolloutReconciler {
     }
     const decision = decideRestart({
       now: this.deps.clock.now(),
-      since: Math.min(...intents.map((i) => Date.parse(i.pending.since))),
+      since: Math.min(...intents.map((i) => i.since)),
       windowMs: this.deps.options.windowMs,
       paused: workload.metadata.annotations?.[Annotations.restartPaused] === 'true',
       lastRestartAt: lastRestartAt(kind, workload),
@@ -106,7 +103,9 @@ export class RolloutReconciler {
     const intents: Intent[] = [];
     for (const es of this.deps.externalSecrets.list(namespace)) {
       const pending = pendingRolloutOf(es);
-      if (pending?.workloads.includes(id) && !this.done.has(doneKey(es, pending, id))) intents.push({ es, pending });
+      if (pending?.workloads.includes(id) && !this.done.has(doneKey(es, pending, id))) {
+        intents.push({ es, pending, since: Date.parse(owedSince(pending, id)) });
+      }
     }
     return intents;
   }
@@ -150,19 +149,23 @@ export class RolloutReconciler {
       throw err;
     }
     this.deps.metrics.restarts.inc({ kind, outcome: 'restarted' });
-    for (const i of intents) this.deps.metrics.propagation.observe((this.deps.clock.now() - Date.parse(i.pending.since)) / 1000);
+    for (const i of intents) this.deps.metrics.propagation.observe((this.deps.clock.now() - i.since) / 1000);
     const secrets = intents.map((i) => `'${i.es.metadata.name}'`).join(', ');
     await this.deps.events.record(asEventTarget(kind, w), 'Normal', EventReasons.restartTriggered, `restarted because ExternalSecret ${secrets} rotated`);
     this.deps.log.info({ workload: `${kind}/${w.metadata.namespace}/${w.metadata.name}`, rotations: intents.length }, 'workload restarted');
   }
 
-  /** Removes the workload from each ExternalSecret's owed restarts (fresh read, optimistic concurrency). */
+  /**
+   * Removes the workload from each ExternalSecret's owed restarts (fresh read, optimistic
+   * concurrency). A restart for one rotation does not pay for a newer one that arrived meanwhile:
+   * then the workload stays owed, and lastRollout still records the restart.
+   */
   private async finish(intents: Intent[], id: string, restarted: boolean): Promise<void> {
     this.markDone(intents, id);
-    for (const { es } of intents) {
+    for (const { es, pending } of intents) {
       for (let attempt = 0; ; attempt++) {
         try {
-          await this.removeFromPending(es, id, restarted);
+          await this.removeFromPending(es, id, restarted, pending.hash);
           break;
         } catch (err) {
           if (!(err instanceof ConflictError) || attempt >= 4) throw err;
@@ -171,19 +174,19 @@ export class RolloutReconciler {
     }
   }
 
-  private async removeFromPending(cached: KubeObject, id: string, restarted: boolean): Promise<void> {
+  private async removeFromPending(cached: KubeObject, id: string, restarted: boolean, restartedHash: string): Promise<void> {
     const res = LockstepResources.externalSecret;
     const es = await this.deps.kube.get<KubeObject>(res, cached.metadata.name ?? '', cached.metadata.namespace);
     const pending = es && pendingRolloutOf(es);
     if (!es || !pending?.workloads.includes(id)) return;
-    const remaining = pending.workloads.filter((w) => w !== id);
+    const paidFor = !restarted || pending.hash === restartedHash;
     const last = (es['status'] as { lastRollout?: { time: string; workloads: string[] } }).lastRollout;
     const sameRotation = last && Date.parse(last.time) >= Date.parse(pending.since);
     const lastRollout = {
       time: formatTime(new Date(this.deps.clock.now())),
       workloads: [...new Set([...(sameRotation ? last.workloads : []), ...(restarted ? [id] : [])])].sort(),
     };
-    const status = { pendingRollout: remaining.length > 0 ? { ...pending, workloads: remaining } : null, lastRollout };
+    const status = { pendingRollout: paidFor ? withoutWorkload(pending, id) : pending, lastRollout };
     await this.deps.kube.patch(res, es.metadata.name ?? '', es.metadata.namespace, {
       metadata: { resourceVersion: es.metadata.resourceVersion },
       status,
@@ -206,7 +209,7 @@ export class RolloutReconciler {
 const DONE_RETENTION_MS = 10 * 60_000;
 
 function doneKey(es: KubeObject, pending: PendingRollout, id: string): string {
-  return `${objectKey(es.metadata)}@${pending.hash}@${pending.since}|${id}`;
+  return `${objectKey(es.metadata)}@${pending.hash}@${owedSince(pending, id)}|${id}`;
 }
 
 /** Names the rotations a restart is for; the same rotations always give the same token. */
