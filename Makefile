@@ -24,11 +24,16 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: node_modules/.package-lock.json ## install Node 24 and the dependencies from npm
 
-build: install ## compile to dist/ (bin: lockstep)
-	$(BIN)/tsc -p tsconfig.build.json
+SOURCES := $(shell find src -name '*.ts' -not -name '*.test.ts') tsconfig.json tsconfig.build.json package-lock.json
 
-image: build ## the operator's OCI image as build/lockstep-image.tar (no Docker needed; see README)
-	bash scripts/image.sh build/lockstep-image.tar >/dev/null
+build: dist/cmd/main.js ## compile to dist/ (bin: lockstep)
+dist/cmd/main.js: $(SOURCES) | install
+	$(BIN)/tsc -p tsconfig.build.json
+	@touch $@
+
+image: build/lockstep-image.tar ## the operator's OCI image as build/lockstep-image.tar (no Docker needed; see README)
+build/lockstep-image.tar: dist/cmd/main.js scripts/image.sh
+	bash scripts/image.sh $@ >/dev/null
 
 node: ## install the node's parts: containerd, runc, CNI plugins (apt), helm, crictl; its images
 	@bash e2e/node/install.sh >/dev/null
