@@ -43,4 +43,14 @@ describe('fetchSecretData', () => {
     expect(missing).toEqual(['gone']);
     expect(dec(data)).toEqual({ b: 'A' });
   });
+
+  it('a find that matches nothing is a missing key: NotFound under Retain, collected otherwise; never an empty result', async () => {
+    const spec = { secretStoreRef: { name: 's' }, dataFrom: [{ find: { name: { regexp: '^nothing/' } } }] };
+    await expect(fetchSecretData(fake, spec, { signal }, false)).rejects.toThrow(SecretNotFoundError);
+    await expect(fetchSecretData(fake, spec, { signal }, false)).rejects.toThrow("find (name matching '^nothing/') matched no remote secret");
+    const collected = await fetchSecretData(fake, spec, { signal }, true);
+    expect(collected.data.size).toBe(0);
+    expect(collected.missing).toEqual(['(find)']);
+  });
 });
+

@@ -1,6 +1,6 @@
 /** Reads everything an ExternalSecret asks for from its store's client. */
 import type { ExternalSecretSpec } from '../../api/external-secret.js';
-import type { CallOptions, RemoteRef, SecretsClient } from '../../providers/provider.js';
+import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../../providers/provider.js';
 import { SecretNotFoundError } from '../../providers/provider-errors.js';
 import { rewriteKeys } from './secret-builder.js';
 
@@ -13,6 +13,8 @@ export interface FetchResult {
 /**
  * dataFrom entries are applied in order, then `data` entries, which win on a key clash.
  * With `collectMissing`, a NotFound remote key is recorded and skipped instead of thrown.
+ * A find that matches nothing counts as a missing key, never as "no keys": an empty answer (a
+ * provider glitch, a renamed path) must drive the deletion policy, not blank the Secret.
  */
 export async function fetchSecretData(
   client: SecretsClient,
@@ -36,7 +38,7 @@ export async function fetchSecretData(
   for (const item of spec.dataFrom ?? []) {
     const found = item.extract
       ? await guard(item.extract, () => client.getSecretMap(item.extract as RemoteRef, opts))
-      : await guard(undefined, () => client.findSecrets(item.find ?? {}, opts));
+      : await guard(undefined, () => findSome(client, item.find ?? {}, opts));
     for (const [k, v] of rewriteKeys(found ?? new Map(), item.rewrite)) data.set(k, v);
   }
   // Distinct refs are read once, concurrently, even when several secretKeys point at them.
@@ -53,4 +55,19 @@ export async function fetchSecretData(
     if (value !== undefined) data.set(item.secretKey, value);
   }
   return { data, missing: [...new Set(missing)] };
+}
+
+async function findSome(client: SecretsClient, query: FindQuery, opts: CallOptions): Promise<Map<string, Uint8Array>> {
+  const found = await client.findSecrets(query, opts);
+  if (found.size === 0) throw new SecretNotFoundError(`find ${describeFind(query)} matched no remote secret`);
+  return found;
+}
+
+function describeFind(query: FindQuery): string {
+  const parts = [
+    query.name ? `name matching '${query.name.regexp}'` : undefined,
+    query.path !== undefined ? `path '${query.path}'` : undefined,
+    query.tags ? `tags ${Object.entries(query.tags).map(([k, v]) => `${k}=${v}`).join(',')}` : undefined,
+  ];
+  return `(${parts.filter(Boolean).join(', ') || 'everything'})`;
 }
