@@ -2,41 +2,28 @@
 // keys that disappear, a store deleted while its ExternalSecrets exist. Nothing may be deleted or
 // blanked unless the ExternalSecret's deletionPolicy says so. Every Secret event in the namespace
 // is watched for the whole file, so a blanking or a deletion in between polls is caught too.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { eventually, loadTestCluster, type TestCluster } from '../harness/cluster.js';
 import { prepareCluster, startOperator, type RunningOperator } from '../support/operator.js';
 import { apply, decodeData, externalSecret, getJson, readyOf, secretStore, type FakeEntry } from '../support/resources.js';
+import { watchSecrets, type SecretWatch } from '../support/secret-watch.js';
 
 let cluster: TestCluster;
 let ns: string;
 let opNs: string;
 let op: RunningOperator;
-let watcher: ChildProcess;
-/** Every Secret event seen: type, name, number of data keys. */
-const events: { type: string; name: string; keys: number }[] = [];
+let watch: SecretWatch;
 
 beforeAll(async () => {
   cluster = loadTestCluster();
   ns = await cluster.createNamespace('danger');
   opNs = await cluster.createNamespace('danger-ops');
   await prepareCluster(cluster.kubeconfigPath, opNs);
-  watcher = spawn('kubectl', ['--kubeconfig', cluster.kubeconfigPath, 'get', 'secrets', '-n', ns, '--watch', '--output-watch-events',
-    '-o', 'jsonpath={.type} {.object.metadata.name} {.object.data}{"\\n"}'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let buffer = '';
-  watcher.stdout?.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-      const [type = '', name = '', ...rest] = buffer.slice(0, i).split(' ');
-      buffer = buffer.slice(i + 1);
-      const data = rest.join(' ');
-      events.push({ type, name, keys: data ? Object.keys(JSON.parse(data) as object).length : 0 });
-    }
-  });
+  watch = watchSecrets(cluster.kubeconfigPath, ns);
   op = await startOperator({ kubeconfigPath: cluster.kubeconfigPath, operatorNamespace: opNs, namespace: ns });
 });
 
 afterAll(async () => {
-  watcher.kill();
+  watch.stop();
   await op.stop();
   await cluster.deleteNamespace(ns);
   await cluster.deleteNamespace(opNs);
@@ -55,7 +42,7 @@ async function waitReady(name: string, status = 'True', reason?: string) {
 }
 
 /** Deletions and writes that left no data, for the named Secret, over the whole file. */
-const harmTo = (name: string) => events.filter((e) => e.name === name && (e.type === 'DELETED' || e.keys === 0));
+const harmTo = (name: string) => watch.harm(name);
 
 const POLICIES = [
   { policy: 'Retain', target: {} },
@@ -96,7 +83,7 @@ describe('a find that suddenly matches nothing', () => {
     } else {
       await waitReady(name, 'False', 'SecretDeleted');
       expect(decodeData(await get('secret', name))).toEqual({ theirs: 'kept-danger-value' });
-      expect(events.filter((e) => e.name === name && e.type === 'DELETED')).toEqual([]);
+      expect(watch.events.filter((e) => e.name === name && e.type === 'DELETED')).toEqual([]);
     }
     // The matches come back: synced again (recreated for Delete).
     await store('finds', matching);
@@ -172,7 +159,7 @@ describe('a store deleted while its ExternalSecrets exist', () => {
 
 describe('the watch saw everything', () => {
   it('recorded the Secret events of this file (the checks above are not vacuous)', () => {
-    expect(events.filter((e) => e.type === 'ADDED').length).toBeGreaterThan(5);
-    expect(events.some((e) => e.type === 'DELETED' && e.name === 'find-delete')).toBe(true);
+    expect(watch.events.filter((e) => e.type === 'ADDED').length).toBeGreaterThan(5);
+    expect(watch.events.some((e) => e.type === 'DELETED' && e.name === 'find-delete')).toBe(true);
   });
 });
