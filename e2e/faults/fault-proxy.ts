@@ -14,6 +14,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { Agent, createServer, request as httpsRequest, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -63,6 +64,8 @@ export interface RequestRecord {
   clientAborted: boolean;
   /** Retry-After (seconds) sent with this answer. */
   retryAfterSeconds?: number;
+  /** The first 4 KiB of a forwarded write's body (to tell what changed between two writes). */
+  body?: string;
 }
 
 export interface FaultProxy {
@@ -144,7 +147,7 @@ interface OpenWatch {
 
 class ProxyState {
   readonly log: RequestRecord[] = [];
-  readonly sockets = new Set<import('node:net').Socket>();
+  readonly sockets = new Set<Duplex>();
   readonly watches = new Set<OpenWatch>();
   rules: ActiveRule[] = [];
 
@@ -194,6 +197,9 @@ class ProxyState {
       else send();
     });
     out.on('error', () => { record.endedAt ??= Date.now(); res.destroy(); });
+    if (WRITE_METHODS.has(record.method)) {
+      req.on('data', (d: Buffer) => { if ((record.body ?? '').length < 4096) record.body = (record.body ?? '') + d.toString(); });
+    }
     res.once('close', () => { if (!res.writableFinished) out.destroy(); });
     req.pipe(out);
   }

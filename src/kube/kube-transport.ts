@@ -36,6 +36,8 @@ export interface KubeTransportOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** Resends of one request the server answered with Retry-After (client-go allows 10). */
+const MAX_RETRY_AFTER = 10;
 
 /**
  * Sends requests to the API server through client-node's own HTTP stack (its authentication,
@@ -59,14 +61,26 @@ export class KubeTransport {
     this.server = cluster.server.replace(/\/+$/, '');
   }
 
-  /** Sends one request and returns the parsed JSON body (undefined when empty). */
+  /**
+   * Sends one request and returns the parsed JSON body (undefined when empty). A 429 or 5xx that
+   * carries `Retry-After` is sent again after that many seconds, as client-go does (the server
+   * did not process it), up to MAX_RETRY_AFTER times and within the request's deadline.
+   */
   async request<T>(req: KubeRequest): Promise<T> {
-    const timeout = AbortSignal.timeout(this.opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const deadlineMs = this.opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const endsAt = Date.now() + deadlineMs;
+    const timeout = AbortSignal.timeout(deadlineMs);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
-    const response = await this.send(req, signal);
-    const text = await this.readText(req, response);
-    if (response.httpStatusCode >= 400) throw buildKubeError(response.httpStatusCode, text, describe(req));
-    return (text ? JSON.parse(text) : undefined) as T;
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.send(req, signal);
+      const text = await this.readText(req, response);
+      if (response.httpStatusCode < 400) return (text ? JSON.parse(text) : undefined) as T;
+      const waitMs = parseRetryAfterMs(response);
+      const retry = waitMs !== undefined && attempt <= MAX_RETRY_AFTER && Date.now() + waitMs < endsAt;
+      if (!retry) throw buildKubeError(response.httpStatusCode, text, describe(req));
+      await sleepUnlessAborted(waitMs, signal);
+      if (signal.aborted) throw buildTransportError(describe(req), signal.reason);
+    }
   }
 
   /**
@@ -165,4 +179,21 @@ export class KubeTransport {
 
 function describe(req: KubeRequest): string {
   return `${req.verb} ${req.resource}${req.target ? ` ${req.target}` : ''}`;
+}
+
+/** Retry-After of a 429 or 5xx answer, in ms (whole seconds, as the apiserver sends it). */
+function parseRetryAfterMs(response: ResponseContext): number | undefined {
+  const status = response.httpStatusCode;
+  if (status !== 429 && status < 500) return undefined;
+  const value = response.headers['retry-after'];
+  if (value === undefined || !/^\s*\d+\s*$/.test(value)) return undefined;
+  return Number(value) * 1000;
+}
+
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(timer); signal.removeEventListener('abort', done); resolve(); };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
