@@ -174,9 +174,13 @@ export class Manager {
     });
     externalSecrets.on('delete', (es) => this.esReconciler.forget(objectKey(es.metadata)));
 
-    const restore = (secret: KubeObject) => {
+    const restore = (secret: KubeObject, old?: KubeObject) => {
       const owner = secret.metadata.annotations?.[Annotations.owner];
       if (owner) this.esQueue.add(owner, Priority.High);
+      // Two ExternalSecrets that raced to create one Secret: the one whose write was overwritten
+      // must look again, and find it is no longer the owner (TargetConflict).
+      const previous = old?.metadata.annotations?.[Annotations.owner];
+      if (previous && previous !== owner) this.esQueue.add(previous, Priority.High);
     };
     secrets.on('update', restore);
     secrets.on('delete', restore);

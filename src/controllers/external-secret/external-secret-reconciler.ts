@@ -25,7 +25,7 @@ import {
 } from './refresh-policy.js';
 import { collectRoundReads, describeRefresh, forceSyncOf } from './refresh-round.js';
 import {
-  buildDesiredSecret, computeDataHash, findInvalidKeys, projectCurrent, renderTemplate, TemplateError,
+  buildDesiredSecret, computeDataHash, findInvalidKeys, findInvalidPatterns, projectCurrent, renderTemplate, TemplateError,
   type DesiredSecret,
 } from './secret-builder.js';
 import { resolveStore, type StoreInformers } from './store-resolver.js';
@@ -129,6 +129,8 @@ export class ExternalSecretReconciler {
         throw new SyncFailure(Reasons.invalidSpec, `spec is invalid: ${summarizeIssues(parsed.error.issues)}`);
       }
       ctx.spec = parsed.data;
+      const patterns = findInvalidPatterns(ctx.spec);
+      if (patterns.length > 0) throw new SyncFailure(Reasons.invalidSpec, patterns.join('; '));
       const result = await this.sync(ctx);
       this.transientFailures.delete(key);
       return result;

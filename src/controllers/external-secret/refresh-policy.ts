@@ -7,6 +7,17 @@ import { createHash } from 'node:crypto';
 export type RefreshPolicy = 'Periodic' | 'OnChange' | 'CreatedOnce';
 
 export const DEFAULT_REFRESH_MS = 60 * 60 * 1000;
+/** The shortest refresh: a "1ms" interval would re-read the provider and rewrite status in a loop. */
+export const MIN_REFRESH_MS = 1000;
+/** The longest: a duration of 400 digits parses to Infinity, and Infinity makes every delay NaN (due at once). */
+export const MAX_REFRESH_MS = 365 * 24 * 60 * 60 * 1000;
+
+/** A parsed refreshInterval kept within [MIN_REFRESH_MS, MAX_REFRESH_MS]; 0 (never refresh) stays 0. */
+export function computeRefreshInterval(ms: number): number {
+  if (ms === 0) return 0;
+  if (!(ms <= MAX_REFRESH_MS)) return MAX_REFRESH_MS; // also NaN and Infinity
+  return Math.max(ms, MIN_REFRESH_MS);
+}
 /**
  * A provider read this recent (as a fraction of the interval) is fresh enough for a periodic
  * refresh; the shared read layer reuses it.

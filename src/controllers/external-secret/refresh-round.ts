@@ -15,7 +15,7 @@ import type { KubeObject } from '../../kube/kube-port.js';
 import type { StoreIdentity } from '../../providers/client-cache.js';
 import type { FindQuery, RemoteRef } from '../../providers/provider.js';
 import { isNamespaceAllowed } from '../secret-store/store-access-policy.js';
-import { computeRefreshDelay, DEFAULT_REFRESH_MS, type RefreshState, shouldRefresh, STORE_SPREAD_FRACTION } from './refresh-policy.js';
+import { computeRefreshDelay, computeRefreshInterval, DEFAULT_REFRESH_MS, type RefreshState, shouldRefresh, STORE_SPREAD_FRACTION } from './refresh-policy.js';
 
 export function forceSyncOf(es: KubeObject): string | undefined {
   return es.metadata.annotations?.[Annotations.forceSync];
@@ -43,7 +43,7 @@ export function describeRefresh(input: {
   const interval = spec.refreshInterval ?? input.storeRefreshInterval;
   return {
     policy: spec.refreshPolicy ?? 'Periodic',
-    intervalMs: interval !== undefined ? parseDuration(interval) : DEFAULT_REFRESH_MS,
+    intervalMs: interval !== undefined ? computeRefreshInterval(parseDuration(interval)) : DEFAULT_REFRESH_MS,
     now: input.now,
     lastRefresh: status.refreshTime ? Date.parse(status.refreshTime) : undefined,
     specVersion: computeSpecVersion(es, store),

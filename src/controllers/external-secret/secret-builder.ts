@@ -55,9 +55,32 @@ export function rewriteKeys(
   return out;
 }
 
-/** Keys a Secret may hold; provider names such as "team/db" are not valid keys without a rewrite. */
+/**
+ * Keys a Secret may hold, by the API server's rule: provider names such as "team/db" are not valid
+ * keys without a rewrite, and neither are ".", ".." or a key starting with "..".
+ */
 export function findInvalidKeys(data: Map<string, Uint8Array>): string[] {
-  return [...data.keys()].filter((k) => !/^[-._a-zA-Z0-9]+$/.test(k) || k.length > 253);
+  return [...data.keys()].filter((k) => !/^[-._a-zA-Z0-9]+$/.test(k) || k.length > 253 || k === '.' || k.startsWith('..'));
+}
+
+/**
+ * The regular expressions of `dataFrom` that do not compile, each named by its field: a spec
+ * error to report, not a failure to retry.
+ */
+export function findInvalidPatterns(spec: Pick<ExternalSecretSpec, 'dataFrom'>): string[] {
+  const problems: string[] = [];
+  const check = (field: string, source: string, flags?: string) => {
+    try {
+      new RegExp(source, flags);
+    } catch (err) {
+      problems.push(`${field} '${source}' is not a valid regular expression (${(err as Error).message})`);
+    }
+  };
+  (spec.dataFrom ?? []).forEach((item, i) => {
+    if (item.find?.name) check(`dataFrom[${i}].find.name.regexp`, item.find.name.regexp);
+    (item.rewrite ?? []).forEach((r, j) => check(`dataFrom[${i}].rewrite[${j}].regexp.source`, r.regexp.source, 'g'));
+  });
+  return problems;
 }
 
 export function buildDesiredSecret(
