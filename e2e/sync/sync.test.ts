@@ -189,6 +189,23 @@ describe('status reasons and recovery', () => {
     await cluster.kubectl(['delete', 'clustersecretstore', name]);
   });
 
+  it('InvalidSpec for a template that names a key the data does not have, and for an ESO-style template', async () => {
+    await es('bad-template', {
+      secretStoreRef: { name: 'main' },
+      target: { template: { data: { dsn: 'db://{{ user }}:{{ pasword }}@host' } } },
+      data: [{ secretKey: 'user', remoteRef: { key: 'db/creds', property: 'user' } }, { secretKey: 'password', remoteRef: { key: 'db/creds', property: 'password' } }],
+    });
+    const ready = await waitReady('bad-template', 'False', 'InvalidSpec');
+    expect(ready.message).toContain("template for key 'dsn' names 'pasword', which the fetched data does not have; the keys it can use are 'user', 'password'");
+    expect(await get('secret', 'bad-template')).toBeUndefined();
+    await es('eso-template', {
+      secretStoreRef: { name: 'main' },
+      target: { template: { data: { dsn: '{{ .password }}' } } },
+      data: [{ secretKey: 'password', remoteRef: { key: 'db/creds', property: 'password' } }],
+    });
+    expect((await waitReady('eso-template', 'False', 'InvalidSpec')).message).toContain('write {{ password }}, not {{ .password }}');
+  });
+
   it('InvalidSpec for a property that does not exist', async () => {
     await es('bad-prop', { secretStoreRef: { name: 'main' }, data: [{ secretKey: 'a', remoteRef: { key: 'db/creds', property: 'nested.nope' } }] });
     const ready = await waitReady('bad-prop', 'False', 'InvalidSpec');

@@ -18,9 +18,27 @@ describe('secret builder', () => {
     expect([...out.keys()]).toEqual(['url']);
   });
 
-  it('templates cannot reach anything but the fetched data', () => {
-    const out = renderTemplate({ data: { a: '{{constructor}}{{__proto__}}{{process.env.HOME}}' } }, fetched);
-    expect(dec(out.get('a'))).toBe('');
+  it('templates cannot reach anything but the fetched data: other names are an error naming them', () => {
+    expect(() => renderTemplate({ data: { a: '{{constructor}}{{__proto__}}{{process.env.HOME}}' } }, fetched))
+      .toThrow("template for key 'a' names 'constructor', '__proto__', 'process.env.HOME', which the fetched data does not have; the keys it can use are 'user', 'password'");
+  });
+
+  it('a key the data does not have is an error, also inside sections; ESO-style names get a hint', () => {
+    expect(() => renderTemplate({ data: { a: '{{#user}}{{ pasword }}{{/user}}' } }, fetched)).toThrow("names 'pasword'");
+    expect(() => renderTemplate({ data: { a: '{{ .password }}' } }, fetched)).toThrow('Mustache, not Go templates: write {{ password }}');
+    expect(() => renderTemplate({ data: { a: '{{ .password | b64dec }}' } }, fetched)).toThrow('not Go templates');
+    expect(() => renderTemplate({ data: { a: '{{> partial }}' } }, fetched)).toThrow("names '> partial'");
+    expect(() => renderTemplate({ data: { a: '{{#user}}' } }, fetched)).toThrow("template for key 'a' is invalid: Unclosed section");
+  });
+
+  it('keys with dots are keys, not paths; sections render when the value is not empty', () => {
+    const tls = new Map([['tls.crt', enc('CERT')], ['tls.key', enc('KEY')], ['empty', enc('')]]);
+    const out = renderTemplate({ data: {
+      pem: '{{ tls.crt }}\n{{{tls.key}}}',
+      s: '{{#tls.crt}}has {{.}}{{/tls.crt}}{{#empty}}never{{/empty}}{{^empty}}none{{/empty}}{{! a comment }}',
+    } }, tls);
+    expect(dec(out.get('pem'))).toBe('CERT\nKEY');
+    expect(dec(out.get('s'))).toBe('has CERTnone');
   });
 
   it('rewrites keys and reports keys a Secret cannot hold', () => {

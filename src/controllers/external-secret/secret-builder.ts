@@ -23,22 +23,69 @@ export class TemplateError extends Error {}
 const decoder = new TextDecoder();
 
 /**
- * Renders the template: Mustache is logic-less (no code runs), HTML escaping is off, and the view
- * holds only the fetched data as strings — nothing of the controller's.
+ * Renders the template. The syntax is Mustache, parsed by mustache.js; it is logic-less (no code
+ * runs), nothing is escaped, and a template sees only the fetched data as strings — nothing of
+ * the controller's. Rendering walks the parsed tokens here rather than in mustache.js for two
+ * reasons: Secret keys contain dots (`tls.crt`), which mustache.js would read as a path into an
+ * object, and a template that names a key the data does not have must fail (InvalidSpec, naming
+ * the key) instead of quietly rendering "".
  */
 export function renderTemplate(template: Template | undefined, fetched: Map<string, Uint8Array>): Map<string, Uint8Array> {
   if (!template?.data) return fetched;
-  const view: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [k, v] of fetched) view[k] = decoder.decode(v);
+  const view = new Map([...fetched].map(([k, v]) => [k, decoder.decode(v)]));
   const rendered = new Map<string, Uint8Array>(template.mergePolicy === 'Replace' ? [] : fetched);
   for (const [key, text] of Object.entries(template.data)) {
+    let tokens: MustacheToken[];
     try {
-      rendered.set(key, Buffer.from(Mustache.render(text, view, {}, { escape: (s: string) => s }), 'utf8'));
+      tokens = Mustache.parse(text) as MustacheToken[];
     } catch (err) {
       throw new TemplateError(`template for key '${key}' is invalid: ${(err as Error).message}`);
     }
+    const missing = [...new Set(namesIn(tokens))].filter((name) => name !== '.' && !view.has(name));
+    if (missing.length > 0) throw new TemplateError(describeMissing(key, missing, [...view.keys()]));
+    rendered.set(key, Buffer.from(renderTokens(tokens, view, undefined), 'utf8'));
   }
   return rendered;
+}
+
+/** mustache.js's parse tree: [type, value, start, end, children?]. */
+type MustacheToken = [string, string, number, number, MustacheToken[]?];
+
+function namesIn(tokens: MustacheToken[]): string[] {
+  return tokens.flatMap(([type, value, , , children]) => {
+    if (type === 'name' || type === '&') return [value];
+    if (type === '#' || type === '^') return [value, ...namesIn(children ?? [])];
+    if (type === '>') return [`> ${value}`]; // partials are not supported: report them as unknown
+    return [];
+  });
+}
+
+/** Text, variables, sections (rendered when the value is not empty) and inverted sections. */
+function renderTokens(tokens: MustacheToken[], view: Map<string, string>, current: string | undefined): string {
+  let out = '';
+  for (const [type, value, , , children] of tokens) {
+    const resolved = value === '.' ? (current ?? '') : (view.get(value) ?? '');
+    if (type === 'text') out += value;
+    else if (type === 'name' || type === '&') out += resolved;
+    else if (type === '#' && resolved !== '') out += renderTokens(children ?? [], view, resolved);
+    else if (type === '^' && resolved === '') out += renderTokens(children ?? [], view, current);
+  }
+  return out;
+}
+
+function listSome(keys: string[], max = 10): string {
+  if (keys.length === 0) return '(none)';
+  const shown = keys.slice(0, max).map((k) => `'${k}'`).join(', ');
+  return keys.length > max ? `${shown} and ${keys.length - max} more` : shown;
+}
+
+function describeMissing(key: string, missing: string[], available: string[]): string {
+  const names = missing.map((n) => `'${n}'`).join(', ');
+  const goStyle = missing.some((n) => n.startsWith('.') || n.includes('|') || /\s/.test(n));
+  const hint = goStyle
+    ? '; Lockstep templates are Mustache, not Go templates: write {{ password }}, not {{ .password }} or pipelines'
+    : `; the keys it can use are ${listSome(available)}`;
+  return `template for key '${key}' names ${names}, which the fetched data does not have${hint}`;
 }
 
 /** Applies dataFrom rewrites (regexp source → target) to key names. */
