@@ -206,6 +206,26 @@ describe('status reasons and recovery', () => {
     expect((await waitReady('eso-template', 'False', 'InvalidSpec')).message).toContain('write {{ password }}, not {{ .password }}');
   });
 
+  it('a catastrophic find pattern does not stall the operator: other ExternalSecrets keep syncing on time', async () => {
+    // `^(a+)+$` against 40 a's and a '!' takes a backtracking engine longer than the test run;
+    // RE2 answers at once. The ExternalSecret matches nothing, and its neighbour still syncs.
+    await store('patterns', [{ key: `${'a'.repeat(40)}!`, value: 'stall-e2e-a' }, { key: 'plain', value: 'stall-e2e-1' }], '1s');
+    await es('neighbour', { secretStoreRef: { name: 'patterns' }, refreshInterval: '1s', data: [{ secretKey: 'v', remoteRef: { key: 'plain' } }] });
+    await waitReady('neighbour');
+    await es('catastrophic', { secretStoreRef: { name: 'patterns' }, refreshInterval: '1s', dataFrom: [{ find: { name: { regexp: '^(a+)+$' } } }] });
+    expect((await waitReady('catastrophic', 'False', 'RemoteSecretNotFound')).message).toContain("matched no remote secret");
+    const changed = Date.now();
+    await store('patterns', [{ key: `${'a'.repeat(40)}!`, value: 'stall-e2e-a' }, { key: 'plain', value: 'stall-e2e-2' }], '1s');
+    await eventually(async () => decodeData(await get('secret', 'neighbour'))['v'] === 'stall-e2e-2', 10_000, 'the neighbour to sync');
+    expect(Date.now() - changed).toBeLessThan(5000);
+  });
+
+  it('InvalidSpec for a pattern RE2 does not accept (lookaround), naming the field', async () => {
+    await es('lookahead', { secretStoreRef: { name: 'main' }, dataFrom: [{ find: { name: { regexp: '^(?!team/).*' } } }] });
+    const ready = await waitReady('lookahead', 'False', 'InvalidSpec');
+    expect(ready.message).toContain("dataFrom[0].find.name.regexp '^(?!team/).*' is not a valid regular expression");
+  });
+
   it('InvalidSpec for a property that does not exist', async () => {
     await es('bad-prop', { secretStoreRef: { name: 'main' }, data: [{ secretKey: 'a', remoteRef: { key: 'db/creds', property: 'nested.nope' } }] });
     const ready = await waitReady('bad-prop', 'False', 'InvalidSpec');

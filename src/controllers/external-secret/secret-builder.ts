@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import Mustache from 'mustache';
 import type { ExternalSecretSpec, Template } from '../../api/external-secret.js';
 import { Annotations, Labels } from '../../api/constants.js';
+import { compilePattern, PatternError } from '../../runtime/pattern.js';
 
 export interface DesiredSecret {
   name: string;
@@ -94,10 +95,10 @@ export function rewriteKeys(
   rewrites: { regexp: { source: string; target: string } }[] | undefined,
 ): Map<string, Uint8Array> {
   if (!rewrites?.length) return data;
-  const compiled = rewrites.map((r) => ({ re: new RegExp(r.regexp.source, 'g'), target: r.regexp.target }));
+  const compiled = rewrites.map((r) => ({ pattern: compilePattern(r.regexp.source), target: r.regexp.target }));
   const out = new Map<string, Uint8Array>();
   for (const [key, value] of data) {
-    out.set(compiled.reduce((k, r) => k.replace(r.re, r.target), key), value);
+    out.set(compiled.reduce((k, r) => r.pattern.replaceAll(k, r.target), key), value);
   }
   return out;
 }
@@ -111,21 +112,23 @@ export function findInvalidKeys(data: Map<string, Uint8Array>): string[] {
 }
 
 /**
- * The regular expressions of `dataFrom` that do not compile, each named by its field: a spec
- * error to report, not a failure to retry.
+ * The regular expressions of `dataFrom` that do not compile (in RE2, see runtime/pattern.ts), each
+ * named by its field: a spec error to report, not a failure to retry. Checked, and so compiled and
+ * cached, when the spec is read, before any provider call.
  */
 export function findInvalidPatterns(spec: Pick<ExternalSecretSpec, 'dataFrom'>): string[] {
   const problems: string[] = [];
-  const check = (field: string, source: string, flags?: string) => {
+  const check = (field: string, source: string) => {
     try {
-      new RegExp(source, flags);
+      compilePattern(source);
     } catch (err) {
-      problems.push(`${field} '${source}' is not a valid regular expression (${(err as Error).message})`);
+      if (!(err instanceof PatternError)) throw err;
+      problems.push(`${field} ${err.message}`);
     }
   };
   (spec.dataFrom ?? []).forEach((item, i) => {
     if (item.find?.name) check(`dataFrom[${i}].find.name.regexp`, item.find.name.regexp);
-    (item.rewrite ?? []).forEach((r, j) => check(`dataFrom[${i}].rewrite[${j}].regexp.source`, r.regexp.source, 'g'));
+    (item.rewrite ?? []).forEach((r, j) => check(`dataFrom[${i}].rewrite[${j}].regexp.source`, r.regexp.source));
   });
   return problems;
 }

@@ -2,8 +2,9 @@
 import { ListSecretsCommand, type ListSecretsCommandOutput, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { expandJsonObject, extractProperty } from '../json-value.js';
+import { compileNamePattern } from '../name-pattern.js';
 import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../provider.js';
-import { InvalidConfigError, SecretNotFoundError } from '../provider-errors.js';
+import { SecretNotFoundError } from '../provider-errors.js';
 import type { CredentialProvider } from './aws-credentials.js';
 import { mapAwsError } from './aws-errors.js';
 import { buildListFilters, type ListedSecret, parseVersion, shouldIncludeSecret } from './aws-ref.js';
@@ -18,14 +19,6 @@ export interface AwsSecretsClientDeps {
 }
 
 const LIST_PAGE_SIZE = 100;
-
-function compilePattern(regexp: string): RegExp {
-  try {
-    return new RegExp(regexp);
-  } catch {
-    throw new InvalidConfigError(`find.name.regexp '${regexp}' is not a valid regular expression`);
-  }
-}
 
 export class AwsSecretsClient implements SecretsClient {
   private readonly loader: SecretBatchLoader;
@@ -58,7 +51,7 @@ export class AwsSecretsClient implements SecretsClient {
   }
 
   private async listMatching(query: FindQuery, signal: AbortSignal): Promise<(ListedSecret & { arn: string })[]> {
-    const pattern = query.name ? compilePattern(query.name.regexp) : undefined;
+    const pattern = compileNamePattern(query.name?.regexp);
     const Filters = buildListFilters(query);
     const found: (ListedSecret & { arn: string })[] = [];
     let NextToken: string | undefined;

@@ -8,6 +8,7 @@
  * - `uuid/<id>`                   → a version id (the spelling External Secrets Operator uses);
  * - anything else                 → a version id.
  */
+import type { Pattern } from '../../runtime/pattern.js';
 import type { Filter } from '@aws-sdk/client-secrets-manager';
 import type { FindQuery } from '../provider.js';
 
@@ -79,7 +80,7 @@ export interface ListedSecret {
 }
 
 /** Whether a listed secret matches the whole query (path prefix, name regexp, every tag). */
-export function shouldIncludeSecret(secret: ListedSecret, query: FindQuery, pattern: RegExp | undefined): boolean {
+export function shouldIncludeSecret(secret: ListedSecret, query: FindQuery, pattern: Pick<Pattern, 'test'> | undefined): boolean {
   if (query.path && !secret.name.startsWith(query.path)) return false;
   if (pattern && !pattern.test(secret.name)) return false;
   return Object.entries(query.tags ?? {}).every(([k, v]) => secret.tags[k] === v);

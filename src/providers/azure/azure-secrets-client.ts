@@ -2,6 +2,8 @@
  * A SecretsClient over one Key Vault: one SecretClient (and credential) per store, reused by
  * every call; each call carries its AbortSignal into the SDK. Every SDK error is mapped once here.
  */
+import { compileNamePattern } from '../name-pattern.js';
+import type { Pattern } from '../../runtime/pattern.js';
 import type { SecretClient, SecretProperties } from '@azure/keyvault-secrets';
 import { encodeText, expandJsonObject, extractProperty } from '../json-value.js';
 import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../provider.js';
@@ -16,7 +18,7 @@ const FIND_CONCURRENCY = 4;
 export const PROBE_NAME = 'lockstep-connection-check';
 
 /** Whether a listed secret matches a find query: enabled, name regexp, name prefix (path), all tags. */
-export function shouldInclude(props: Pick<SecretProperties, 'name' | 'enabled' | 'tags'>, query: FindQuery, pattern?: RegExp): boolean {
+export function shouldInclude(props: Pick<SecretProperties, 'name' | 'enabled' | 'tags'>, query: FindQuery, pattern?: Pick<Pattern, 'test'>): boolean {
   if (props.enabled === false) return false;
   if (query.path && !props.name.startsWith(query.path)) return false;
   if (pattern && !pattern.test(props.name)) return false;
@@ -24,15 +26,6 @@ export function shouldInclude(props: Pick<SecretProperties, 'name' | 'enabled' |
     if (props.tags?.[tag] !== value) return false;
   }
   return true;
-}
-
-function compilePattern(query: FindQuery): RegExp | undefined {
-  if (!query.name) return undefined;
-  try {
-    return new RegExp(query.name.regexp);
-  } catch {
-    throw new InvalidRefError(`find.name.regexp '${query.name.regexp}' is not a valid regular expression`);
-  }
 }
 
 export class AzureSecretsClient implements SecretsClient {
@@ -63,7 +56,7 @@ export class AzureSecretsClient implements SecretsClient {
   }
 
   private async listMatching(query: FindQuery, signal: AbortSignal): Promise<string[]> {
-    const pattern = compilePattern(query);
+    const pattern = compileNamePattern(query.name?.regexp);
     const names: string[] = [];
     try {
       for await (const props of this.client.listPropertiesOfSecrets({ abortSignal: signal })) {

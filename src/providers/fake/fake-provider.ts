@@ -1,4 +1,5 @@
 /** The `fake` provider: serves the values written in the store's spec. For demos and tests. */
+import { compileNamePattern } from '../name-pattern.js';
 import type { FakeProviderSpec } from '../../api/secret-store.js';
 import { encodeText, expandJsonObject, extractProperty } from '../json-value.js';
 import type { CallOptions, FindQuery, Provider, RemoteRef, RequestBudget, SecretsClient } from '../provider.js';
@@ -39,7 +40,7 @@ export class FakeSecretsClient implements SecretsClient {
       if (query.tags && Object.keys(query.tags).length > 0) {
         throw new InvalidConfigError('the fake provider has no tags; find by name or path instead');
       }
-      const pattern = query.name ? new RegExp(query.name.regexp) : undefined;
+      const pattern = compileNamePattern(query.name?.regexp);
       const result = new Map<string, Uint8Array>();
       for (const entry of this.entries) {
         if (query.path && !entry.key.startsWith(query.path)) continue;

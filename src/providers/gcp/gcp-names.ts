@@ -1,4 +1,5 @@
 /** Pure helpers that turn Lockstep references into Secret Manager resource names and list filters. */
+import { compileNamePattern } from '../name-pattern.js';
 import type { FindQuery, RemoteRef } from '../provider.js';
 import { InvalidRefError } from '../provider-errors.js';
 
@@ -52,12 +53,7 @@ export interface ListedSecret {
 
 /** A matcher for listed secrets: name regexp and path prefix on the secret id, and every label. */
 export function buildSecretMatcher(query: FindQuery): (secret: ListedSecret) => boolean {
-  let pattern: RegExp | undefined;
-  try {
-    pattern = query.name ? new RegExp(query.name.regexp) : undefined;
-  } catch (err) {
-    throw new InvalidRefError(`find.name.regexp '${query.name?.regexp}' is not a valid regular expression`, { cause: err });
-  }
+  const pattern = compileNamePattern(query.name?.regexp);
   const tags = Object.entries(query.tags ?? {});
   return (secret) => {
     const id = parseSecretId(secret.name);

@@ -8,7 +8,8 @@ import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../provid
 import { InvalidConfigError, SecretNotFoundError } from '../provider-errors.js';
 import type { VaultApi } from './vault-api.js';
 import { mapVaultError, vaultStatus } from './vault-errors.js';
-import { compileNamePattern, forEachLimited, listKeys } from './vault-find.js';
+import { compileNamePattern } from '../name-pattern.js';
+import { forEachLimited, listKeys } from './vault-find.js';
 import { dataJson, type KvPaths, parseCustomMetadata, parseKvData, parseKvList, secretValue } from './vault-kv.js';
 import type { SessionStats, VaultSession } from './vault-session.js';
 

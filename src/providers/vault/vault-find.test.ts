@@ -1,5 +1,5 @@
 import { InvalidRefError } from '../provider-errors.js';
-import { compileNamePattern, forEachLimited, listKeys } from './vault-find.js';
+import { forEachLimited, listKeys } from './vault-find.js';
 
 const tree: Record<string, string[]> = {
   '': ['app/', 'apple', 'team/'],
@@ -34,12 +34,6 @@ describe('listKeys', () => {
 });
 
 describe('find helpers', () => {
-  it('compiles a name pattern, and rejects a bad one as an invalid reference', () => {
-    expect(compileNamePattern(undefined)).toBeUndefined();
-    expect(compileNamePattern('^a')?.test('ab')).toBe(true);
-    expect(() => compileNamePattern('([')).toThrow(InvalidRefError);
-  });
-
   it('runs at most `limit` at once and reports the first failure', async () => {
     let inFlight = 0;
     let peak = 0;

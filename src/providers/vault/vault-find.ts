@@ -33,16 +33,6 @@ export async function listKeys(list: FolderLister, prefix: string): Promise<stri
   return keys.sort();
 }
 
-/** The name filter of a find, as a RegExp; a bad pattern is the spec's fault. */
-export function compileNamePattern(regexp: string | undefined): RegExp | undefined {
-  if (regexp === undefined) return undefined;
-  try {
-    return new RegExp(regexp);
-  } catch {
-    throw new InvalidRefError(`find.name.regexp '${regexp}' is not a valid regular expression`);
-  }
-}
-
 /** Runs fn over items with at most `limit` in flight; the first failure rejects (after in-flight ones settle). */
 export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
