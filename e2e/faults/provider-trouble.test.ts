@@ -89,6 +89,15 @@ async function runFault(s: Subject, fault: FaultName): Promise<Figure> {
   const where = `${s.provider} / ${fault}`;
   await s.rotate(); // the provider has new values the operator has not read yet
   await plan.inject();
+  try {
+    return await underFault(s, fault, where);
+  } finally {
+    await plan.clear(); // idempotent: a failed check must not leave the fault for the next phase
+  }
+}
+
+async function underFault(s: Subject, fault: FaultName, where: string): Promise<Figure> {
+  const plan = s.faults[fault];
   const t0 = Date.now();
   const calls0 = await s.calls();
   const connections0 = s.connections();

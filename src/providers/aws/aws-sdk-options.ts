@@ -1,5 +1,6 @@
 /** Options shared by the store's Secrets Manager and STS clients. */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient, ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-secrets-manager';
+import type { FinalizeRequestMiddleware } from '@aws-sdk/types';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsProviderSpec } from '../../api/providers/aws.js';
 import type { RequestBudget } from '../provider.js';
@@ -21,16 +22,19 @@ export function buildSdkOptions(config: Pick<AwsProviderSpec, 'region'>, endpoin
 }
 
 /**
- * Every API call of `client` first takes a token from the store's budget: once per call (the
- * initialize step), not per retry, so a BatchGetSecretValue of 20 secrets costs one token.
+ * Every HTTP request of `client` first takes a token from the store's budget: once per attempt
+ * (inside the SDK's retry middleware), as AWS's own quota counts them, so the SDK's retry of a
+ * throttled call is not free; a BatchGetSecretValue of 20 secrets still costs one token.
  */
 export function spendBudgetPerCall(client: SecretsManagerClient | STSClient, budget: RequestBudget | undefined): void {
   if (!budget) return;
-  (client as SecretsManagerClient).middlewareStack.add(
-    (next) => async (args) => {
-      await budget.take();
-      return next(args);
-    },
-    { step: 'initialize', name: 'lockstepRequestBudget' },
+  const stack = (client as SecretsManagerClient).middlewareStack;
+  const perAttempt: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next) => async (args) => {
+    await budget.take();
+    return next(args);
+  };
+  stack.addRelativeTo(
+    perAttempt,
+    { relation: 'after', toMiddleware: 'retryMiddleware', name: 'lockstepRequestBudget' },
   );
 }
