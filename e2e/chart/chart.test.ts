@@ -61,7 +61,7 @@ const roleYaml = (file: string) => parse(readFileSync(join(ROOT, 'config/rbac', 
 const rulesOf = (m: Manifest) => m['rules'] as PolicyRule[];
 const named = (manifests: Manifest[], kind: string, name: string, namespace?: string) =>
   manifests.filter((m) => m.kind === kind && m.metadata.name === name && m.metadata.namespace === namespace);
-const EVENTS_RULE: PolicyRule = { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] };
+const EVENTS_RULE: PolicyRule = { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] };
 
 beforeAll(async () => {
   cluster = loadTestCluster();
@@ -155,7 +155,7 @@ describe('helm chart', () => {
     const clusterRole = computePermissions(rulesOf(findManifest(manifests, 'ClusterRole')));
     expect(clusterRole).toEqual(computePermissions([
       { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores/status'], verbs: ['get', 'patch', 'update'] },
+      { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores/status'], verbs: ['get', 'patch'] },
       { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['rollouts.argoproj.io'], verbs: ['get'] },
     ]));

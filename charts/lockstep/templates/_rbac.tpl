@@ -4,7 +4,7 @@
 {{- define "lockstep.rbac.secretsRule" -}}
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [get, list, watch, create, patch, update, delete]
+  verbs: [get, list, watch, create, patch, delete]
 {{- end }}
 
 {{/* Namespaces are cluster-scoped: a ClusterSecretStore's namespace conditions match their labels. */}}
@@ -18,7 +18,7 @@
 {{- define "lockstep.rbac.eventsRule" -}}
 - apiGroups: [events.k8s.io]
   resources: [events]
-  verbs: [create, patch]
+  verbs: [create]
 {{- end }}
 
 {{/* Events, and rollouts on rotation: read workloads to find consumers, patch their pod template. */}}
