@@ -8,6 +8,7 @@ import type { Informer, KubeClient, KubeObject, Resource } from '../../kube/kube
 import type { Clock } from '../../runtime/clock.js';
 import type { ClientCache } from '../../providers/client-cache.js';
 import type { ProviderRegistry } from '../../providers/provider-registry.js';
+import { isProviderError } from '../../providers/provider-errors.js';
 import { buildConditions, isTransition, type ReadyState } from '../conditions.js';
 import type { EventRecorder } from '../event-recorder.js';
 
@@ -33,12 +34,25 @@ export class SecretStoreReconciler {
       this.deps.clients.evict({ kind: this.deps.kind, name: name as string, namespace });
       return {};
     }
-    const ready = await this.validate(store, name as string, namespace);
+    const { ready, transient } = await this.validate(store, name as string, namespace);
     await this.updateStatus(store, ready);
+    // A failure that may heal by itself (a timeout, throttling, an outage) is retried with the
+    // queue's backoff, not left for the next revalidation ten minutes later.
+    if (transient) throw transient;
     return { requeueAfterMs: this.deps.options.revalidateMs };
   }
 
-  private async validate(store: KubeObject, name: string, namespace: string | undefined): Promise<ReadyState> {
+  private async validate(store: KubeObject, name: string, namespace: string | undefined): Promise<{ ready: ReadyState; transient?: Error }> {
+    try {
+      return { ready: await this.check(store, name, namespace) };
+    } catch (err) {
+      const ready: ReadyState = { status: 'False', reason: Reasons.validationFailed, message: `the provider rejected the store: ${(err as Error).message}` };
+      return { ready, transient: isTransient(err) ? (err as Error) : undefined };
+    }
+  }
+
+  /** The store's Ready state; throws what the provider's validation threw. */
+  private async check(store: KubeObject, name: string, namespace: string | undefined): Promise<ReadyState> {
     const parsed = ClusterSecretStoreSpec.safeParse(store['spec']);
     if (!parsed.success) {
       const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ');
@@ -52,19 +66,15 @@ export class SecretStoreReconciler {
     if (problems.length > 0) {
       return { status: 'False', reason: Reasons.invalidConfig, message: `spec.provider.${resolved.provider.name}: ${problems.join('; ')}` };
     }
-    try {
-      const identity = {
-        kind: this.deps.kind,
-        name,
-        namespace,
-        uid: store.metadata.uid ?? '',
-        generation: store.metadata.generation ?? 0,
-      };
-      const client = await this.deps.clients.get(identity, resolved.provider, resolved.config, parsed.data.rateLimit);
-      await client.validate({ signal: AbortSignal.timeout(this.deps.options.providerTimeoutMs) });
-    } catch (err) {
-      return { status: 'False', reason: Reasons.validationFailed, message: `the provider rejected the store: ${(err as Error).message}` };
-    }
+    const identity = {
+      kind: this.deps.kind,
+      name,
+      namespace,
+      uid: store.metadata.uid ?? '',
+      generation: store.metadata.generation ?? 0,
+    };
+    const client = await this.deps.clients.get(identity, resolved.provider, resolved.config, parsed.data.rateLimit);
+    await client.validate({ signal: AbortSignal.timeout(this.deps.options.providerTimeoutMs) });
     return { status: 'True', reason: Reasons.storeValid, message: `store is valid (provider ${resolved.provider.name})` };
   }
 
@@ -79,4 +89,10 @@ export class SecretStoreReconciler {
       await this.deps.events.record(store, ready.status === 'True' ? 'Normal' : 'Warning', ready.reason, ready.message);
     }
   }
+}
+
+/** Errors that may heal without a change to the store: transient provider errors and deadlines. */
+function isTransient(err: unknown): boolean {
+  if (isProviderError(err)) return err.errorClass === 'Transient';
+  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
 }

@@ -34,13 +34,16 @@ export function validateAzureConfig(config: AzureProviderSpec): string[] {
 
 export function buildSecretClientOptions(config: AzureProviderSpec, budget?: RequestBudget): SecretClientOptions {
   return {
-    // One token per Key Vault request (a page of a listing is one), before retries.
+    // One token per Key Vault HTTP request (a page of a listing is one), as Key Vault's own
+    // throttling counts them. With a budget the SDK does not retry: its retries would either skip
+    // the budget (perCall) or wait for tokens inside one call until its deadline passed
+    // (perRetry); the operator's own per-key backoff retries within the budget instead.
     additionalPolicies: budget
-      ? [{ position: 'perCall', policy: { name: 'lockstepRequestBudget', sendRequest: async (request, next) => (await budget.take(), next(request)) } }]
+      ? [{ position: 'perRetry', policy: { name: 'lockstepRequestBudget', sendRequest: async (request, next) => (await budget.take(), next(request)) } }]
       : undefined,
     serviceVersion: KEY_VAULT_API_VERSION,
     disableChallengeResourceVerification: config.disableChallengeResourceVerification === true,
-    retryOptions: RETRY_OPTIONS,
+    retryOptions: budget ? { ...RETRY_OPTIONS, maxRetries: 0 } : RETRY_OPTIONS,
     tlsOptions: buildTlsOptions(config.caBundle),
     userAgentOptions: { userAgentPrefix: 'lockstep' },
   };
