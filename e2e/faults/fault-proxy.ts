@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { kubeconfig } from '../harness/control-plane.js';
 
 const run = promisify(execFile);
 
@@ -280,24 +281,7 @@ async function makeServingCert(pkiDir: string, dir: string): Promise<{ cert: Buf
 }
 
 function kubeconfigFor(server: string, pkiDir: string): string {
-  const b64 = (f: string) => readFileSync(join(pkiDir, f)).toString('base64');
-  return `apiVersion: v1
-kind: Config
-clusters:
-- name: fault-proxy
-  cluster:
-    server: ${server}
-    certificate-authority-data: ${b64('ca.crt')}
-users:
-- name: admin
-  user:
-    client-certificate-data: ${b64('admin.crt')}
-    client-key-data: ${b64('admin.key')}
-contexts:
-- name: fault-proxy
-  context: { cluster: fault-proxy, user: admin }
-current-context: fault-proxy
-`;
+  return kubeconfig(server, pkiDir, 'fault-proxy');
 }
 
 async function closeServer(server: Server, state: ProxyState, agent: Agent): Promise<void> {

@@ -104,12 +104,13 @@ async function makePki(pki: string): Promise<void> {
   ]);
 }
 
-function kubeconfig(server: string, pki: string): string {
+/** A kubeconfig for `server` with the harness CA and the admin client certificate of `pki`. */
+export function kubeconfig(server: string, pki: string, name = 'lockstep'): string {
   const b64 = (f: string) => readFileSync(join(pki, f)).toString('base64');
   return `apiVersion: v1
 kind: Config
 clusters:
-- name: lockstep
+- name: ${name}
   cluster:
     server: ${server}
     certificate-authority-data: ${b64('ca.crt')}
@@ -119,9 +120,9 @@ users:
     client-certificate-data: ${b64('admin.crt')}
     client-key-data: ${b64('admin.key')}
 contexts:
-- name: lockstep
-  context: { cluster: lockstep, user: admin }
-current-context: lockstep
+- name: ${name}
+  context: { cluster: ${name}, user: admin }
+current-context: ${name}
 `;
 }
 
