@@ -226,6 +226,20 @@ describe('status reasons and recovery', () => {
     expect(ready.message).toContain("dataFrom[0].find.name.regexp '^(?!team/).*' is not a valid regular expression");
   });
 
+  it('a value that an error message happens to carry is scrubbed from status and Events too', async () => {
+    // 'zebra-scrub-e2e' is a value one ExternalSecret fetched and also, by accident, the name of a
+    // remote key another one asks for: its NotFound message would carry it.
+    await store('echo', [{ key: 'k', value: 'zebra-scrub-e2e' }], '1s');
+    await es('echo-value', { secretStoreRef: { name: 'echo' }, data: [{ secretKey: 'v', remoteRef: { key: 'k' } }] });
+    await waitReady('echo-value');
+    await es('echo-missing', { secretStoreRef: { name: 'echo' }, data: [{ secretKey: 'v', remoteRef: { key: 'zebra-scrub-e2e' } }] });
+    const ready = await waitReady('echo-missing', 'False', 'RemoteSecretNotFound');
+    expect(ready.message).toContain("remote key '[REDACTED]' does not exist");
+    const events = await cluster.kubectl(['get', 'events.events.k8s.io', '-n', ns, '--field-selector', 'regarding.name=echo-missing', '-o', 'jsonpath={.items[*].note}']);
+    expect(events).toContain('[REDACTED]');
+    expect(events).not.toContain('zebra-scrub-e2e');
+  });
+
   it('InvalidSpec for a property that does not exist', async () => {
     await es('bad-prop', { secretStoreRef: { name: 'main' }, data: [{ secretKey: 'a', remoteRef: { key: 'db/creds', property: 'nested.nope' } }] });
     const ready = await waitReady('bad-prop', 'False', 'InvalidSpec');

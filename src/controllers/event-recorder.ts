@@ -1,11 +1,16 @@
 import type { KubeClient, KubeObject } from '../kube/kube-port.js';
 import type { Logger } from '../observability/logger.js';
+import type { SecretScrubber } from '../observability/secret-scrubber.js';
 
-/** Records Events about our objects. A failure to record is logged, never fatal. */
+/**
+ * Records Events about our objects. A failure to record is logged, never fatal. Messages pass the
+ * same scrubber as the logs, so a value an error happened to carry never reaches an Event.
+ */
 export class EventRecorder {
-  constructor(private readonly deps: { kube: KubeClient; log: Logger }) {}
+  constructor(private readonly deps: { kube: KubeClient; log: Logger; scrubber?: SecretScrubber }) {}
 
-  async record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+  async record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, text: string): Promise<void> {
+    const message = this.deps.scrubber?.scrub(text) ?? text;
     try {
       await this.deps.kube.createEvent({
         regarding: {

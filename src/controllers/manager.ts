@@ -83,7 +83,7 @@ export class Manager {
     this.esQueue = queue('externalsecret');
     this.storeQueue = queue('secretstore');
     this.clusterStoreQueue = queue('clustersecretstore');
-    const events = new EventRecorder({ kube: deps.kube, log: deps.log });
+    const events = new EventRecorder({ kube: deps.kube, log: deps.log, scrubber: deps.scrubber });
     this.rolloutQueue = queue('rollout');
     this.rolloutReconciler = new RolloutReconciler({
       ...deps,

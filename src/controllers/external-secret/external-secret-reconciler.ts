@@ -462,7 +462,9 @@ export class ExternalSecretReconciler {
     ctx: SyncContext,
     next: Omit<ExternalSecretStatus, 'conditions'> & { ready: ReadyState },
   ): Promise<void> {
-    const { ready, ...rest } = next;
+    const { ready: raw, ...rest } = next;
+    // Status is read by anyone who may read the ExternalSecret: its message passes the log scrubber.
+    const ready = { ...raw, message: this.deps.scrubber.scrub(raw.message) };
     const es = ctx.es;
     const status: ExternalSecretStatus = {
       ...stripUndefined(rest),

@@ -11,6 +11,7 @@ import type { ProviderRegistry } from '../../providers/provider-registry.js';
 import { isProviderError } from '../../providers/provider-errors.js';
 import { buildConditions, isTransition, type ReadyState } from '../conditions.js';
 import type { EventRecorder } from '../event-recorder.js';
+import type { SecretScrubber } from '../../observability/secret-scrubber.js';
 
 export interface SecretStoreReconcilerDeps {
   kube: KubeClient;
@@ -20,6 +21,7 @@ export interface SecretStoreReconcilerDeps {
   registry: ProviderRegistry;
   clients: ClientCache;
   events: EventRecorder;
+  scrubber: SecretScrubber;
   clock: Clock;
   options: { providerTimeoutMs: number; revalidateMs: number };
 }
@@ -35,7 +37,7 @@ export class SecretStoreReconciler {
       return {};
     }
     const { ready, transient } = await this.validate(store, name as string, namespace);
-    await this.updateStatus(store, ready);
+    await this.updateStatus(store, { ...ready, message: this.deps.scrubber.scrub(ready.message) });
     // A failure that may heal by itself (a timeout, throttling, an outage) is retried with the
     // queue's backoff, not left for the next revalidation ten minutes later.
     if (transient) throw transient;
