@@ -10,7 +10,7 @@ BIN := node_modules/.bin
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE := $(BIN)/node
 
-.PHONY: help install build image node chart-lint generate verify lint typecheck lockfile controlplane peers cluster-up cluster-down dev dev-down dev-rotate test test-unit test-e2e bench
+.PHONY: help install build image node kstatus chart-lint generate verify lint typecheck lockfile controlplane peers cluster-up cluster-down dev dev-down dev-rotate test test-unit test-e2e bench
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  %-14s %s\n", $$1, $$2 }'
@@ -34,6 +34,9 @@ dist/cmd/main.js: $(SOURCES) | install
 image: build/lockstep-image.tar ## the operator's OCI image as build/lockstep-image.tar (no Docker needed; see README)
 build/lockstep-image.tar: dist/cmd/main.js scripts/image.sh
 	bash scripts/image.sh $@ >/dev/null
+
+kstatus: ## build kstatus's status rules (sigs.k8s.io/cli-utils, pinned) for the GitOps status test
+	@bash e2e/kstatus/build.sh >/dev/null
 
 node: ## install the node's parts: containerd, runc, CNI plugins (apt), helm, crictl; its images
 	@bash e2e/node/install.sh >/dev/null
@@ -82,13 +85,13 @@ dev-down: cluster-down ## stop everything `make dev` started
 # The tests run in a private network namespace (scripts/netns.sh), where the harness's node gives
 # pods their own network; everything the tests need is installed before entering it.
 JEST := bash scripts/netns.sh run -- $(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js
-test: install controlplane peers node image ## every test: unit, then integration/e2e on a real control plane and node
+test: install controlplane peers node image kstatus ## every test: unit, then integration/e2e on a real control plane and node
 	$(JEST) $(JEST_ARGS)
 
 test-unit: install
 	$(NODE) --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects unit
 
-test-e2e: install controlplane peers node image
+test-e2e: install controlplane peers node image kstatus
 	$(JEST) --selectProjects e2e $(JEST_ARGS)
 
 # `make bench PROVIDER=aws|vault` runs the provider benchmark instead (the same as bench-provider).

@@ -2,7 +2,8 @@
 # Installs what the local node needs and prints the folder of the Go-built tools as the last line:
 #   - from Debian (pinned to the bookworm versions the recipe in ../shared/NODE.md was checked with;
 #     if the archive has moved on, the current version is taken and a warning is printed):
-#     containerd, runc, the CNI plugins, iptables, conntrack, busybox-static, socat;
+#     containerd, runc, the CNI plugins, iptables, conntrack, busybox-static, socat, and lua5.4 for
+#     the Argo CD health check test;
 #   - from the Go module proxy, cached in $LOCKSTEP_CACHE (default ~/.cache/lockstep), keyed by
 #     version: helm and crictl. kubelet and kube-scheduler come from e2e/controlplane/build.sh.
 # Idempotent: installed packages and cached binaries are reused.
@@ -16,6 +17,7 @@ PACKAGES=(
   conntrack=1:1.4.7-1+b2
   busybox-static=1:1.35.0-4+deb12u1+b1
   socat=1.7.4.4-2
+  lua5.4=5.4.4-3+deb12u1   # runs the Argo CD health check (config/argocd) in e2e/kstatus
 )
 HELM_VERSION=v3.22.0
 CRICTL_VERSION=v1.34.0

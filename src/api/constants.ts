@@ -29,7 +29,13 @@ export const Annotations = {
   restartedAt: 'lockstep.dev/restarted-at',
 } as const;
 
-export const ConditionTypes = { ready: 'Ready' } as const;
+/**
+ * Ready is the condition users read. Reconciling and Stalled are kstatus's "abnormal-true"
+ * conditions, which Flux, Argo CD and kpt read: present only while work is in progress (a
+ * failure that may heal by itself) or stalled (a failure that needs a change to the spec or the
+ * provider).
+ */
+export const ConditionTypes = { ready: 'Ready', reconciling: 'Reconciling', stalled: 'Stalled' } as const;
 
 /** Stable PascalCase reasons of the Ready condition. */
 export const Reasons = {

@@ -178,6 +178,7 @@ export const ExternalSecretSpec = z
 export type ExternalSecretSpec = z.infer<typeof ExternalSecretSpec>;
 
 export const ExternalSecretStatus = z.object({
+  observedGeneration: z.number().int().optional().meta({ description: 'The metadata.generation this status describes.' }),
   conditions: z.array(Condition).optional(),
   refreshTime: z.string().optional().meta({ description: 'When the provider was last read successfully.' }),
   syncedResourceVersion: z.string().optional().meta({ description: 'The metadata.generation last synced.' }),

@@ -75,6 +75,7 @@ export const ClusterSecretStoreSpec = z.object({
 export type ClusterSecretStoreSpec = z.infer<typeof ClusterSecretStoreSpec>;
 
 export const SecretStoreStatus = z.object({
+  observedGeneration: z.number().int().optional().meta({ description: 'The metadata.generation this status describes.' }),
   conditions: z.array(Condition).optional(),
 });
 export type SecretStoreStatus = z.infer<typeof SecretStoreStatus>;

@@ -1,6 +1,9 @@
-/** The Ready condition, kstatus-compatible. Messages name what failed, never a value. */
+/**
+ * The Ready condition, and kstatus's Reconciling and Stalled beside it, so that kstatus (Flux, kpt)
+ * and Argo CD tell a failed object from a healthy one. Messages name what failed, never a value.
+ */
 import type { Condition } from '../api/common.js';
-import { ConditionTypes } from '../api/constants.js';
+import { ConditionTypes, Reasons } from '../api/constants.js';
 
 export interface ReadyState {
   status: 'True' | 'False' | 'Unknown';
@@ -8,24 +11,43 @@ export interface ReadyState {
   message: string;
 }
 
-/** The new condition list: lastTransitionTime moves only when the status changes. */
+/**
+ * Failures that will not heal without a change to the spec, the store or the provider's data:
+ * kstatus reports them as Failed (Stalled=True). Every other Ready=False is still being worked on
+ * (Reconciling=True, kstatus InProgress): it may heal by itself.
+ */
+const STALLED_REASONS: ReadonlySet<string> = new Set([
+  Reasons.invalidSpec, Reasons.storeNotAllowed, Reasons.invalidConfig, Reasons.targetConflict,
+  Reasons.secretImmutable, Reasons.secretSyncError, Reasons.secretDeleted,
+]);
+
+/** The new condition list: lastTransitionTime moves only when a condition's status changes. */
 export function buildConditions(
   previous: Condition[] | undefined,
   ready: ReadyState,
   generation: number | undefined,
   now: Date,
 ): Condition[] {
-  const old = findReady(previous);
-  const changed = old?.status !== ready.status;
-  const condition: Condition = {
-    type: ConditionTypes.ready,
-    status: ready.status,
-    reason: ready.reason,
-    message: ready.message,
-    lastTransitionTime: !changed && old ? old.lastTransitionTime : formatTime(now),
-    ...(generation !== undefined ? { observedGeneration: generation } : {}),
+  const make = (type: string, state: ReadyState): Condition => {
+    const old = previous?.find((c) => c.type === type);
+    return {
+      type,
+      status: state.status,
+      reason: state.reason,
+      message: state.message,
+      lastTransitionTime: old?.status === state.status ? old.lastTransitionTime : formatTime(now),
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+    };
   };
-  return [...(previous ?? []).filter((c) => c.type !== ConditionTypes.ready), condition];
+  const failing = ready.status === 'False';
+  const stalled = failing && STALLED_REASONS.has(ready.reason);
+  const ours = new Set<string>(Object.values(ConditionTypes));
+  return [
+    ...(previous ?? []).filter((c) => !ours.has(c.type)),
+    make(ConditionTypes.ready, ready),
+    ...(failing && !stalled ? [make(ConditionTypes.reconciling, { ...ready, status: 'True' })] : []),
+    ...(stalled ? [make(ConditionTypes.stalled, { ...ready, status: 'True' })] : []),
+  ];
 }
 
 export function findReady(conditions: Condition[] | undefined): Condition | undefined {

@@ -468,12 +468,14 @@ export class ExternalSecretReconciler {
     const es = ctx.es;
     const status: ExternalSecretStatus = {
       ...stripUndefined(rest),
+      observedGeneration: es.metadata.generation,
       conditions: buildConditions(ctx.status.conditions, ready, es.metadata.generation, new Date(this.deps.clock.now())),
     };
     const transition = isTransition(ctx.status.conditions, ready);
     if (!transition && sameStatus(ctx.status, status)) return;
     // Only the fields this reconciler owns: the rollout controller writes pendingRollout/lastRollout.
     const own = {
+      observedGeneration: status.observedGeneration ?? null,
       conditions: status.conditions,
       refreshTime: status.refreshTime ?? null,
       syncedResourceVersion: status.syncedResourceVersion ?? null,
@@ -526,5 +528,5 @@ function sameStatus(a: ExternalSecretStatus, b: ExternalSecretStatus): boolean {
 }
 
 function normalize(s: ExternalSecretStatus) {
-  return [s.conditions ?? [], s.refreshTime ?? null, s.syncedResourceVersion ?? null, s.binding ?? null];
+  return [s.observedGeneration ?? null, s.conditions ?? [], s.refreshTime ?? null, s.syncedResourceVersion ?? null, s.binding ?? null];
 }

@@ -81,12 +81,15 @@ export class SecretStoreReconciler {
   }
 
   private async updateStatus(store: KubeObject, ready: ReadyState): Promise<void> {
-    const previous = SecretStoreStatus.safeParse(store['status'] ?? {}).data?.conditions;
+    const parsed = SecretStoreStatus.safeParse(store['status'] ?? {}).data;
+    const previous = parsed?.conditions;
     const generation = store.metadata.generation;
     const old = previous?.find((c) => c.type === 'Ready');
-    if (!isTransition(previous, ready) && old?.message === ready.message && old.observedGeneration === generation) return;
+    const same = old?.message === ready.message && old.observedGeneration === generation && parsed?.observedGeneration === generation;
+    if (!isTransition(previous, ready) && same) return;
     const conditions = buildConditions(previous, ready, generation, new Date(this.deps.clock.now()));
-    await this.deps.kube.patch(this.deps.resource, store.metadata.name as string, store.metadata.namespace, { status: { conditions } }, { subresource: 'status' });
+    await this.deps.kube.patch(this.deps.resource, store.metadata.name as string, store.metadata.namespace,
+      { status: { observedGeneration: generation, conditions } }, { subresource: 'status' });
     if (isTransition(previous, ready) && (ready.status === 'False' || (previous?.length ?? 0) > 0)) {
       await this.deps.events.record(store, ready.status === 'True' ? 'Normal' : 'Warning', ready.reason, ready.message);
     }
