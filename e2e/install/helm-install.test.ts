@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
 import { eventually, loadTestCluster, type TestCluster } from '../harness/cluster.js';
 import { BUSYBOX_IMAGE, CHART, exec, helm, isReady, pods, requireNode, type PodJson } from '../support/node-pods.js';
 import { getWorkload, replicaSets } from '../rollout/workloads.js';
@@ -189,7 +190,10 @@ describe('installed with Helm, on a real node', () => {
     await cluster.kubectl(['rollout', 'status', '-n', 'lockstep-system', 'deployment/lockstep-controller', '--timeout=120s']);
     await cluster.kubectl(['apply', '-f', '-'], store('pw-5'));
     await appSees('pw-5', 120_000);
-    await cluster.kubectl(['delete', 'deployment', '-n', 'lockstep-system', 'lockstep-controller', '--wait=true']);
+    // Remove what it installed but the CRDs (shared with every other test) and the namespace.
+    const installed = parseAllDocuments(manifests).map((d) => d.toJS() as { kind?: string })
+      .filter((o) => o.kind !== undefined && o.kind !== 'CustomResourceDefinition' && o.kind !== 'Namespace');
+    await cluster.kubectl(['delete', '--wait=true', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: installed }));
   });
 
   test('watchNamespaces: the operator syncs in the listed namespaces with only their Roles, and nowhere else', async () => {
