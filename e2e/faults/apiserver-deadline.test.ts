@@ -43,8 +43,10 @@ describe('apiserver answers slower than the request deadline', () => {
       // A rotation costs 4 writes per ExternalSecret (status with lastRotationTime, the Secret, the
       // SecretRotated Event, status Ready) and the store's status one. Each abandoned write costs
       // at most 4 more: SecretSyncError in status and its Warning Event, then the recovery (status
-      // and the Synced Event). Measured: 50 of 53.
-      const bound = 4 * COUNT + 1 + 4 * DELAYED;
+      // and the Synced Event), plus up to 2 status patches from reconciles that the store's update
+      // and our own status writes queue while the held request is pending (how many depends on how
+      // they interleave). Measured: 50 to 54 of 59. A retry storm would be hundreds.
+      const bound = 4 * COUNT + 1 + 6 * DELAYED;
       report('delayed past the deadline', {
         delayed: delayed.length, delayMs: DELAY_MS, deadlineMs: DEADLINE_MS, gaveUpAfterMs: gaveUpAfter,
         followUpAfterMs: followUps.map((x, i) => x.startedAt - (delayed[i]?.endedAt ?? 0)), followUps: followUps.map((x) => `${x.verb} ${x.resource}`),
