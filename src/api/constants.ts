@@ -8,6 +8,8 @@ export const CONTROLLER_NAME = 'lockstep.dev/controller';
 export const Labels = {
   /** On every Secret Lockstep writes; the Secret informer watches only these. */
   managed: 'lockstep.dev/managed',
+  /** On a pod: "true" sends it to the injection webhook (the only pods it ever sees). */
+  inject: 'lockstep.dev/inject',
 } as const;
 
 export const Annotations = {
@@ -27,6 +29,18 @@ export const Annotations = {
   restartedFor: 'lockstep.dev/restarted-for',
   /** On a pod template: when Lockstep last restarted the workload. */
   restartedAt: 'lockstep.dev/restarted-at',
+  /** On a pod (template): comma-separated ExternalSecrets (delivery Files) to deliver as files. */
+  inject: 'lockstep.dev/inject',
+  /** On a pod (template): "init" (default; files written once, rotation rolls the workload) or "sidecar" (kept fresh). */
+  injectMode: 'lockstep.dev/inject-mode',
+  /** On a pod (template): where the files are mounted in the app containers (default /var/run/secrets/lockstep). */
+  injectPath: 'lockstep.dev/inject-path',
+  /** On a pod (template): octal mode of the files (default 0440). */
+  injectFileMode: 'lockstep.dev/inject-file-mode',
+  /** On a pod (template): user id (uid or uid:gid) the agent runs as and the files belong to (default 65532). */
+  injectUser: 'lockstep.dev/inject-user',
+  /** On a pod: set by the webhook, what it injected (the agent's container name and mode). */
+  injected: 'lockstep.dev/injected',
 } as const;
 
 /**
@@ -66,4 +80,8 @@ export const EventReasons = {
   restartTriggered: 'RolloutRestartTriggered',
   restartFailed: 'RolloutRestartFailed',
   restartDeferred: 'RolloutRestartDeferred',
+  /** On a pod: its agent wrote new file content (delivery Files, sidecar mode). */
+  filesUpdated: 'SecretFilesUpdated',
+  /** On a pod: its agent may no longer receive an ExternalSecret's files. */
+  filesRefused: 'SecretFilesRefused',
 } as const;

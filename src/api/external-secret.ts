@@ -84,6 +84,22 @@ export type Template = z.infer<typeof Template>;
 export const CreationPolicy = z.enum(['Owner', 'Orphan', 'Merge', 'None']);
 export const DeletionPolicy = z.enum(['Retain', 'Delete', 'Merge']);
 
+export const Delivery = z.enum(['Secret', 'Files']);
+
+export const FilesDelivery = z
+  .object({
+    consumers: z
+      .object({
+        serviceAccounts: z
+          .array(ResourceName)
+          .min(1)
+          .meta({ description: 'ServiceAccounts (of this namespace) whose pods may receive the files. Nobody else may, even in the namespace.' }),
+      })
+      .meta({ description: 'Who may receive the files.' }),
+  })
+  .meta({ description: 'Delivery as files in pods (delivery Files).' });
+export type FilesDelivery = z.infer<typeof FilesDelivery>;
+
 export const Target = z
   .object({
     name: ResourceName.optional().meta({ description: 'The Secret to write (default: the ExternalSecret name).' }),
@@ -100,6 +116,12 @@ export const Target = z
     }),
     immutable: z.boolean().optional().meta({ description: 'Write the Secret as immutable.' }),
     template: Template.optional(),
+    delivery: Delivery.optional().meta({
+      description:
+        'Secret (default): write a Kubernetes Secret. Files: write no Secret; pods that opt in with the ' +
+        'lockstep.dev/inject label and annotation receive the keys as files on an in-memory volume, from the operator.',
+    }),
+    files: FilesDelivery.optional(),
   })
   .meta({
     description: 'The Kubernetes Secret that Lockstep writes.',
@@ -111,6 +133,14 @@ export const Target = z
       {
         rule: "!has(self.deletionPolicy) || self.deletionPolicy != 'Merge' || (has(self.creationPolicy) && self.creationPolicy == 'Merge')",
         message: 'deletionPolicy Merge requires creationPolicy Merge',
+      },
+      {
+        rule: "!has(self.delivery) || self.delivery != 'Files' || (has(self.files) && !has(self.name) && !has(self.creationPolicy) && !has(self.deletionPolicy) && !has(self.immutable))",
+        message: 'delivery Files writes no Secret: set files.consumers, and leave out name, creationPolicy, deletionPolicy and immutable',
+      },
+      {
+        rule: "!has(self.files) || (has(self.delivery) && self.delivery == 'Files')",
+        message: 'files is used only with delivery Files',
       },
     ],
   });
@@ -183,6 +213,10 @@ export const ExternalSecretStatus = z.object({
   refreshTime: z.string().optional().meta({ description: 'When the provider was last read successfully.' }),
   syncedResourceVersion: z.string().optional().meta({ description: 'The metadata.generation last synced.' }),
   binding: z.object({ name: z.string() }).optional().meta({ description: 'The Secret written.' }),
+  filesHash: z
+    .string()
+    .optional()
+    .meta({ description: 'delivery Files: keyed hash of the files last read (no values); it changes when their content does.' }),
   lastRotationTime: z.string().optional().meta({ description: 'When the Secret content last changed (not the first sync).' }),
   pendingRollout: z
     .object({

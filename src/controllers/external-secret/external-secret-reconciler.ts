@@ -152,9 +152,11 @@ export class ExternalSecretReconciler {
     if (!store.ok) throw new SyncFailure(store.reason, store.message);
 
     const now = this.deps.clock.now();
-    const policy = spec.target?.creationPolicy ?? 'Owner';
+    // delivery Files writes no Secret: the values go to pods through the operator (src/delivery).
+    const files = spec.target?.delivery === 'Files';
+    const policy = files ? 'None' : spec.target?.creationPolicy ?? 'Owner';
     const targetName = spec.target?.name ?? es.metadata.name;
-    const current = await this.readTarget(targetName, es.metadata.namespace);
+    const current = files ? undefined : await this.readTarget(targetName, es.metadata.namespace);
     this.checkOwnership(ctx, policy, targetName, current);
 
     const refresh = describeRefresh({
@@ -181,6 +183,10 @@ export class ExternalSecretReconciler {
     }
 
     const wrote = rendered && policy !== 'None' ? await this.writeSecret(ctx, policy, rendered, current) : false;
+    const filesHash = files ? rendered?.hash ?? ctx.status.filesHash : undefined;
+    if (files && rendered && ctx.status.filesHash !== undefined && ctx.status.filesHash !== rendered.hash) {
+      await this.recordFilesRotation(ctx, rendered);
+    }
     this.deps.metrics.syncs.inc({ result: wrote ? 'written' : 'unchanged' });
     const keys = rendered ? Object.keys(rendered.desired.data).length : 0;
     const gone = missing.length > 0 ? `; remote keys ${quoteList(missing)} no longer exist and were dropped` : '';
@@ -188,14 +194,17 @@ export class ExternalSecretReconciler {
       ready: {
         status: 'True',
         reason: Reasons.secretSynced,
-        message: policy === 'None'
-          ? `read ${keys} keys from the provider (creationPolicy None: no Secret is written)`
-          : `Secret '${targetName}' is in sync (${keys} keys)${gone}`,
+        message: files
+          ? `${keys} keys are served as files to the pods that inject them (delivery Files: no Secret is written)${gone}`
+          : policy === 'None'
+            ? `read ${keys} keys from the provider (creationPolicy None: no Secret is written)`
+            : `Secret '${targetName}' is in sync (${keys} keys)${gone}`,
       },
       // Milliseconds: the next refresh is scheduled from exactly this time.
       refreshTime: readAt !== undefined ? new Date(readAt).toISOString() : ctx.status.refreshTime,
       syncedResourceVersion: specVersion,
       binding: policy === 'None' ? undefined : { name: targetName },
+      filesHash,
     });
     const delay = computeRefreshDelay({ ...refresh, lastRefresh: readAt ?? refresh.lastRefresh });
     return delay === undefined ? {} : { requeueAfterMs: delay };
@@ -379,6 +388,28 @@ export class ExternalSecretReconciler {
     }, { subresource: 'status' });
   }
 
+  /**
+   * delivery Files: the content changed. Sidecar agents pick it up from the operator by
+   * themselves; pods whose agent only ran at start (init mode) are owed a restart, recorded like a
+   * Secret rotation's.
+   */
+  private async recordFilesRotation(ctx: SyncContext, rendered: Rendered): Promise<void> {
+    const planned = this.deps.planRollout?.({
+      namespace: ctx.es.metadata.namespace,
+      secretName: ctx.es.metadata.name,
+      changedKeys: Object.keys(rendered.desired.data),
+      targets: ctx.spec.rollout?.targets ?? [],
+      delivery: 'Files',
+    }) ?? [];
+    const now = new Date(this.deps.clock.now()).toISOString();
+    const pendingRollout = buildPendingRollout(ctx.status.pendingRollout, planned, rendered.hash.slice(0, 16), now);
+    await this.deps.kube.patch(LockstepResources.externalSecret, ctx.es.metadata.name, ctx.es.metadata.namespace, {
+      status: { lastRotationTime: now, pendingRollout },
+    }, { subresource: 'status' });
+    this.deps.rolloutMetrics?.rotations.inc();
+    await this.deps.events.record(ctx.es, 'Normal', EventReasons.rotated, `the content of the files delivered to pods changed (${Object.keys(rendered.desired.data).length} keys)`);
+  }
+
   private async applySecret(ctx: SyncContext, policy: string, desired: DesiredSecret, hash: string): Promise<void> {
     const merge = policy === 'Merge';
     const body: SecretObject = {
@@ -434,6 +465,7 @@ export class ExternalSecretReconciler {
       refreshTime: new Date(this.deps.clock.now()).toISOString(),
       syncedResourceVersion: ctx.status.syncedResourceVersion,
       binding: undefined,
+      filesHash: ctx.status.filesHash,
     });
     return { requeueAfterMs: this.deps.options.errorRequeueMs };
   }
@@ -447,6 +479,7 @@ export class ExternalSecretReconciler {
       refreshTime: ctx.status.refreshTime,
       syncedResourceVersion: ctx.status.syncedResourceVersion,
       binding: ctx.status.binding,
+      filesHash: ctx.status.filesHash,
       ready: { status: 'False', reason: failure.reason, message: failure.message },
     });
     if (failure.retry && isProviderError(failure.cause)) {
@@ -480,6 +513,7 @@ export class ExternalSecretReconciler {
       refreshTime: status.refreshTime ?? null,
       syncedResourceVersion: status.syncedResourceVersion ?? null,
       binding: status.binding ?? null,
+      filesHash: status.filesHash ?? null,
     };
     await this.deps.kube.patch(LockstepResources.externalSecret, es.metadata.name, es.metadata.namespace, { status: own }, { subresource: 'status' });
     const previous = ctx.status.conditions;
@@ -528,5 +562,5 @@ function sameStatus(a: ExternalSecretStatus, b: ExternalSecretStatus): boolean {
 }
 
 function normalize(s: ExternalSecretStatus) {
-  return [s.observedGeneration ?? null, s.conditions ?? [], s.refreshTime ?? null, s.syncedResourceVersion ?? null, s.binding ?? null];
+  return [s.observedGeneration ?? null, s.conditions ?? [], s.refreshTime ?? null, s.syncedResourceVersion ?? null, s.binding ?? null, s.filesHash ?? null];
 }

@@ -14,6 +14,8 @@ export interface RotationInput {
   secretName: string;
   changedKeys: string[];
   targets: RolloutTarget[];
+  /** Files: `secretName` names an ExternalSecret delivered as files; its consumers are the init-mode pods that inject it. */
+  delivery?: 'Files';
 }
 
 export function planRollout(informers: WorkloadInformers, input: RotationInput): string[] {
@@ -23,13 +25,24 @@ export function planRollout(informers: WorkloadInformers, input: RotationInput):
     for (const obj of informer.list(input.namespace)) {
       const w = obj as Workload;
       const name = w.metadata.name ?? '';
+      const targeted = targets.some((t) => t.name === name || (t.selector && matchesLabelSelector(t.selector, w.metadata.labels)));
+      if (input.delivery === 'Files') {
+        if (targeted || injectsAtStart(w, input.secretName)) chosen.add(workloadId(kind, name));
+        continue;
+      }
       const usage = findSecretUsage(w.spec?.template?.spec);
       const optedIn = parseRestartOn(w.metadata.annotations?.[Annotations.restartOn], usage).has(input.secretName);
-      const targeted = targets.some((t) => t.name === name || (t.selector && matchesLabelSelector(t.selector, w.metadata.labels)));
       if ((optedIn || targeted) && shouldRestartFor(usage.get(input.secretName), input.changedKeys)) {
         chosen.add(workloadId(kind, name));
       }
     }
   }
   return [...chosen].sort();
+}
+
+/** The pod template injects the ExternalSecret's files in init mode (written once, at start). */
+function injectsAtStart(w: Workload, externalSecret: string): boolean {
+  const annotations = w.spec?.template?.metadata?.annotations ?? {};
+  const names = (annotations[Annotations.inject] ?? '').split(',').map((n) => n.trim());
+  return names.includes(externalSecret) && (annotations[Annotations.injectMode] ?? 'init') === 'init';
 }
