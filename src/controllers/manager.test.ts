@@ -113,14 +113,14 @@ describe('Manager namespaces', () => {
 
   it('watches every namespace with one cache per kind by default', () => {
     const { informers } = buildManager(['Deployment']);
-    expect(watched(informers)).toEqual(['clustersecretstores@*', 'deployments@*', 'externalsecrets@*', 'namespaces@*', 'secrets@*', 'secretstores@*']);
+    expect(watched(informers)).toEqual(['clustersecretstores@*', 'deployments@*', 'externalsecrets@*', 'namespaces@*', 'secrets@*', 'secrets@*', 'secretstores@*']);
   });
 
   it('lists and watches namespaced kinds only in the given namespaces, one cache each; cluster-scoped kinds once', async () => {
     const { manager, informers } = buildManager(['Deployment'], ['team-a', 'team-b']);
     expect(watched(informers)).toEqual([
       'clustersecretstores@*', 'deployments@team-a', 'deployments@team-b', 'externalsecrets@team-a', 'externalsecrets@team-b',
-      'namespaces@*', 'secrets@team-a', 'secrets@team-b', 'secretstores@team-a', 'secretstores@team-b',
+      'namespaces@*', 'secrets@team-a', 'secrets@team-a', 'secrets@team-b', 'secrets@team-b', 'secretstores@team-a', 'secretstores@team-b',
     ]);
     const starting = manager.startInformers();
     for (const i of informers) i.completeList();

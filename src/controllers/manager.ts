@@ -17,6 +17,7 @@ import type { RuntimeMetrics } from '../runtime/metrics.js';
 import { Priority, WorkQueue } from '../runtime/work-queue.js';
 import { EventRecorder } from './event-recorder.js';
 import { ExternalSecretReconciler } from './external-secret/external-secret-reconciler.js';
+import { buildSecretIndexEntry } from './external-secret/secret-index.js';
 import { SecretStoreReconciler } from './secret-store/secret-store-reconciler.js';
 import type { RolloutMetrics } from '../observability/metrics.js';
 import { planRollout } from './rollout/rollout-planner.js';
@@ -24,7 +25,16 @@ import { pendingRolloutOf, RolloutReconciler, rolloutKey, type RolloutOptions } 
 import { parseWorkloadId, WorkloadResources, type WorkloadInformers } from './rollout/workloads.js';
 import type { WorkloadKind } from '../api/external-secret.js';
 
-export type InformerFactory = (res: Resource, opts: { namespace?: string; labelSelector?: string }) => Informer<KubeObject>;
+export interface InformerFactoryOptions {
+  namespace?: string;
+  labelSelector?: string;
+  /** List and watch PartialObjectMetadata (no spec, no data). */
+  metadataOnly?: boolean;
+  /** Trims every object before it is cached (see `InformerOptions.transform`). */
+  transform?: (obj: KubeObject) => KubeObject;
+}
+
+export type InformerFactory = (res: Resource, opts: InformerFactoryOptions) => Informer<KubeObject>;
 
 export interface ManagerDeps {
   kube: KubeClient;
@@ -66,10 +76,12 @@ export class Manager {
   private readonly optionalInformers = new Set<Informer<KubeObject>>();
 
   constructor(private readonly deps: ManagerDeps) {
-    const watched = (res: Resource, labelSelector?: string) => namespacedInformer(deps, res, labelSelector);
+    const watched = (res: Resource, opts: Omit<InformerFactoryOptions, 'namespace'> = {}) => namespacedInformer(deps, res, opts);
     this.informers = {
       externalSecrets: watched(LockstepResources.externalSecret),
-      secrets: watched(CoreResources.secret, `${Labels.managed}=true`),
+      // Full objects only of the Secrets we write; every other Secret only as a trimmed index entry.
+      secrets: watched(CoreResources.secret, { labelSelector: `${Labels.managed}=true` }),
+      secretIndex: watched(CoreResources.secret, { metadataOnly: true, transform: buildSecretIndexEntry }),
       stores: watched(LockstepResources.secretStore),
       clusterStores: deps.informerFactory(LockstepResources.clusterSecretStore, {}),
       namespaces: deps.informerFactory(CoreResources.namespace, {}),
@@ -225,10 +237,10 @@ export class Manager {
 const OPTIONAL_KINDS: ReadonlySet<WorkloadKind> = new Set(['Rollout']);
 
 /** A cache of a namespaced kind over the watched namespaces: all, one, or one informer per namespace merged. */
-function namespacedInformer(deps: ManagerDeps, res: Resource, labelSelector?: string): Informer<KubeObject> {
+function namespacedInformer(deps: ManagerDeps, res: Resource, opts: Omit<InformerFactoryOptions, 'namespace'>): Informer<KubeObject> {
   const namespaces = deps.options.namespaces ?? [];
-  if (namespaces.length <= 1) return deps.informerFactory(res, { namespace: namespaces[0], labelSelector });
-  return mergeNamespaceInformers(new Map(namespaces.map((namespace) => [namespace, deps.informerFactory(res, { namespace, labelSelector })])));
+  if (namespaces.length <= 1) return deps.informerFactory(res, { ...opts, namespace: namespaces[0] });
+  return mergeNamespaceInformers(new Map(namespaces.map((namespace) => [namespace, deps.informerFactory(res, { ...opts, namespace })])));
 }
 
 function storeRefOf(es: KubeObject): { kind: string; name?: string } {

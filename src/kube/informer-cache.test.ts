@@ -41,4 +41,13 @@ describe('InformerCache', () => {
     expect(cache.list('b')).toEqual([]);
     expect(cache.list('a').map((o) => o.metadata.name)).toEqual(['p']);
   });
+
+  it('caches what the transform keeps, and hands handlers the transformed object', () => {
+    const trim = (o: KubeObject): KubeObject => ({ metadata: { name: o.metadata.name, namespace: o.metadata.namespace, resourceVersion: o.metadata.resourceVersion } });
+    const cache = new InformerCache<KubeObject>(trim);
+    const big = { metadata: { name: 'x', namespace: 'a', resourceVersion: '1', annotations: { huge: 'y'.repeat(1000) } }, data: { k: 'v' } };
+    expect(cache.upsert(big)).toEqual({ type: 'add', obj: obj('x', '1') });
+    expect(cache.get('a/x')).toEqual(obj('x', '1'));
+    expect(cache.remove({ ...big, metadata: { ...big.metadata, resourceVersion: '2' } })).toEqual({ type: 'delete', obj: obj('x', '2') });
+  });
 });

@@ -14,6 +14,9 @@ export class InformerCache<T extends KubeObject> {
   private readonly byKey = new Map<string, T>();
   private readonly byNamespace = new Map<string, Map<string, T>>();
 
+  /** `transform` keeps only what readers of this cache need (see `InformerOptions.transform`). */
+  constructor(private readonly transform?: (obj: T) => T) {}
+
   get size(): number {
     return this.byKey.size;
   }
@@ -28,8 +31,9 @@ export class InformerCache<T extends KubeObject> {
   }
 
   /** ADDED/MODIFIED: an add, an update, or nothing when the resourceVersion is the one we hold. */
-  upsert(obj: T): CacheChange<T> | undefined {
-    delete obj.metadata.managedFields;
+  upsert(received: T): CacheChange<T> | undefined {
+    delete received.metadata.managedFields;
+    const obj = this.transform ? this.transform(received) : received;
     const key = objectKey(obj.metadata);
     const old = this.byKey.get(key);
     this.byKey.set(key, obj);
@@ -40,11 +44,11 @@ export class InformerCache<T extends KubeObject> {
   }
 
   /** DELETED: reports the object's final state; nothing if we did not hold it. */
-  remove(obj: T): CacheChange<T> | undefined {
-    const key = objectKey(obj.metadata);
+  remove(received: T): CacheChange<T> | undefined {
+    const key = objectKey(received.metadata);
     if (!this.byKey.delete(key)) return undefined;
-    this.unindex(obj.metadata.namespace ?? '', key);
-    return { type: 'delete', obj };
+    this.unindex(received.metadata.namespace ?? '', key);
+    return { type: 'delete', obj: this.transform ? this.transform(received) : received };
   }
 
   private index(namespace: string): Map<string, T> {

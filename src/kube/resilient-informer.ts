@@ -37,6 +37,11 @@ export interface InformerOptions {
   backoff?: BackoffPolicy;
   /** Cache PartialObjectMetadata instead of full objects (no `data` of Secrets in memory). */
   metadataOnly?: boolean;
+  /**
+   * Applied to every object before it is cached or handed to handlers, like client-go's
+   * SetTransform: keep only the fields readers need (an index of many objects stays small).
+   */
+  transform?: (obj: KubeObject) => KubeObject;
   log: InformerLog;
   clock?: Clock;
   random?: () => number;
@@ -71,7 +76,7 @@ export function createInformer<T extends KubeObject>(
 }
 
 class ResilientInformer<T extends KubeObject> implements Informer<T> {
-  private readonly cache = new InformerCache<T>();
+  private readonly cache: InformerCache<T>;
   private readonly handlers: Record<EventName, Handler<T>[]> = { add: [], update: [], delete: [] };
   private readonly stopper = new AbortController();
   private readonly clock: Clock;
@@ -85,6 +90,7 @@ class ResilientInformer<T extends KubeObject> implements Informer<T> {
 
   constructor(private readonly source: ListWatchSource, private readonly resource: Resource, private readonly opts: InformerOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.cache = new InformerCache<T>(opts.transform as ((obj: T) => T) | undefined);
   }
 
   /** Resolves after the first successful list (or when stopped before it). */

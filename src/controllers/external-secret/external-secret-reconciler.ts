@@ -39,7 +39,8 @@ export interface ReconcileResult {
 
 export interface ExternalSecretReconcilerDeps {
   kube: KubeClient;
-  informers: StoreInformers & { externalSecrets: Informer<KubeObject>; secrets: Informer<KubeObject> };
+  /** `secrets`: the Secrets we manage, whole; `secretIndex`: every Secret, trimmed (secret-index.ts). */
+  informers: StoreInformers & { externalSecrets: Informer<KubeObject>; secrets: Informer<KubeObject>; secretIndex: Informer<KubeObject> };
   registry: ProviderRegistry;
   clients: ClientCache;
   events: EventRecorder;
@@ -210,10 +211,16 @@ export class ExternalSecretReconciler {
     return delay === undefined ? {} : { requeueAfterMs: delay };
   }
 
-  /** The target Secret: from the cache when we manage it, else one GET (it may be someone else's). */
+  /**
+   * The target Secret: from the cache when we manage it; absent when the index of every Secret
+   * does not know the name (a first sync: no request at all). Only a Secret that exists but is not
+   * in our cache (someone else's, a Merge target, or ours before our watch saw it) costs one GET.
+   */
   private async readTarget(name: string, namespace: string): Promise<SecretObject | undefined> {
-    const cached = this.deps.informers.secrets.get(name, namespace);
+    const { secrets, secretIndex } = this.deps.informers;
+    const cached = secrets.get(name, namespace);
     if (cached) return cached as SecretObject;
+    if (!secretIndex.get(name, namespace)) return undefined;
     return this.deps.kube.get<SecretObject>(CoreResources.secret, name, namespace);
   }
 
