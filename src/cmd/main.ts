@@ -8,6 +8,7 @@ const USAGE = `usage: lockstep <command> [flags]
 commands:
   controller   run the operator (see \`lockstep controller --help\`)
   gen-crds     write the CRDs generated from the API schemas (--out DIR ..., --check)
+  check        validate Lockstep manifests offline, for CI (see \`lockstep check --help\`)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -16,6 +17,10 @@ async function main(argv: string[]): Promise<number> {
     case 'controller': {
       const { runControllerCommand } = await import('./controller-command.js');
       return runControllerCommand(rest);
+    }
+    case 'check': {
+      const { runCheckCommand } = await import('../check/check-command.js');
+      return runCheckCommand(rest);
     }
     case 'gen-crds': {
       const { values } = parseArgs({
