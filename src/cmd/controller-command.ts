@@ -17,6 +17,7 @@ import { LeaderElector } from '../runtime/leader-election.js';
 import { CoreResources, type KubeClient } from '../kube/kube-port.js';
 import type { WorkloadKind } from '../api/external-secret.js';
 import { buildRuntimeMetrics } from '../runtime/metrics.js';
+import { startFilesDelivery } from '../delivery/files-delivery.js';
 
 export async function runControllerCommand(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -60,17 +61,19 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
         `(does namespace '${config.operatorNamespace}' exist? set --operator-namespace): ${(err as Error).message}`,
     );
   });
+  const providers = buildDefaultRegistry();
+  const clients = new ClientCache({
+    log,
+    scrubber,
+    metrics: syncMetrics,
+    clock: systemClock,
+    credentialsFor: (store) => buildCredentialSource(kube, scrubber, store),
+  });
   const manager = new Manager({
     kube: kube,
     informerFactory: (res, opts) => createInformer(kube, res, { ...opts, log }),
-    registry: buildDefaultRegistry(),
-    clients: new ClientCache({
-      log,
-      scrubber,
-      metrics: syncMetrics,
-      clock: systemClock,
-      credentialsFor: (store) => buildCredentialSource(kube, scrubber, store),
-    }),
+    registry: providers,
+    clients,
     clock: systemClock,
     log,
     scrubber,
@@ -88,6 +91,12 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
   buildExternalSecretStatusMetrics(registry, () => manager.informers.externalSecrets.list());
   const servers = await startServers(config, registry, () => manager.hasSynced());
   try {
+    if (config.files) {
+      servers.push(await startFilesDelivery({
+        config: config.files, operatorNamespace: config.operatorNamespace, kube, log, scrubber, hashKey,
+        informers: manager.informers, registry: providers, clients, providerTimeoutMs: config.providerTimeoutMs, metrics: registry,
+      }));
+    }
     await manager.startInformers();
     log.info({ namespaces: config.namespaces?.join(',') ?? '(all)', identity: config.identity }, 'caches synced');
     return await lead(config, manager, kube, log, signal);

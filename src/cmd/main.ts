@@ -7,6 +7,7 @@ const USAGE = `usage: lockstep <command> [flags]
 
 commands:
   controller   run the operator (see \`lockstep controller --help\`)
+  agent        write an ExternalSecret's files in a pod (delivery Files; injected by the operator's webhook)
   gen-crds     write the CRDs generated from the API schemas (--out DIR ..., --check)
   check        validate Lockstep manifests offline, for CI (see \`lockstep check --help\`)
 `;
@@ -17,6 +18,10 @@ async function main(argv: string[]): Promise<number> {
     case 'controller': {
       const { runControllerCommand } = await import('./controller-command.js');
       return runControllerCommand(rest);
+    }
+    case 'agent': {
+      const { runAgentCommand } = await import('../delivery/agent.js');
+      return runAgentCommand(rest);
     }
     case 'check': {
       const { runCheckCommand } = await import('../check/check-command.js');

@@ -35,6 +35,19 @@ const ControllerConfig = z.object({
   rolloutWindowMs: Duration.transform(parseDuration),
   rolloutMinIntervalMs: Duration.transform(parseDuration),
   maxRolloutsInFlight: z.coerce.number().int().min(1),
+  files: z
+    .object({
+      addr: Address,
+      certDir: z.string().min(1).optional(),
+      secret: z.string().min(1),
+      webhookConfig: z.string().min(1),
+      hosts: z.array(z.string().min(1)).min(1),
+      agentUrl: z.string().url().startsWith('https://', 'must be an https:// URL'),
+      agentImage: z.string().min(1, 'is required with --files-addr (the operator\'s own image)'),
+      agentAudience: z.string().min(1),
+      sizeLimit: z.string().regex(/^\d+(Ki|Mi|Gi)?$/, 'must be a quantity such as 1Mi'),
+    })
+    .optional(),
 });
 export type ControllerConfig = Readonly<z.infer<typeof ControllerConfig>>;
 
@@ -59,6 +72,17 @@ export const CONTROLLER_HELP = `usage: lockstep controller [flags]
   --rollout-window DURATION         changes seen within this window restart a workload once (default 5s)
   --rollout-min-interval DURATION   least time between two restarts of one workload (default 1m)
   --max-rollouts-in-flight N        cluster-wide cap on restarts still rolling out (default 10)
+
+delivery as files (off unless --files-addr is set):
+  --files-addr HOST:PORT            serve the injection webhook and the agents' API over HTTPS here
+  --files-cert-dir DIR              take tls.crt, tls.key, ca.crt from DIR (cert-manager) instead of managing them
+  --files-secret NAME               Secret (operator namespace) holding the self-managed certificate (default lockstep-webhook-tls)
+  --webhook-config NAME             MutatingWebhookConfiguration whose caBundle we set (default lockstep)
+  --files-hosts H[,H...]            names and IPs the certificate is for (default lockstep-webhook.NS.svc[.cluster.local])
+  --agent-url URL                   how injected agents reach the operator (default https://FIRST-HOST)
+  --agent-image IMAGE               the image injected agents run (the operator's own; default $LOCKSTEP_IMAGE)
+  --agent-audience AUD              audience of the agents' ServiceAccount tokens (default lockstep.dev/agent)
+  --files-size-limit QTY            size limit of the in-memory volume in each pod (default 1Mi)
 `;
 
 export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = process.env): ControllerConfig {
@@ -86,8 +110,19 @@ export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = p
       'rollout-window': { type: 'string', default: '5s' },
       'rollout-min-interval': { type: 'string', default: '1m' },
       'max-rollouts-in-flight': { type: 'string', default: '10' },
+      'files-addr': { type: 'string' },
+      'files-cert-dir': { type: 'string' },
+      'files-secret': { type: 'string', default: 'lockstep-webhook-tls' },
+      'webhook-config': { type: 'string', default: 'lockstep' },
+      'files-hosts': { type: 'string' },
+      'agent-url': { type: 'string' },
+      'agent-image': { type: 'string', default: env['LOCKSTEP_IMAGE'] ?? '' },
+      'agent-audience': { type: 'string', default: 'lockstep.dev/agent' },
+      'files-size-limit': { type: 'string', default: '1Mi' },
     },
   });
+  const hosts = values['files-hosts']?.split(',').map((h) => h.trim()).filter(Boolean)
+    ?? [`lockstep-webhook.${operatorNamespaceOf(values, env)}.svc`, `lockstep-webhook.${operatorNamespaceOf(values, env)}.svc.cluster.local`];
   const operatorNamespace = values['operator-namespace'] ?? env['POD_NAMESPACE'] ?? 'lockstep-system';
   const parsed = ControllerConfig.safeParse({
     kubeconfig: values.kubeconfig ?? env['KUBECONFIG_PATH'],
@@ -109,6 +144,17 @@ export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = p
     rolloutWindowMs: values['rollout-window'],
     rolloutMinIntervalMs: values['rollout-min-interval'],
     maxRolloutsInFlight: values['max-rollouts-in-flight'],
+    files: values['files-addr'] === undefined ? undefined : {
+      addr: values['files-addr'],
+      certDir: values['files-cert-dir'],
+      secret: values['files-secret'],
+      webhookConfig: values['webhook-config'],
+      hosts,
+      agentUrl: values['agent-url'] ?? `https://${hosts[0] ?? ''}`,
+      agentImage: values['agent-image'],
+      agentAudience: values['agent-audience'],
+      sizeLimit: values['files-size-limit'],
+    },
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `--${flagOf(String(i.path[0]))}: ${i.message}`);
@@ -117,8 +163,13 @@ export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = p
   return Object.freeze(parsed.data);
 }
 
+function operatorNamespaceOf(values: { 'operator-namespace'?: string }, env: NodeJS.ProcessEnv): string {
+  return values['operator-namespace'] ?? env['POD_NAMESPACE'] ?? 'lockstep-system';
+}
+
 /** The flag a config field comes from (`providerTimeoutMs` from --provider-timeout). */
 function flagOf(field: string): string {
   if (field === 'namespaces') return 'namespace';
+  if (field === 'files') return 'files-addr (and the other delivery flags)';
   return field.replace(/Ms$/, '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
