@@ -22,7 +22,7 @@ describe('CRD generation', () => {
     const es = buildCrd(Kinds[0]!) as { spec: { names: { categories: string[] }; versions: { subresources: unknown; additionalPrinterColumns: { name: string }[] }[] } };
     expect(es.spec.names.categories).toEqual(['lockstep']);
     expect(es.spec.versions[0]?.subresources).toEqual({ status: {} });
-    expect(es.spec.versions[0]?.additionalPrinterColumns.map((c) => c.name)).toEqual(['Ready', 'Reason', 'Store', 'Refreshed', 'Age', 'Message']);
+    expect(es.spec.versions[0]?.additionalPrinterColumns.map((c) => c.name)).toEqual(['Ready', 'Reason', 'Store', 'Changed', 'Age', 'Message']);
   });
 
   it('emits structural schemas: typed nodes, no defaults, no additionalProperties false, no unions', () => {

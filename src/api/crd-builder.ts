@@ -35,6 +35,8 @@ const readyColumns: PrinterColumn[] = [
   { name: 'Reason', type: 'string', jsonPath: `${READY}.reason` },
 ];
 const ageColumn: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' };
+/** A store's last complete refresh round: when its ExternalSecrets were last read. */
+const refreshedColumn: PrinterColumn = { name: 'Refreshed', type: 'date', jsonPath: '.status.refresh.time' };
 
 export const Kinds: KindDefinition[] = [
   {
@@ -49,7 +51,8 @@ export const Kinds: KindDefinition[] = [
     columns: [
       ...readyColumns,
       { name: 'Store', type: 'string', jsonPath: '.spec.secretStoreRef.name' },
-      { name: 'Refreshed', type: 'date', jsonPath: '.status.refreshTime' },
+      // refreshTime moves when the values change (or first sync), not on an unchanged refresh.
+      { name: 'Changed', type: 'date', jsonPath: '.status.refreshTime' },
       ageColumn,
       { name: 'Message', type: 'string', jsonPath: `${READY}.message`, priority: 1 },
     ],
@@ -63,7 +66,7 @@ export const Kinds: KindDefinition[] = [
     description: 'A secret manager and the credentials to read it, usable from its own namespace.',
     spec: SecretStoreSpec,
     status: SecretStoreStatus,
-    columns: [...readyColumns, ageColumn, { name: 'Message', type: 'string', jsonPath: `${READY}.message`, priority: 1 }],
+    columns: [...readyColumns, refreshedColumn, ageColumn, { name: 'Message', type: 'string', jsonPath: `${READY}.message`, priority: 1 }],
   },
   {
     kind: 'ClusterSecretStore',
@@ -74,7 +77,7 @@ export const Kinds: KindDefinition[] = [
     description: 'A secret manager usable from the namespaces its conditions allow.',
     spec: ClusterSecretStoreSpec,
     status: SecretStoreStatus,
-    columns: [...readyColumns, ageColumn, { name: 'Message', type: 'string', jsonPath: `${READY}.message`, priority: 1 }],
+    columns: [...readyColumns, refreshedColumn, ageColumn, { name: 'Message', type: 'string', jsonPath: `${READY}.message`, priority: 1 }],
   },
 ];
 

@@ -210,7 +210,11 @@ export type ExternalSecretSpec = z.infer<typeof ExternalSecretSpec>;
 export const ExternalSecretStatus = z.object({
   observedGeneration: z.number().int().optional().meta({ description: 'The metadata.generation this status describes.' }),
   conditions: z.array(Condition).optional(),
-  refreshTime: z.string().optional().meta({ description: 'When the provider was last read successfully.' }),
+  refreshTime: z.string().optional().meta({
+    description:
+      'When the values were first synced, or last read and found different. An unchanged refresh does not move it ' +
+      "(nothing is written then); the store's status.refresh says when its ExternalSecrets were last read.",
+  }),
   syncedResourceVersion: z.string().optional().meta({ description: 'The metadata.generation last synced.' }),
   binding: z.object({ name: z.string() }).optional().meta({ description: 'The Secret written.' }),
   filesHash: z

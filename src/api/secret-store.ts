@@ -74,8 +74,24 @@ export const ClusterSecretStoreSpec = z.object({
 });
 export type ClusterSecretStoreSpec = z.infer<typeof ClusterSecretStoreSpec>;
 
+export const StoreRefreshStatus = z
+  .object({
+    time: z.string().meta({
+      description: 'Every ExternalSecret of the round that is Ready had its values read from the provider at or after this time.',
+    }),
+    externalSecrets: z.number().int().meta({ description: 'ExternalSecrets in the round.' }),
+    changed: z.number().int().meta({ description: 'Of them, those whose values had changed (their Secret was written).' }),
+    failed: z.number().int().meta({ description: 'Of them, those whose refresh failed (see their Ready condition).' }),
+  })
+  .meta({
+    description:
+      "The store's last complete refresh round. An unchanged refresh writes nothing to the ExternalSecrets, so this is where freshness shows.",
+  });
+export type StoreRefreshStatus = z.infer<typeof StoreRefreshStatus>;
+
 export const SecretStoreStatus = z.object({
   observedGeneration: z.number().int().optional().meta({ description: 'The metadata.generation this status describes.' }),
   conditions: z.array(Condition).optional(),
+  refresh: StoreRefreshStatus.optional(),
 });
 export type SecretStoreStatus = z.infer<typeof SecretStoreStatus>;

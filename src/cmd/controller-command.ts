@@ -7,7 +7,7 @@ import { buildCredentialSource } from '../controllers/credential-source.js';
 import { createKubeClient } from '../kube/kube-client.js';
 import { createInformer } from '../kube/resilient-informer.js';
 import { buildLogger, type Logger } from '../observability/logger.js';
-import { buildExternalSecretStatusMetrics, buildRolloutMetrics, buildSyncMetrics } from '../observability/metrics.js';
+import { buildExternalSecretStatusMetrics, buildRefreshMetrics, buildRolloutMetrics, buildSyncMetrics } from '../observability/metrics.js';
 import { SecretScrubber } from '../observability/secret-scrubber.js';
 import { ClientCache } from '../providers/client-cache.js';
 import { buildDefaultRegistry } from '../providers/provider-registry.js';
@@ -89,6 +89,7 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
     },
   });
   buildExternalSecretStatusMetrics(registry, () => manager.informers.externalSecrets.list());
+  buildRefreshMetrics(registry, () => manager.refreshRounds());
   const servers = await startServers(config, registry, () => manager.hasSynced());
   try {
     if (config.files) {

@@ -9,7 +9,9 @@ import { mergeNamespaceInformers } from '../kube/multi-namespace-informer.js';
 import type { Logger } from '../observability/logger.js';
 import type { SyncMetrics } from '../observability/metrics.js';
 import type { SecretScrubber } from '../observability/secret-scrubber.js';
-import type { ClientCache } from '../providers/client-cache.js';
+import { ClientCache } from '../providers/client-cache.js';
+import { SecretStoreStatus } from '../api/secret-store.js';
+import type { StoreRound } from '../observability/metrics.js';
 import type { ProviderRegistry } from '../providers/provider-registry.js';
 import type { Clock } from '../runtime/clock.js';
 import { runController } from '../runtime/controller.js';
@@ -169,6 +171,20 @@ export class Manager {
 
   shutdown(): void {
     for (const q of [this.esQueue, this.storeQueue, this.clusterStoreQueue, this.rolloutQueue]) q.shutdown();
+  }
+
+  /** Each store's last complete refresh round: this process's, else what the store's status says. */
+  refreshRounds(): StoreRound[] {
+    const seen = new Map(this.esReconciler.refreshes.completedRounds().map((r) => [r.store, r.time]));
+    const fromStatus = (kind: 'SecretStore' | 'ClusterSecretStore', s: KubeObject) => {
+      const key = ClientCache.storeKey({ kind, name: s.metadata.name ?? '', namespace: s.metadata.namespace });
+      if (seen.has(key)) return;
+      const time = Date.parse(SecretStoreStatus.safeParse(s['status'] ?? {}).data?.refresh?.time ?? '');
+      if (Number.isFinite(time)) seen.set(key, time);
+    };
+    for (const s of this.informers.stores.list()) fromStatus('SecretStore', s);
+    for (const s of this.informers.clusterStores.list()) fromStatus('ClusterSecretStore', s);
+    return [...seen].map(([store, time]) => ({ store, time }));
   }
 
   queueDepth(): number {

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { buildExternalSecretStatusMetrics } from './metrics.js';
+import { buildExternalSecretStatusMetrics, buildRefreshMetrics } from './metrics.js';
 
 const es = (status?: string, reason?: string) => ({
   status: status === undefined ? undefined : { conditions: [{ type: 'Ready', status, reason }] },
@@ -19,5 +19,13 @@ describe('lockstep_externalsecrets_not_ready', () => {
     const later = await registry.metrics();
     expect(later).not.toContain('ProviderError');
     expect(later).toContain('lockstep_externalsecrets_not_ready{reason="StoreNotFound"} 1');
+  });
+});
+
+describe('lockstep_store_refresh_age_seconds', () => {
+  test("reports each store's seconds since its last complete round at scrape time", async () => {
+    const registry = new Registry();
+    buildRefreshMetrics(registry, () => [{ store: 'SecretStore/a/vault', time: 1_000 }], () => 31_000);
+    expect(await registry.metrics()).toContain('lockstep_store_refresh_age_seconds{store="SecretStore/a/vault"} 30');
   });
 });

@@ -102,3 +102,29 @@ export function buildExternalSecretStatusMetrics(registry: Registry, list: () =>
     },
   });
 }
+
+/** A store's last complete refresh round (epoch ms), as `RefreshTracker` or the store's status knows it. */
+export interface StoreRound {
+  store: string;
+  time: number;
+}
+
+/**
+ * `lockstep_store_refresh_age_seconds{store}`: seconds since the store's last complete refresh
+ * round, when every Ready ExternalSecret using it had its values read. An unchanged refresh writes
+ * nothing to the ExternalSecrets, so this is how staleness shows: alert when it exceeds about twice
+ * the store's refreshInterval. Computed when Prometheus scrapes.
+ */
+export function buildRefreshMetrics(registry: Registry, rounds: () => readonly StoreRound[], now: () => number = Date.now): Gauge<'store'> {
+  return new Gauge({
+    name: 'lockstep_store_refresh_age_seconds',
+    help: "Seconds since the store's last complete refresh round (every Ready ExternalSecret using it was read since)",
+    labelNames: ['store'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const at = now();
+      for (const r of rounds()) this.set({ store: r.store }, Math.max(0, (at - r.time) / 1000));
+    },
+  });
+}

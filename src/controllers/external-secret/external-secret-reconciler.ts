@@ -24,6 +24,10 @@ import {
   computeReadMaxAge, computeReadWindow, computeRefreshDelay, isFirstSync, type RefreshState, shouldRefresh, STORE_SPREAD_FRACTION,
 } from './refresh-policy.js';
 import { collectRoundReads, describeRefresh, forceSyncOf } from './refresh-round.js';
+import { RefreshTracker, type RoundSummary } from './refresh-tracker.js';
+import { SecretStoreStatus } from '../../api/secret-store.js';
+import { findReady } from '../conditions.js';
+import type { StoreIdentity } from '../../providers/client-cache.js';
 import {
   buildDesiredSecret, computeDataHash, findInvalidKeys, findInvalidPatterns, projectCurrent, renderTemplate, TemplateError,
   type DesiredSecret,
@@ -107,6 +111,8 @@ export class ExternalSecretReconciler {
   private readonly roundStarted = new Map<string, number>();
   /** ExternalSecrets awaiting a first sync (or a changed spec's): when a round first included them. */
   private readonly firstIncluded = new Map<string, number>();
+  /** Last reads and store rounds: what an unchanged refresh no longer writes to status. */
+  readonly refreshes = new RefreshTracker();
 
   constructor(private readonly deps: ExternalSecretReconcilerDeps) {}
 
@@ -114,8 +120,7 @@ export class ExternalSecretReconciler {
     const [namespace, name] = key.split('/') as [string, string];
     const es = this.deps.informers.externalSecrets.get(name, namespace);
     if (!es || es.metadata.deletionTimestamp) {
-      this.rendered.delete(key);
-      this.firstIncluded.delete(key);
+      this.forget(key);
       return {};
     }
     const ctx: SyncContext = {
@@ -145,6 +150,7 @@ export class ExternalSecretReconciler {
     this.rendered.delete(key);
     this.firstIncluded.delete(key);
     this.transientFailures.delete(key);
+    void this.reportRound(this.refreshes.forget(key));
   }
 
   private async sync(ctx: SyncContext): Promise<ReconcileResult> {
@@ -162,6 +168,7 @@ export class ExternalSecretReconciler {
 
     const refresh = describeRefresh({
       es, spec, status: ctx.status, store: store.store, storeRefreshInterval: store.spec.refreshInterval, now, secretExists: current !== undefined,
+      lastRead: this.knownRead(ctx.key, spec, ctx.status, es.metadata.generation, this.storeRoundTime(store.store)),
     });
     const { specVersion } = refresh;
 
@@ -170,7 +177,9 @@ export class ExternalSecretReconciler {
     const forced = rendered !== undefined && rendered.forceSync !== forceSyncOf(es);
     const maxAgeMs = forced ? 0 : this.readMaxAge(ctx.key, refresh);
     if (rendered?.specVersion !== specVersion) rendered = this.adoptIntact(ctx, specVersion, current, policy);
+    const previousHash = rendered?.hash ?? current?.metadata.annotations?.[Annotations.dataHash] ?? ctx.status.filesHash;
     let readAt: number | undefined;
+    let changed = false;
     let missing: string[] = [];
     if (shouldRefresh(refresh) || (!rendered && policy !== 'None')) {
       const result = await this.fetchAndRender(ctx, store, refresh, maxAgeMs);
@@ -181,6 +190,7 @@ export class ExternalSecretReconciler {
       // that would make it due again at once: then from now, so a refresh never repeats in a loop.
       const delay = computeRefreshDelay({ ...refresh, lastRefresh: result.readAt });
       readAt = delay === undefined || delay > 0 ? result.readAt : now;
+      changed = isFirstSync(refresh) || rendered.hash !== previousHash;
     }
 
     const wrote = rendered && policy !== 'None' ? await this.writeSecret(ctx, policy, rendered, current) : false;
@@ -201,12 +211,14 @@ export class ExternalSecretReconciler {
             ? `read ${keys} keys from the provider (creationPolicy None: no Secret is written)`
             : `Secret '${targetName}' is in sync (${keys} keys)${gone}`,
       },
-      // Milliseconds: the next refresh is scheduled from exactly this time.
-      refreshTime: readAt !== undefined ? new Date(readAt).toISOString() : ctx.status.refreshTime,
+      // Only a first sync or values that changed move it (in ms): an unchanged refresh writes
+      // nothing; this process remembers the read, and the store's round status records it.
+      refreshTime: readAt !== undefined && changed ? new Date(readAt).toISOString() : ctx.status.refreshTime,
       syncedResourceVersion: specVersion,
       binding: policy === 'None' ? undefined : { name: targetName },
       filesHash,
     });
+    if (readAt !== undefined) await this.reportRound(this.refreshes.recordRead(ctx.key, readAt, changed));
     const delay = computeRefreshDelay({ ...refresh, lastRefresh: readAt ?? refresh.lastRefresh });
     return delay === undefined ? {} : { requeueAfterMs: delay };
   }
@@ -222,6 +234,42 @@ export class ExternalSecretReconciler {
     if (cached) return cached as SecretObject;
     if (!secretIndex.get(name, namespace)) return undefined;
     return this.deps.kube.get<SecretObject>(CoreResources.secret, name, namespace);
+  }
+
+  /**
+   * When the values of an ExternalSecret were last read: this process remembers its own reads.
+   * After a restart, a Ready ExternalSecret that follows its store's interval was read no earlier
+   * than the store's last complete round (one whose refresh failed says so in its Ready condition).
+   */
+  private knownRead(
+    key: string, spec: ExternalSecretSpec, status: ExternalSecretStatus, generation: number | undefined, storeRound: number | undefined,
+  ): number | undefined {
+    const remembered = this.refreshes.lastReadOf(key);
+    if (remembered !== undefined || storeRound === undefined || spec.refreshInterval !== undefined) return remembered;
+    const ready = findReady(status.conditions);
+    return ready?.status === 'True' && status.observedGeneration === generation ? storeRound : undefined;
+  }
+
+  /** The time of the store's last complete refresh round, as its status records it. */
+  private storeRoundTime(store: Pick<StoreIdentity, 'kind' | 'name' | 'namespace'>): number | undefined {
+    const { stores, clusterStores } = this.deps.informers;
+    const object = store.kind === 'ClusterSecretStore' ? clusterStores.get(store.name) : stores.get(store.name, store.namespace);
+    const time = SecretStoreStatus.safeParse(object?.['status'] ?? {}).data?.refresh?.time;
+    const parsed = time === undefined ? Number.NaN : Date.parse(time);
+    return Number.isFinite(parsed) ? parsed : undefined;
+  }
+
+  /** A store's round completed: its status says so, in one write per round (best effort). */
+  private async reportRound(round: RoundSummary | undefined): Promise<void> {
+    if (!round) return;
+    const [kind, namespace, name] = round.store.split('/') as [string, string, string];
+    const resource = kind === 'ClusterSecretStore' ? LockstepResources.clusterSecretStore : LockstepResources.secretStore;
+    const refresh = { time: new Date(round.time).toISOString(), externalSecrets: round.externalSecrets, changed: round.changed, failed: round.failed };
+    try {
+      await this.deps.kube.patch(resource, name, namespace || undefined, { status: { refresh } }, { subresource: 'status' });
+    } catch (err) {
+      this.deps.log.debug({ store: round.store, err }, 'could not record the refresh round on the store');
+    }
   }
 
   private checkOwnership(ctx: SyncContext, policy: string, targetName: string, current: SecretObject | undefined): void {
@@ -313,12 +361,14 @@ export class ExternalSecretReconciler {
     if (this.roundStarted.size >= MAX_TRACKED_ROUNDS) this.roundStarted.clear();
     this.roundStarted.set(key, refresh.now);
     const { externalSecrets, namespaces } = this.deps.informers;
+    const storeRound = this.storeRoundTime(store.store);
     const round = collectRoundReads({
       candidates: externalSecrets.list(store.store.namespace),
       store: store.store,
       storeSpec: store.spec,
       namespaceLabels: (ns) => namespaces.get(ns)?.metadata.labels,
       now: refresh.now,
+      lastReadOf: (member, spec, status, generation) => this.knownRead(member, spec, status, generation, storeRound),
       maxAgeOf: (member) => {
         const since = this.firstIncluded.get(member.key);
         const stale = since === undefined || member.state.now - since > member.state.intervalMs / 2;
@@ -326,6 +376,7 @@ export class ExternalSecretReconciler {
         return this.readMaxAge(member.key, member.state);
       },
     });
+    this.refreshes.openRound(key, round.members.map((m) => m.key), refresh.now, refresh.intervalMs);
     const ignore = () => undefined;
     const { signal } = opts;
     for (const r of round.values) client.getSecret(r.ref, { signal, maxAgeMs: r.maxAgeMs }).catch(ignore);
@@ -474,6 +525,7 @@ export class ExternalSecretReconciler {
       binding: undefined,
       filesHash: ctx.status.filesHash,
     });
+    await this.reportRound(this.refreshes.recordRead(ctx.key, this.deps.clock.now(), true));
     return { requeueAfterMs: this.deps.options.errorRequeueMs };
   }
 
@@ -481,6 +533,7 @@ export class ExternalSecretReconciler {
     const failure = toSyncFailure(err);
     this.firstIncluded.delete(ctx.key); // a retry reads afresh
     this.deps.metrics.syncs.inc({ result: 'error' });
+    void this.reportRound(this.refreshes.recordFailure(ctx.key));
     // The Secret is never touched on a failure: the last good value stays in place.
     await this.updateStatus(ctx, {
       refreshTime: ctx.status.refreshTime,

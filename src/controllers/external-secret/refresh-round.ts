@@ -38,14 +38,20 @@ export function describeRefresh(input: {
   storeRefreshInterval?: string;
   now: number;
   secretExists: boolean;
+  /**
+   * When the values were last read, as far as the operator knows (memory, or its store's last
+   * complete round): status.refreshTime moves only when they changed, so this is often later.
+   */
+  lastRead?: number;
 }): RefreshState {
   const { es, spec, status, store } = input;
   const interval = spec.refreshInterval ?? input.storeRefreshInterval;
+  const recorded = status.refreshTime ? Date.parse(status.refreshTime) : undefined;
   return {
     policy: spec.refreshPolicy ?? 'Periodic',
     intervalMs: interval !== undefined ? computeRefreshInterval(parseDuration(interval)) : DEFAULT_REFRESH_MS,
     now: input.now,
-    lastRefresh: status.refreshTime ? Date.parse(status.refreshTime) : undefined,
+    lastRefresh: recorded === undefined || input.lastRead === undefined ? recorded : Math.max(recorded, input.lastRead),
     specVersion: computeSpecVersion(es, store),
     syncedSpecVersion: status.syncedResourceVersion,
     secretExists: input.secretExists,
@@ -96,6 +102,8 @@ export function collectRoundReads(input: {
   now: number;
   /** How old a shared read a member accepts (see the reconciler's first-sync rule). */
   maxAgeOf: (member: RoundMember) => number;
+  /** When a candidate's values were last read, beyond its status (see describeRefresh). */
+  lastReadOf?: (key: string, spec: ExternalSecretSpec, status: ExternalSecretStatus, generation: number | undefined) => number | undefined;
 }): RoundReads {
   const { store, storeSpec } = input;
   const values = new Map<string, RoundRead<RemoteRef>>();
@@ -120,9 +128,13 @@ export function collectRoundReads(input: {
       if (!ok) continue;
     }
     const status = ExternalSecretStatus.safeParse(es['status'] ?? {}).data ?? {};
-    const state = describeRefresh({ es, spec, status, store, storeRefreshInterval: storeSpec.refreshInterval, now: input.now, secretExists: true });
+    const key = `${namespace}/${es.metadata.name ?? ''}`;
+    const state = describeRefresh({
+      es, spec, status, store, storeRefreshInterval: storeSpec.refreshInterval, now: input.now, secretExists: true,
+      lastRead: input.lastReadOf?.(key, spec, status, es.metadata.generation),
+    });
     if (!isInRound(state)) continue;
-    const member = { key: `${namespace}/${es.metadata.name ?? ''}`, state };
+    const member = { key, state };
     members.push(member);
     const maxAgeMs = input.maxAgeOf(member);
     for (const item of spec.data ?? []) add(values, refId(item.remoteRef), item.remoteRef, maxAgeMs);
