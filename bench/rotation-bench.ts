@@ -22,6 +22,7 @@ import { ContentTypes, KubeHttp, loadAccess, runPool } from './lib/kube-http.js'
 import { OperatorProcess, ROOT } from './lib/operator-process.js';
 import { machineLoad } from './lib/proc.js';
 import { ReadyWatcher } from './lib/ready-watcher.js';
+import { StoreRoundWatcher } from './lib/store-rounds.js';
 import { ObjectWatcher } from './lib2/object-watcher.js';
 import { Cleanup, counterDiff, gitDescribe, logFailure, histogram, logger, printTables, quantile, seconds, sleep, target, writeResults, type Target } from './lib2/util.js';
 
@@ -154,6 +155,10 @@ async function main(): Promise<number> {
     const es = new ReadyWatcher(http, access, `${SET_LABEL}=${SET}`);
     cleanup.add('es watch', () => es.stop());
     await es.start();
+    // An unchanged refresh writes nothing to the ExternalSecrets: a round shows on the store's status.refresh.
+    const rounds = new StoreRoundWatcher(http, `${GROUP_PATH}/namespaces/${NS}/secretstores`, (st) => st.metadata.name === STORE);
+    cleanup.add('store rounds', () => rounds.stop());
+    await rounds.start();
 
     // ---- operator, first sync ----
     const op = await OperatorProcess.start({
@@ -166,8 +171,8 @@ async function main(): Promise<number> {
     const readyAt = await until('all ExternalSecrets Ready', 120_000, () => es.count >= opts.n || !op.running, () => `${es.count}/${opts.n}`);
     if (!op.running) throw new Error('the operator exited');
     log(`all ${opts.n} Ready after ${seconds(readyAt - op.startedAt)}s; waiting one unchanged refresh round`);
-    es.markRefreshes();
-    await until('one unchanged refresh round', intervalMs * 3 + 30_000, () => es.refreshedCount(1) >= opts.n, () => `${es.refreshedCount(1)}/${opts.n}`);
+    await rounds.mark();
+    await until('one unchanged refresh round', intervalMs * 3 + 30_000, () => rounds.refreshedCount(1) >= 1, () => `${rounds.refreshedCount(1)}/1 store`);
     await until('Deployments observed by kube-controller-manager', 60_000,
       () => tracks.size >= opts.n && [...tracks.values()].every((t) => t.observedGeneration === t.generation));
     const patchesBefore = [...tracks.values()].reduce((s, t) => s + t.patches, 0);

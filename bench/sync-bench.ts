@@ -5,8 +5,10 @@
 //   tsx bench/sync-bench.ts --n 1000 [--namespaces 10] [--workers 10] [--refresh-interval 30s]
 //
 // Order in one run: control plane → operator set created → operator started and timed until all
-// are Ready → unchanged refresh (store edit, then a periodic round) → operator stopped → floor set
-// created → floor timed. The floor runs after the operator, with the operator stopped.
+// are Ready → unchanged refresh (store edit, then a periodic round) → restart (a new operator
+// process over the synced set) → operator stopped → floor set created → floor timed. The floor runs
+// after the operator, with the operator stopped. `--check` exits 1 when a request or write target
+// is missed (the CI guard, e2e/scale); time and memory are reported, never checked.
 import { mkdtemp, mkdir, rename, rm, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -21,7 +23,8 @@ import { ContentTypes, KubeHttp, loadAccess, runPool } from './lib/kube-http.js'
 import { diffGroups, OperatorProcess, ROOT, type Metrics } from './lib/operator-process.js';
 import { diffCpu, machineLoad, round, snapshotCpu, type CpuSnapshot } from './lib/proc.js';
 import { ReadyWatcher } from './lib/ready-watcher.js';
-import { printReport, type RequestSummary, type Results } from './lib/report.js';
+import { checkedTargets, printReport, type RequestSummary, type Results } from './lib/report.js';
+import { StoreRoundWatcher } from './lib/store-rounds.js';
 
 const OPERATOR_NS = 'lockstep-system';
 const WRITE_VERBS = new Set(['create', 'apply', 'patch', 'update', 'delete']);
@@ -48,6 +51,9 @@ interface Options {
   heapSnapshot: boolean;
   heapSnapshotAt: number | undefined;
   ref: string | undefined;
+  restart: boolean;
+  check: boolean;
+  out: string | undefined;
 }
 
 function parseOptions(): Options {
@@ -61,6 +67,9 @@ function parseOptions(): Options {
       operator: { type: 'string', default: 'dist' },
       'no-floor': { type: 'boolean', default: false },
       'no-refresh': { type: 'boolean', default: false },
+      'no-restart': { type: 'boolean', default: false },
+      check: { type: 'boolean', default: false },
+      out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'node-arg': { type: 'string', multiple: true, default: [] },
       'heap-snapshot': { type: 'boolean', default: false },
@@ -71,7 +80,8 @@ function parseOptions(): Options {
   });
   if (values.help) {
     process.stdout.write('usage: tsx bench/sync-bench.ts [--n 1000] [--namespaces 10] [--workers 10] [--refresh-interval 30s]\n' +
-      '  [--create-concurrency 32] [--operator dist|src] [--ref COMMIT] [--node-arg=--max-old-space-size=96 ...] [--heap-snapshot [--heap-snapshot-at READY]] [--no-floor] [--no-refresh] [--keep]\n');
+      '  [--create-concurrency 32] [--operator dist|src] [--ref COMMIT] [--node-arg=--max-old-space-size=96 ...] [--heap-snapshot [--heap-snapshot-at READY]]\n' +
+      '  [--no-floor] [--no-refresh] [--no-restart] [--check] [--out FILE] [--keep]\n');
     process.exit(0);
   }
   const int = (name: string, v: string) => {
@@ -92,6 +102,9 @@ function parseOptions(): Options {
     operator: values.operator,
     floor: !values['no-floor'],
     refresh: !values['no-refresh'],
+    restart: !values['no-restart'],
+    check: values.check,
+    out: values.out,
     keep: values.keep,
     nodeArgs: [...values['node-arg'], ...(snapshot ? ['--heapsnapshot-signal=SIGUSR2'] : [])],
     heapSnapshot: snapshot,
@@ -180,7 +193,9 @@ function providerReads(m: Metrics): number {
 }
 
 function summarizeRequests(byVerbResource: Record<string, number>): RequestSummary {
-  const s: RequestSummary = { total: 0, writes: 0, secretWrites: 0, statusWrites: 0, otherWrites: 0, gets: 0, lists: 0, watches: 0, byVerbResource };
+  const s: RequestSummary = {
+    total: 0, writes: 0, secretWrites: 0, statusWrites: 0, storeStatusWrites: 0, otherWrites: 0, gets: 0, lists: 0, watches: 0, byVerbResource,
+  };
   for (const [key, count] of Object.entries(byVerbResource)) {
     const [verb = '', resource = ''] = key.split(' ');
     s.total += count;
@@ -188,7 +203,10 @@ function summarizeRequests(byVerbResource: Record<string, number>): RequestSumma
       s.writes += count;
       if (resource === 'secrets') s.secretWrites += count;
       else if (resource === 'externalsecrets.lockstep.dev/status') s.statusWrites += count;
-      else s.otherWrites += count;
+      else if (resource === 'secretstores.lockstep.dev/status' || resource === 'clustersecretstores.lockstep.dev/status') {
+        s.storeStatusWrites += count;
+        s.otherWrites += count;
+      } else s.otherWrites += count;
     } else if (verb === 'get') s.gets += count;
     else if (verb === 'list') s.lists += count;
     else if (verb === 'watch') s.watches += count;
@@ -197,24 +215,22 @@ function summarizeRequests(byVerbResource: Record<string, number>): RequestSumma
 }
 
 /**
- * Waits until every ExternalSecret's status.refreshTime changed `rounds` times since the mark (the
- * API's record of a provider read), then returns that moment and the operator's metrics.
+ * Waits until every store completed `rounds` refresh rounds since the mark (its status.refresh.time
+ * moved: every ExternalSecret of the store was read), then returns that moment and the operator's
+ * metrics. An unchanged refresh writes nothing to the ExternalSecrets, so the stores are where it shows.
  */
-async function waitForRefreshes(
-  op: OperatorProcess, watcher: ReadyWatcher, n: number, rounds: number, timeoutMs: number,
+async function waitForRounds(
+  op: OperatorProcess, stores: StoreRoundWatcher, count: number, rounds: number, timeoutMs: number,
 ): Promise<{ at: number; metrics: Metrics }> {
   const deadline = Date.now() + timeoutMs;
   let lastLog = Date.now();
-  const done = watcher.waitForRefreshes(n, rounds);
-  let at: number | undefined;
-  void done.then((t) => (at = t));
-  while (at === undefined) {
+  while (stores.refreshedCount(rounds) < count) {
     if (!op.running) throw new Error('the operator exited during the refresh phase');
-    if (Date.now() > deadline) throw new Error(`timed out waiting for refresh round ${rounds} (${watcher.refreshedCount(rounds)}/${n})`);
-    if (Date.now() - lastLog > 10_000) { log(`  refresh round ${rounds}: ${watcher.refreshedCount(rounds)}/${n}`); lastLog = Date.now(); }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for refresh round ${rounds} (${stores.refreshedCount(rounds)}/${count} stores)`);
+    if (Date.now() - lastLog > 10_000) { log(`  refresh round ${rounds}: ${stores.refreshedCount(rounds)}/${count} stores`); lastLog = Date.now(); }
     await sleep(100);
   }
-  return { at, metrics: await op.metrics() };
+  return { at: Date.now(), metrics: await op.metrics() };
 }
 
 interface MemorySample {
@@ -315,6 +331,9 @@ async function main(): Promise<number> {
     const watcher = new ReadyWatcher(http, access, `${SET_LABEL}=op`);
     cleanups.push(() => watcher.stop());
     await watcher.start();
+    const stores = new StoreRoundWatcher(http, `${GROUP_PATH}/secretstores`, (st) => opNamespaces.includes(st.metadata.namespace ?? ''));
+    cleanups.push(() => stores.stop());
+    await stores.start();
 
     const cpu0 = snapshotCpu(cpPids());
     const op = await OperatorProcess.start({
@@ -391,7 +410,7 @@ async function main(): Promise<number> {
     // ---- unchanged refresh: store edit (every object re-read at once), then one periodic round ----
     if (opts.refresh) {
       const cpuR0 = opCpu();
-      watcher.markRefreshes();
+      await stores.mark();
       t = Date.now();
       await runPool(opNamespaces, 8, async (ns) => {
         await http.send('PATCH', `${GROUP_PATH}/namespaces/${ns}/secretstores/${STORE_NAME}`,
@@ -399,9 +418,9 @@ async function main(): Promise<number> {
       });
       log(`refresh: set refreshInterval ${opts.refreshInterval} on the stores; waiting for a store-edit round and a periodic round`);
       const timeout = intervalMs(opts.refreshInterval) * 2 + opts.n * 100 + 60_000;
-      const r1 = await waitForRefreshes(op, watcher, opts.n, 1, timeout);
+      const r1 = await waitForRounds(op, stores, opts.namespaces, 1, timeout);
       log(`refresh: store-edit round done after ${seconds(r1.at - t)}s`);
-      const r2 = await waitForRefreshes(op, watcher, opts.n, 2, timeout);
+      const r2 = await waitForRounds(op, stores, opts.namespaces, 2, timeout);
       await sleep(2000);
       const mEnd = await op.metrics();
       const base = requestsOf(mSettled);
@@ -413,6 +432,7 @@ async function main(): Promise<number> {
           seconds: seconds(ms),
           secretWrites: req.secretWrites,
           statusWrites: req.statusWrites,
+          storeStatusWrites: req.storeStatusWrites,
           providerReads: providerReads(mb2) - providerReads(ma),
           syncs: diffGroups(ma.groupBy('lockstep_sync_total', ['result']), mb2.groupBy('lockstep_sync_total', ['result'])),
           requests: req,
@@ -420,8 +440,8 @@ async function main(): Promise<number> {
       };
       results.refresh = {
         interval: opts.refreshInterval,
-        storeEditRound: phase(base, mid, mSettled, r1.metrics, r1.at - t),
-        periodicRound: phase(mid, end, r1.metrics, mEnd, r2.at - r1.at),
+        storeEditRound: { ...phase(base, mid, mSettled, r1.metrics, r1.at - t), externalSecrets: stores.membersOf(1) },
+        periodicRound: { ...phase(mid, end, r1.metrics, mEnd, r2.at - r1.at), externalSecrets: stores.membersOf(2) },
         total: phase(base, end, mSettled, mEnd, r2.at - t),
         cpuSeconds: diffCpu(cpuR0, opCpu()),
       };
@@ -430,9 +450,42 @@ async function main(): Promise<number> {
     const memEnd = op.memory();
     results.operator.peakRssOverallMB = mb(memEnd.peakRss);
     results.operator.rssAtEndMB = mb(memEnd.rss);
-    watcher.stop();
     await op.stop();
     log('operator stopped');
+
+    // ---- restart: a new process over the synced set must write nothing and restart nothing ----
+    if (opts.restart) {
+      const again = await OperatorProcess.start({
+        kubeconfigPath: cp.kubeconfigPath, operatorNamespace: OPERATOR_NS, workers: opts.workers,
+        logFile: join(dir, 'operator-restart.log'), from: opts.operator, entry, nodeArgs: opts.nodeArgs, cwd: dir,
+      });
+      cleanups.push(() => again.stop());
+      const readyAt = await again.waitReady(120_000);
+      // Every ExternalSecret is nominated once at start; wait until each was reconciled, then a little.
+      const reconciled = async () => (await again.metrics()).sum('lockstep_reconcile_total', { controller: 'externalsecret' });
+      const deadline = Date.now() + 120_000;
+      while ((await reconciled()) < opts.n && Date.now() < deadline && again.running) await sleep(250);
+      const doneAt = Date.now();
+      await sleep(3000);
+      const m = await again.metrics();
+      const req = summarizeRequests(requestsOf(m));
+      results.restart = {
+        readySeconds: seconds(readyAt - again.startedAt),
+        reconciledSeconds: seconds(doneAt - again.startedAt),
+        reconciles: m.sum('lockstep_reconcile_total', { controller: 'externalsecret' }),
+        secretWrites: req.secretWrites,
+        statusWrites: req.statusWrites,
+        storeStatusWrites: req.storeStatusWrites,
+        rollouts: m.sum('lockstep_restarts_total'),
+        providerReads: providerReads(m),
+        requests: req,
+        peakRssMB: mb(again.memory().peakRss),
+      };
+      log(`restart: ready after ${results.restart.readySeconds}s; Secret writes ${req.secretWrites}, status writes ${req.statusWrites}, rollouts ${results.restart.rollouts}`);
+      await again.stop();
+    }
+    watcher.stop();
+    stores.stop();
 
     // ---- floor: a fresh set in other namespaces, the operator stopped ----
     if (opts.floor) {
@@ -469,9 +522,14 @@ async function main(): Promise<number> {
     printReport(full);
     const outDir = join(ROOT, 'bench/results');
     await mkdir(outDir, { recursive: true });
-    const file = join(outDir, `sync-bench-n${opts.n}-${results.config.startedAt.replace(/[:.]/g, '-')}.json`);
+    const file = opts.out ?? join(outDir, `sync-bench-n${opts.n}-${results.config.startedAt.replace(/[:.]/g, '-')}.json`);
     await writeFile(file, JSON.stringify(full, null, 2) + '\n');
     log(`results written to ${relative(process.cwd(), file)}`);
+    const missed = checkedTargets(full).filter((x) => x.result === 'MISS');
+    if (opts.check && missed.length > 0) {
+      log(`--check: missed ${missed.map((x) => `${x.name} (${x.value}, target ${x.target})`).join('; ')}`);
+      return 1;
+    }
     return 0;
   } catch (err) {
     log(`FAILED: ${(err as Error).stack ?? String(err)}`);
