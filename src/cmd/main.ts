@@ -10,6 +10,7 @@ commands:
   agent        write an ExternalSecret's files in a pod (delivery Files; injected by the operator's webhook)
   gen-crds     write the CRDs generated from the API schemas (--out DIR ..., --check)
   check        validate Lockstep manifests offline, for CI (see \`lockstep check --help\`)
+  migrate      convert External Secrets Operator manifests to Lockstep (see \`lockstep migrate --help\`)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -26,6 +27,10 @@ async function main(argv: string[]): Promise<number> {
     case 'check': {
       const { runCheckCommand } = await import('../check/check-command.js');
       return runCheckCommand(rest);
+    }
+    case 'migrate': {
+      const { runMigrateCommand } = await import('../migrate/migrate-command.js');
+      return runMigrateCommand(rest);
     }
     case 'gen-crds': {
       const { values } = parseArgs({

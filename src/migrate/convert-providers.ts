@@ -1,0 +1,169 @@
+/** The four cloud providers' store fields, ESO's spelling → Lockstep's. */
+import type { FieldPath } from '../check/manifest-reader.js';
+import type { ObjectMigration } from './object-migration.js';
+import type { StoreContext } from './convert-store.js';
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+const noAuth = (m: ObjectMigration, path: FieldPath, how: string) =>
+  m.report('unsupported', [...path, 'auth'], `no auth: ESO then uses ${how}; Lockstep has no ambient credentials, name them in auth`);
+
+export function convertAws(m: ObjectMigration, path: FieldPath): void {
+  const service = m.get([...path, 'service']);
+  if (service === 'ParameterStore') m.report('unsupported', [...path, 'service'], 'service ParameterStore: Lockstep reads AWS Secrets Manager only');
+  m.drop(service === 'ParameterStore' ? 'review' : 'dropped', [...path, 'service'], `service ${String(service)}: the aws provider is Secrets Manager`);
+  m.drop('dropped', [...path, 'secretsManager'], 'secretsManager holds PushSecret options; Lockstep does not push');
+  for (const field of ['additionalRoles', 'externalID', 'sessionTags', 'transitiveTagKeys', 'prefix']) {
+    m.drop('unsupported', [...path, field], `${field} has no Lockstep equivalent`);
+  }
+  const auth = [...path, 'auth'];
+  if (!m.has(auth)) noAuth(m, path, "the controller's own AWS credentials (its ServiceAccount's IRSA role, instance profile)");
+  m.dropUnknown([...auth, 'secretRef'], ['accessKeyIDSecretRef', 'secretAccessKeySecretRef', 'sessionTokenSecretRef'], 'aws secretRef field');
+  m.dropUnknown(auth, ['secretRef', 'jwt'], 'aws auth method');
+  m.dropUnknown(path, ['region', 'role', 'auth', 'endpoint'], 'aws field');
+}
+
+export function convertVault(m: ObjectMigration, path: FieldPath, ctx: StoreContext): void {
+  if (!m.has([...path, 'path'])) {
+    m.report('unsupported', [...path, 'path'], 'no path: ESO then reads the KV mount from each key; Lockstep needs the mount in path (and keys below it)');
+  }
+  m.drop('unsupported', [...path, 'caProvider'], 'caProvider (a CA read from a ConfigMap or Secret): put the base64 PEM in caBundle');
+  m.drop('unsupported', [...path, 'tls'], 'tls (a client certificate for mutual TLS) has no Lockstep equivalent');
+  m.drop('unsupported', [...path, 'headers'], 'headers has no Lockstep equivalent');
+  m.drop('dropped', [...path, 'readYourWrites'], 'readYourWrites matters for writes; Lockstep only reads');
+  m.drop('dropped', [...path, 'forwardInconsistent'], 'forwardInconsistent matters for writes; Lockstep only reads');
+  const auth = [...path, 'auth'];
+  if (!m.has(auth)) noAuth(m, path, 'no token');
+  const appRole = [...auth, 'appRole'];
+  if (m.has([...appRole, 'roleRef'])) m.drop('unsupported', [...appRole, 'roleRef'], 'appRole.roleRef (the RoleID read from a Secret): set roleId');
+  m.dropUnknown(appRole, ['path', 'roleId', 'secretRef'], 'appRole field');
+  const kube = [...auth, 'kubernetes'];
+  m.drop('unsupported', [...kube, 'secretRef'], 'kubernetes.secretRef (a long-lived ServiceAccount token in a Secret): use serviceAccountRef');
+  if (m.has(kube) && !m.has([...kube, 'serviceAccountRef']) && !ctx.clusterScoped) {
+    m.report('unsupported', [...kube, 'serviceAccountRef'], "no serviceAccountRef: ESO then logs in as its own ServiceAccount, which Lockstep allows only on a ClusterSecretStore");
+  }
+  m.dropUnknown(kube, ['mountPath', 'role', 'serviceAccountRef'], 'kubernetes auth field');
+  convertVaultJwt(m, [...auth, 'jwt']);
+  for (const method of ['ldap', 'userPass', 'cert', 'iam', 'gcp']) {
+    m.drop('unsupported', [...auth, method], `Vault ${method} auth has no Lockstep equivalent yet`);
+  }
+  m.dropUnknown(auth, ['tokenSecretRef', 'appRole', 'kubernetes', 'jwt'], 'vault auth method');
+  m.dropUnknown(path, ['server', 'path', 'version', 'namespace', 'caBundle', 'auth'], 'vault field');
+}
+
+function convertVaultJwt(m: ObjectMigration, jwt: FieldPath): void {
+  if (!m.has(jwt)) return;
+  m.drop('unsupported', [...jwt, 'secretRef'], 'jwt.secretRef (a JWT kept in a Secret): Lockstep presents a ServiceAccount token (serviceAccountRef)');
+  const token = [...jwt, 'kubernetesServiceAccountToken'];
+  if (m.has(token)) {
+    const audiences = m.get([...token, 'audiences']);
+    m.move([...token, 'serviceAccountRef'], [...jwt, 'serviceAccountRef']);
+    if (Array.isArray(audiences) && !m.has([...jwt, 'serviceAccountRef', 'audiences'])) m.set([...jwt, 'serviceAccountRef', 'audiences'], audiences);
+    m.drop('dropped', [...token, 'expirationSeconds'], 'expirationSeconds: Lockstep requests short-lived tokens itself');
+    m.remove([...token, 'audiences']);
+    m.dropUnknown(token, [], 'kubernetesServiceAccountToken field');
+    m.remove(token);
+  } else if (!m.has([...jwt, 'serviceAccountRef'])) {
+    m.report('unsupported', [...jwt, 'serviceAccountRef'], 'jwt without kubernetesServiceAccountToken: Lockstep needs a ServiceAccount whose token it presents');
+  }
+  m.dropUnknown(jwt, ['path', 'role', 'serviceAccountRef'], 'jwt auth field');
+}
+
+export function convertGcp(m: ObjectMigration, path: FieldPath, ctx: StoreContext): void {
+  m.drop('unsupported', [...path, 'location'], 'location (regional secrets) has no Lockstep equivalent yet');
+  const auth = [...path, 'auth'];
+  if (!m.has(auth)) noAuth(m, path, "Application Default Credentials (the controller's GKE workload identity)");
+  const wi = [...auth, 'workloadIdentity'];
+  if (m.has(wi)) convertGkeWorkloadIdentity(m, path, wi, ctx);
+  m.drop('unsupported', [...auth, 'workloadIdentityFederation'], 'workloadIdentityFederation (a credential configuration) has no Lockstep equivalent: use workloadIdentity with its audience');
+  m.dropUnknown(auth, ['secretRef', 'workloadIdentity'], 'gcpsm auth method');
+  m.dropUnknown(path, ['projectID', 'auth'], 'gcpsm field');
+}
+
+/** GKE workload identity: ESO derives the STS audience from the cluster and impersonates the SA's annotated Google account. */
+function convertGkeWorkloadIdentity(m: ObjectMigration, provider: FieldPath, wi: FieldPath, ctx: StoreContext): void {
+  const projectID = m.get([...provider, 'projectID']);
+  const clusterProject = m.get([...wi, 'clusterProjectID']) ?? projectID;
+  const location = m.get([...wi, 'clusterLocation']);
+  const cluster = m.get([...wi, 'clusterName']);
+  if (typeof location !== 'string' || typeof cluster !== 'string') {
+    m.report('unsupported', wi, 'workloadIdentity without clusterLocation and clusterName: ESO reads them from the GKE metadata server; Lockstep needs them to build the audience');
+  } else {
+    m.set([...wi, 'audience'], `identitynamespace:${String(clusterProject)}.svc.id.goog:https://container.googleapis.com/v1/projects/${String(clusterProject)}/locations/${location}/clusters/${cluster}`);
+  }
+  for (const f of ['clusterProjectID', 'clusterLocation', 'clusterName']) m.remove([...wi, f]);
+  const sa = [...wi, 'serviceAccountRef'];
+  if (!m.has([...sa, 'audiences'])) m.set([...sa, 'audiences'], [`${String(clusterProject)}.svc.id.goog`]);
+  const name = m.get([...sa, 'name']);
+  const namespace = (m.get([...sa, 'namespace']) as string | undefined) ?? ctx.namespace;
+  const email = typeof name === 'string' ? ctx.serviceAccountAnnotations(namespace, name)?.['iam.gke.io/gcp-service-account'] : undefined;
+  if (email) m.set([...wi, 'serviceAccountEmail'], email);
+  else {
+    m.report('review', sa, `ESO impersonates the Google service account in the ServiceAccount's annotation iam.gke.io/gcp-service-account; the ServiceAccount is not among the inputs: set workloadIdentity.serviceAccountEmail to it, or grant the role to the federated principal`);
+  }
+  m.dropUnknown(wi, ['serviceAccountRef', 'audience', 'serviceAccountEmail'], 'workloadIdentity field');
+}
+
+export function convertAzure(m: ObjectMigration, path: FieldPath, ctx: StoreContext): void {
+  const authType = (m.get([...path, 'authType']) as string | undefined) ?? 'ServicePrincipal';
+  m.remove([...path, 'authType']);
+  if (m.get([...path, 'environmentType']) === 'GermanCloud') m.drop('unsupported', [...path, 'environmentType'], 'environmentType GermanCloud (retired) has no Lockstep equivalent');
+  m.drop('unsupported', [...path, 'customCloudConfig'], 'customCloudConfig: set authorityHost instead');
+  const secretRef = [...path, 'authSecretRef'];
+  m.drop('unsupported', [...secretRef, 'clientCertificate'], 'authSecretRef.clientCertificate (certificate credentials) has no Lockstep equivalent');
+  if (m.has([...secretRef, 'tenantId'])) {
+    m.drop(m.has([...path, 'tenantId']) ? 'dropped' : 'unsupported', [...secretRef, 'tenantId'], 'authSecretRef.tenantId (the tenant read from a Secret): set tenantId');
+  }
+  if (authType === 'ServicePrincipal') convertAzureServicePrincipal(m, path, secretRef);
+  else if (authType === 'ManagedIdentity') convertAzureManagedIdentity(m, path);
+  else if (authType === 'WorkloadIdentity') convertAzureWorkloadIdentity(m, path, secretRef, ctx);
+  else m.report('unsupported', [...path, 'authType'], `authType ${authType} has no Lockstep equivalent`);
+  m.drop('unsupported', secretRef, 'authSecretRef fields left over have no Lockstep equivalent');
+  m.drop('unsupported', [...path, 'serviceAccountRef'], 'serviceAccountRef is used only with authType WorkloadIdentity');
+  m.drop('unsupported', [...path, 'identityId'], 'identityId is used only with authType ManagedIdentity');
+  m.dropUnknown(path, ['vaultUrl', 'tenantId', 'environmentType', 'auth'], 'azurekv field');
+}
+
+function convertAzureServicePrincipal(m: ObjectMigration, path: FieldPath, secretRef: FieldPath): void {
+  const auth = [...path, 'auth', 'servicePrincipal'];
+  if (!m.has([...secretRef, 'clientId']) || !m.has([...secretRef, 'clientSecret'])) {
+    m.report('unsupported', secretRef, 'authType ServicePrincipal needs authSecretRef.clientId and authSecretRef.clientSecret (Lockstep has no certificate credentials)');
+    return;
+  }
+  m.move([...secretRef, 'clientId'], [...auth, 'clientIdSecretRef']);
+  m.move([...secretRef, 'clientSecret'], [...auth, 'clientSecretSecretRef']);
+  if (m.keys(secretRef).length === 0) m.remove(secretRef);
+}
+
+function convertAzureManagedIdentity(m: ObjectMigration, path: FieldPath): void {
+  const identityId = m.get([...path, 'identityId']);
+  const auth = [...path, 'auth', 'managedIdentity'];
+  if (identityId === undefined) m.set(auth, {});
+  else if (typeof identityId === 'string' && GUID.test(identityId)) {
+    m.move([...path, 'identityId'], [...auth, 'clientId']);
+  } else {
+    m.drop('unsupported', [...path, 'identityId'], `identityId '${String(identityId)}' is not a client ID (a GUID); Lockstep selects a user-assigned identity by client ID`);
+  }
+}
+
+function convertAzureWorkloadIdentity(m: ObjectMigration, path: FieldPath, secretRef: FieldPath, ctx: StoreContext): void {
+  const sa = [...path, 'serviceAccountRef'];
+  if (!m.has(sa)) {
+    m.report('unsupported', [...path, 'authType'], "WorkloadIdentity without serviceAccountRef: ESO then uses its own pod's federated token; Lockstep needs serviceAccountRef");
+    return;
+  }
+  const name = m.get([...sa, 'name']);
+  const namespace = (m.get([...sa, 'namespace']) as string | undefined) ?? ctx.namespace;
+  const annotations = typeof name === 'string' ? ctx.serviceAccountAnnotations(namespace, name) : undefined;
+  const auth = [...path, 'auth', 'workloadIdentity'];
+  m.move(sa, [...auth, 'serviceAccountRef']);
+  if (m.has([...secretRef, 'clientId'])) {
+    m.drop('unsupported', [...secretRef, 'clientId'], 'authSecretRef.clientId (the client ID read from a Secret): Lockstep takes workloadIdentity.clientId as text');
+  }
+  const clientId = annotations?.['azure.workload.identity/client-id'];
+  if (clientId) m.set([...auth, 'clientId'], clientId);
+  else m.report('unsupported', [...auth, 'clientId'], "ESO reads the client ID from the ServiceAccount's annotation azure.workload.identity/client-id, and the ServiceAccount is not among the inputs: set workloadIdentity.clientId");
+  const tenant = annotations?.['azure.workload.identity/tenant-id'];
+  if (!m.has([...path, 'tenantId']) && tenant) m.set([...path, 'tenantId'], tenant);
+  else if (!m.has([...path, 'tenantId'])) m.report('unsupported', [...path, 'tenantId'], "no tenantId: ESO reads it from the ServiceAccount's annotation azure.workload.identity/tenant-id or the environment; set tenantId");
+}
