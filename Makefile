@@ -103,10 +103,13 @@ bench: build controlplane ## N ExternalSecrets (default 1000) vs. a minimal clie
 	$(BIN)/tsx bench/rotation-bench.ts
 endif
 
-.PHONY: bench-provider bench-rotation
+.PHONY: bench-provider bench-rotation bench-files
 PROVIDER ?= aws
 bench-provider: build controlplane peers ## 1000 ExternalSecrets over 100 keys of one store: provider reads, HTTP calls, logins per refresh (PROVIDER=aws|vault, ~1.5 min)
 	$(BIN)/tsx bench/provider-bench.ts --provider $(PROVIDER)
+
+bench-files: build image node controlplane peers ## delivery as files: 100 sidecar pods on the node share the provider reads; rotation latency in every pod; agent memory (~4 min)
+	bash scripts/netns.sh run -- $(BIN)/tsx bench/files-bench.ts --pods $${BENCH_PODS:-100}
 
 bench-rotation: build controlplane ## 100 ExternalSecrets + Deployments, all values rotated at once: time to restart, restarts per Deployment (~1 min)
 	$(BIN)/tsx bench/rotation-bench.ts

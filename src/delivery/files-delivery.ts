@@ -18,6 +18,8 @@ import { FileSetSource, type FileSetSourceDeps } from './file-set-source.js';
 import { FilesServer } from './files-server.js';
 import { ensureServingCertificate, injectCaBundle, type ServingCertificate } from './webhook-tls.js';
 
+const CA_RECHECK_MS = 30_000;
+
 export interface FilesDeliveryDeps {
   config: NonNullable<ControllerConfig['files']>;
   operatorNamespace: string;
@@ -37,12 +39,18 @@ export async function startFilesDelivery(deps: FilesDeliveryDeps): Promise<{ por
   const cert = config.certDir
     ? await readCertificateDir(config.certDir)
     : await ensureServingCertificate(kube, { namespace: deps.operatorNamespace, secretName: config.secret }, config.hosts);
+  let recheck: NodeJS.Timeout | undefined;
   if (!config.certDir) {
-    const found = await injectCaBundle(kube, config.webhookConfig, cert.caPem).catch((err: unknown) => {
-      log.warn({ err, webhookConfig: config.webhookConfig }, 'cannot set the caBundle of the MutatingWebhookConfiguration');
-      return true;
-    });
-    if (!found) log.warn({ webhookConfig: config.webhookConfig }, 'MutatingWebhookConfiguration not found: pods will not be injected until it exists (install it with the chart)');
+    const inject = async (quietIfMissing: boolean) => {
+      const found = await injectCaBundle(kube, config.webhookConfig, cert.caPem).catch((err: unknown) => {
+        log.warn({ err, webhookConfig: config.webhookConfig }, 'cannot set the caBundle of the MutatingWebhookConfiguration');
+        return true;
+      });
+      if (!found && !quietIfMissing) log.warn({ webhookConfig: config.webhookConfig }, 'MutatingWebhookConfiguration not found: pods will not be injected until it exists (install it with the chart)');
+    };
+    await inject(false);
+    // A re-applied configuration (helm upgrade, GitOps sync) may come without the caBundle: put it back.
+    recheck = setInterval(() => void inject(true), CA_RECHECK_MS).unref();
   }
   const server = new FilesServer({
     fileSets: new FileSetSource(deps),
@@ -61,7 +69,13 @@ export async function startFilesDelivery(deps: FilesDeliveryDeps): Promise<{ por
   });
   const { port } = await server.listen(cert, config.addr.host, config.addr.port);
   log.info({ addr: `${config.addr.host}:${port}`, hosts: config.hosts, agentUrl: config.agentUrl }, 'serving the injection webhook and the agents');
-  return { port, close: () => server.close() };
+  return {
+    port,
+    close: () => {
+      clearInterval(recheck);
+      return server.close();
+    },
+  };
 }
 
 async function readCertificateDir(dir: string): Promise<ServingCertificate> {

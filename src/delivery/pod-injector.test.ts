@@ -64,7 +64,7 @@ describe('buildInjectionPatch', () => {
     expect(out.spec['volumes']?.[1]).toEqual({ name: 'lockstep-files', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
     expect(JSON.stringify(out.spec['volumes']?.[2])).toContain('"audience":"lockstep.dev/agent","expirationSeconds":600');
     expect(out.spec['initContainers']?.map((c) => c.name)).toEqual(['lockstep-agent-init', 'migrate']);
-    const agent = out.spec['initContainers']?.[0] as { args: string[]; restartPolicy?: string; securityContext: Record<string, unknown> };
+    const agent = out.spec["initContainers"]?.[0] as unknown as { args: string[]; restartPolicy?: string; securityContext: Record<string, unknown> };
     expect(agent.args).toEqual(expect.arrayContaining(['--mode', 'once', '--secrets', 'db', '--server', 'https://op:9443']));
     expect(agent.restartPolicy).toBeUndefined();
     expect(agent.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });

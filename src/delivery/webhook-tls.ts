@@ -90,7 +90,7 @@ export async function ensureServingCertificate(
       apiVersion: 'v1',
       kind: 'Secret',
       type: 'kubernetes.io/tls',
-      metadata: { name: where.secretName, namespace: where.namespace, labels: { 'app.kubernetes.io/name': 'lockstep' }, ...(current ? { resourceVersion: current.metadata.resourceVersion } : {}) },
+      metadata: { name: where.secretName, namespace: where.namespace, labels: { 'app.kubernetes.io/name': 'lockstep' } },
       data: {
         'ca.crt': Buffer.from(issued.caPem).toString('base64'),
         'tls.crt': Buffer.from(issued.certPem).toString('base64'),
@@ -98,7 +98,8 @@ export async function ensureServingCertificate(
       },
     };
     try {
-      if (current) await kube.replace(CoreResources.secret, body);
+      // A merge patch carrying the resourceVersion we read fails with a conflict if another replica renewed it first.
+      if (current) await kube.patch(CoreResources.secret, where.secretName, where.namespace, { metadata: { resourceVersion: current.metadata.resourceVersion }, data: body.data });
       else await kube.create(CoreResources.secret, body);
       return issued;
     } catch (err) {

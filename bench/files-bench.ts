@@ -1,0 +1,131 @@
+// `make bench-files`: delivery as files at 100 pods. A real control plane and the local node (in a
+// private network namespace, like `make test-e2e`), the OpenBao peer, and the operator from source
+// serving the webhook and the agents. One ExternalSecret (delivery Files, refresh 5 s) injected in
+// sidecar mode into a Deployment of N pods. Once all are Ready, the value is changed R times in
+// OpenBao; the benchmark counts the operator's provider reads (lockstep_provider_requests_total)
+// per refresh, the time from each change to the new value in every pod (each app prints it with
+// the runtime's timestamp), and the agents' memory on the node.
+//
+//   bash scripts/netns.sh run -- node_modules/.bin/tsx bench/files-bench.ts [--pods 100] [--rotations 5]
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startControlPlane } from '../e2e/harness/control-plane.js';
+import { inPrivateNetns, operatorAndTestImages, startNode } from '../e2e/harness/node.js';
+import { kubectl } from '../e2e/harness/cluster.js';
+import { startVaultPeer } from '../e2e/peers/vault/vault-peer.js';
+import { appTemplate, deploymentYaml, filesExternalSecret, startFilesScenario, storeYaml, writeValue } from '../e2e/files/files-fixtures.js';
+import { logger, printTables, quantile, seconds, sleep, target } from './lib2/util.js';
+
+const log = logger('files-bench');
+const REFRESH_MS = 5000;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { pods: { type: 'string', default: '100' }, rotations: { type: 'string', default: '5' } } });
+  const podCount = Number(values.pods);
+  const rotations = Number(values.rotations);
+  if (!inPrivateNetns()) throw new Error('run me in a private network namespace: bash scripts/netns.sh run -- node_modules/.bin/tsx bench/files-bench.ts');
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  const dir = await mkdtemp(join(tmpdir(), 'lockstep-files-bench-'));
+  const cp = await startControlPlane({ dir });
+  const node = await startNode({ clusterDir: cp.dir, kubeconfigPath: cp.kubeconfigPath, apiserverPort: Number(new URL(cp.server).port), images: await operatorAndTestImages() });
+  const peer = await startVaultPeer();
+  process.env.LOCKSTEP_KUBECONFIG = cp.kubeconfigPath;
+  process.env.LOCKSTEP_CLUSTER_DIR = cp.dir;
+  await kubectl(cp.kubeconfigPath, ['apply', '--server-side', '-f', join(import.meta.dirname, '../crds')]);
+  try {
+    await writeValue(peer, 'bench-0');
+    const s = await startFilesScenario('files-bench', { extraArgs: ['--log-level', 'info'] });
+    await s.cluster.kubectl(['apply', '-f', '-'], storeYaml(s.ns, peer.endpoint));
+    await s.cluster.kubectl(['apply', '-f', '-'], filesExternalSecret(s.ns, 'db', ['billing'], `${REFRESH_MS / 1000}s`));
+    const deploy = JSON.parse(deploymentYaml(s.ns, 'app', appTemplate({ app: 'app', secrets: 'db', mode: 'sidecar', serviceAccount: 'billing' }))) as { spec: { replicas: number } };
+    deploy.spec.replicas = podCount;
+    const started = Date.now();
+    await s.cluster.kubectl(['apply', '-f', '-'], JSON.stringify(deploy));
+    await waitFor(async () => (await readyPods(s.cluster.kubectl, s.ns)).length === podCount, 900_000, `${podCount} Ready pods`);
+    const allReadyMs = Date.now() - started;
+    log(`${podCount} pods Ready in ${seconds(allReadyMs)} s`);
+    const reads = async () => s.op.counter('lockstep_provider_requests_total', { operation: 'getSecret' }) ;
+    await sleep(2 * REFRESH_MS);
+    const before = await reads();
+    const window0 = Date.now();
+    const latencies: number[] = [];
+    for (let i = 1; i <= rotations; i++) {
+      const value = `bench-${i}`;
+      const changedAt = Date.now();
+      await writeValue(peer, value);
+      const seen = await waitFor(async () => {
+        const names = await readyPods(s.cluster.kubectl, s.ns);
+        const times = await Promise.all(names.map((p) => firstSeen(s.cluster.kubectl, s.ns, p, value)));
+        return times.every((t) => t !== undefined) && (times as number[]);
+      }, 120_000, `value ${i} in every pod`);
+      latencies.push(...seen.map((t) => t - changedAt));
+      log(`rotation ${i}: in all ${seen.length} pods after ${Math.max(...seen) - changedAt} ms`);
+    }
+    const windowMs = Date.now() - window0;
+    const providerReads = (await reads()) - before;
+    const refreshes = windowMs / REFRESH_MS;
+    const memory = await agentMemory();
+    const figures = [
+      ['pods (sidecar mode)', String(podCount), 'one Deployment, one ExternalSecret, refresh 5 s'],
+      ['pods Ready', `${seconds(allReadyMs)} s`, 'create to all Ready (init agent included)'],
+      ['provider reads (getSecret)', String(providerReads), `over ${seconds(windowMs)} s = ${refreshes.toFixed(1)} refresh intervals, ${rotations} changes`],
+      ['provider reads per refresh', (providerReads / refreshes).toFixed(2), 'all pods share the leader\'s reads'],
+      ['change → file, p50 / p99 / max', `${quantile(latencies, 0.5)} / ${quantile(latencies, 0.99)} / ${Math.max(...latencies)} ms`, `${latencies.length} pod updates`],
+      ['agent RSS, mean', `${memory.rss.toFixed(1)} MB`, `${memory.count} sidecar agents`],
+      ['agent private memory, mean', `${memory.anon.toFixed(1)} MB`, 'RssAnon: what each pod adds'],
+      ['agent file-backed memory, mean', `${memory.file.toFixed(1)} MB`, 'the Node binary\'s pages, shared by all agents'],
+    ];
+    printTables(`delivery as files, ${podCount} pods`, figures, [
+      target('provider reads per refresh', Number((providerReads / refreshes).toFixed(2)), '<=', 1.2),
+      target('p99 change → file (ms)', quantile(latencies, 0.99), '<=', REFRESH_MS + 2000),
+      target('agent private memory (MB)', Number(memory.anon.toFixed(1)), '<=', 40),
+    ]);
+    await s.cleanup();
+  } finally {
+    await peer.stop();
+    await node.stop();
+    await cp.stop();
+  }
+}
+
+async function readyPods(run: (args: string[]) => Promise<string>, ns: string): Promise<string[]> {
+  const list = JSON.parse(await run(['get', 'pods', '-n', ns, '-l', 'app=app', '-o', 'json'])) as { items: { metadata: { name: string }; status: { conditions?: { type: string; status: string }[] } }[] };
+  return list.items.filter((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => p.metadata.name);
+}
+
+async function firstSeen(run: (args: string[]) => Promise<string>, ns: string, pod: string, value: string): Promise<number | undefined> {
+  const out = await run(['logs', '-n', ns, pod, '-c', 'app', '--timestamps']).catch(() => '');
+  const line = out.split('\n').find((l) => l.endsWith(` value=${value}`));
+  return line ? Date.parse(line.split(' ')[0] ?? '') : undefined;
+}
+
+async function agentMemory(): Promise<{ count: number; rss: number; anon: number; file: number }> {
+  const rows: number[][] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmd.includes('/app/agent.mjs') || !cmd.includes('watch')) continue;
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024;
+    rows.push([kb('VmRSS'), kb('RssAnon'), kb('RssFile')]);
+  }
+  const mean = (i: number) => rows.reduce((a, r) => a + (r[i] ?? 0), 0) / Math.max(1, rows.length);
+  return { count: rows.length, rss: mean(0), anon: mean(1), file: mean(2) };
+}
+
+async function waitFor<T>(fn: () => Promise<T | false | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(500);
+  }
+}
+
+main().then(() => process.exit(0), (err: unknown) => {
+  log(`failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exit(1);
+});
