@@ -25,6 +25,7 @@ import type { RolloutMetrics } from '../observability/metrics.js';
 import { planRollout } from './rollout/rollout-planner.js';
 import { pendingRolloutOf, RolloutReconciler, rolloutKey, type RolloutOptions } from './rollout/rollout-reconciler.js';
 import { parseWorkloadId, WorkloadResources, type WorkloadInformers } from './rollout/workloads.js';
+import { buildWorkloadEntry } from './rollout/workload-entry.js';
 import type { WorkloadKind } from '../api/external-secret.js';
 
 export interface InformerFactoryOptions {
@@ -89,7 +90,8 @@ export class Manager {
       namespaces: deps.informerFactory(CoreResources.namespace, {}),
     };
     for (const kind of deps.workloadKinds) {
-      const informer = watched(WorkloadResources[kind]);
+      // Trimmed to what restarts read: a cluster's Deployments we never restart stay cheap.
+      const informer = watched(WorkloadResources[kind], { transform: buildWorkloadEntry });
       this.workloads[kind] = informer;
       if (OPTIONAL_KINDS.has(kind)) this.optionalInformers.add(informer);
     }

@@ -31,9 +31,9 @@ export class InformerCache<T extends KubeObject> {
   }
 
   /** ADDED/MODIFIED: an add, an update, or nothing when the resourceVersion is the one we hold. */
-  upsert(received: T): CacheChange<T> | undefined {
+  upsert(received: T, transformed = false): CacheChange<T> | undefined {
     delete received.metadata.managedFields;
-    const obj = this.transform ? this.transform(received) : received;
+    const obj = this.transform && !transformed ? this.transform(received) : received;
     const key = objectKey(obj.metadata);
     const old = this.byKey.get(key);
     this.byKey.set(key, obj);
@@ -63,13 +63,16 @@ export class InformerCache<T extends KubeObject> {
     if (objects?.size === 0) this.byNamespace.delete(namespace);
   }
 
-  /** A relist: replaces the content and returns the adds, updates and deletes that make the difference. */
-  replace(items: readonly T[]): CacheChange<T>[] {
+  /**
+   * A relist: replaces the content and returns the adds, updates and deletes that make the
+   * difference. `transformed`: the list already applied the transform, page by page.
+   */
+  replace(items: readonly T[], transformed = false): CacheChange<T>[] {
     const changes: CacheChange<T>[] = [];
     const seen = new Set<string>();
     for (const obj of items) {
       seen.add(objectKey(obj.metadata));
-      const change = this.upsert(obj);
+      const change = this.upsert(obj, transformed);
       if (change) changes.push(change);
     }
     for (const [key, obj] of this.byKey) {

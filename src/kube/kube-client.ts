@@ -32,6 +32,8 @@ export interface ListRequestOptions extends ListOptions {
   signal?: AbortSignal;
   /** Ask for PartialObjectMetadata items (labels, annotations, ...) instead of full objects. */
   metadataOnly?: boolean;
+  /** Applied to each item as its page arrives (managedFields are dropped first). */
+  transform?: (obj: KubeObject) => KubeObject;
 }
 
 export interface ListResult<T> {
@@ -108,7 +110,11 @@ class RestKubeClient implements KubeClientHandle {
     let token: string | undefined;
     do {
       const page = await this.fetchListPage(res, opts, token);
-      for (const item of page.items ?? []) items.push(withTypeMeta(res, item, opts.metadataOnly) as T);
+      for (const item of page.items ?? []) {
+        const typed = withTypeMeta(res, item, opts.metadataOnly);
+        if (opts.transform) delete typed.metadata.managedFields;
+        items.push((opts.transform ? opts.transform(typed) : typed) as T);
+      }
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       token = page.metadata?.continue || undefined;
     } while (token);

@@ -152,10 +152,12 @@ class ResilientInformer<T extends KubeObject> implements Informer<T> {
   }
 
   private async relist(signal: AbortSignal): Promise<void> {
-    const { namespace, labelSelector, fieldSelector, metadataOnly } = this.opts;
-    const list = await this.source.list<T>(this.resource, { namespace, labelSelector, fieldSelector, metadataOnly, signal });
+    const { namespace, labelSelector, fieldSelector, metadataOnly, transform } = this.opts;
+    // The transform runs on each page as it arrives: a list of 10,000 Deployments never sits in
+    // memory whole, only what the cache keeps of them.
+    const list = await this.source.list<T>(this.resource, { namespace, labelSelector, fieldSelector, metadataOnly, transform, signal });
     if (signal.aborted) return;
-    const changes = this.cache.replace(list.items);
+    const changes = this.cache.replace(list.items, transform !== undefined);
     this.resourceVersion = list.resourceVersion;
     this.lastActivity = this.clock.now();
     this.log.debug({ resource: this.resource.plural, count: list.items.length }, 'informer listed');
