@@ -3,6 +3,21 @@ import { Condition, Duration, LabelSelector, ResourceName } from './common.js';
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
+export const DecodingStrategy = z.enum(['None', 'Base64', 'Base64URL', 'Auto']).meta({
+  description:
+    'Decode the values read: None (default) keeps them as they are; Base64 and Base64URL decode them (a value that is ' +
+    'not valid, padded base64 is InvalidSpec); Auto decodes a value that is valid Base64, else Base64URL, else keeps it.',
+});
+export type DecodingStrategy = z.infer<typeof DecodingStrategy>;
+
+export const ConversionStrategy = z.enum(['Default', 'Unicode']).meta({
+  description:
+    'Rename keys a Secret cannot hold, when the entry has no rewrite: Default replaces each character other than ' +
+    'letters, digits, "-", "." and "_" with "_" ("team/db" → "team_db"); Unicode with "_U<hex code>_" ("team_U002f_db"). ' +
+    'Without it such keys are InvalidSpec.',
+});
+export type ConversionStrategy = z.infer<typeof ConversionStrategy>;
+
 export const RemoteRef = z.object({
   key: z.string().min(1).meta({ description: 'The key (name or path) of the secret in the provider.' }),
   property: z
@@ -11,8 +26,11 @@ export const RemoteRef = z.object({
     .optional()
     .meta({ description: 'A field of a JSON value; dots select nested fields ("db.password").' }),
   version: z.string().min(1).optional().meta({ description: 'The provider version to read; default the current one.' }),
+  decodingStrategy: DecodingStrategy.optional(),
 });
 export type RemoteRef = z.infer<typeof RemoteRef>;
+
+export const ExtractRef = RemoteRef.extend({ conversionStrategy: ConversionStrategy.optional() });
 
 export const DataItem = z.object({
   secretKey: z
@@ -32,6 +50,8 @@ export const FindSpec = z
       .optional(),
     tags: z.record(z.string(), z.string()).optional().meta({ description: 'Tags the remote secret must carry.' }),
     path: z.string().optional().meta({ description: 'A prefix the remote key must start with.' }),
+    decodingStrategy: DecodingStrategy.optional(),
+    conversionStrategy: ConversionStrategy.optional(),
   })
   .meta({ description: 'Select several remote secrets; each becomes a key named after it.', minProperties: 1 });
 
@@ -44,7 +64,7 @@ export const Rewrite = z.object({
 
 export const DataFromItem = z
   .object({
-    extract: RemoteRef.optional().meta({ description: 'Expand a JSON object into one key per field.' }),
+    extract: ExtractRef.optional().meta({ description: 'Expand a JSON object into one key per field.' }),
     find: FindSpec.optional(),
     rewrite: z.array(Rewrite).optional().meta({ description: 'Rename the keys this entry produces.' }),
   })

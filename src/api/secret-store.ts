@@ -47,6 +47,14 @@ export const ClusterStoreCondition = z
   .object({
     namespaces: z.array(NamespaceName).optional().meta({ description: 'Namespaces allowed by name.' }),
     namespaceSelector: LabelSelector.optional().meta({ description: 'Namespaces allowed by label.' }),
+    namespaceRegexes: z
+      .array(z.string().min(1))
+      .optional()
+      .meta({
+        description:
+          'Namespaces allowed by regular expression (RE2, linear time; unanchored: write ^team-.*$ for a whole name). ' +
+          'A pattern that does not compile allows nothing.',
+      }),
   })
   .meta({
     description: 'A rule naming namespaces allowed to use the store.',

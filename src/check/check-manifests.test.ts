@@ -49,7 +49,7 @@ describe('checkManifests on broken manifests', () => {
       '19 error schema spec.target',
       '24 error template spec.target.template.data.url',
       '25 error template spec.target.template.data.broken',
-      '28 error eso-field spec.data[0].remoteRef.decodingStrategy',
+      '28 error eso-field spec.data[0].remoteRef.metadataPolicy',
       '30 error pattern spec.dataFrom[0].find.name.regexp',
       '31 error pattern spec.dataFrom[0].rewrite[0].regexp.source',
       '43 error credential-ref spec.provider.gcp.auth.secretRef.secretAccessKeySecretRef',
@@ -122,6 +122,9 @@ spec:
     const namespace = (tier: string) => `apiVersion: v1\nkind: Namespace\nmetadata: { name: team-a, labels: { tier: ${tier} } }\n---\n`;
     expect(check(namespace('gold') + selector + user)).toEqual([]);
     expect(brief(check(namespace('iron') + selector + user))).toEqual(['16 error store-not-allowed spec.secretStoreRef.name']);
+    expect(check(css('[ { namespaceRegexes: ["^team-"] } ]') + user)).toEqual([]);
+    expect(brief(check(css('[ { namespaceRegexes: ["^ops-"] } ]') + user))).toEqual(['12 error store-not-allowed spec.secretStoreRef.name']);
+    expect(brief(check(css('[ { namespaceRegexes: ["(?=x)"] } ]') + user))).toEqual(['5 error pattern spec.conditions[0].namespaceRegexes[0]', '12 error store-not-allowed spec.secretStoreRef.name']);
   });
 
   it('reports two ExternalSecrets writing one Secret', () => {

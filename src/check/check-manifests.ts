@@ -8,6 +8,7 @@ import { buildCrd, Kinds } from '../api/crd-builder.js';
 import { findInvalidPatterns, renderTemplate, TemplateError } from '../controllers/external-secret/secret-builder.js';
 import type { ExternalSecretSpec } from '../api/external-secret.js';
 import { isNamespaceAllowed } from '../controllers/secret-store/store-access-policy.js';
+import { compilePattern, PatternError } from '../runtime/pattern.js';
 import type { ClusterStoreCondition } from '../api/secret-store.js';
 import { ESO_ONLY_FIELDS, isEsoApiVersion } from './eso-fields.js';
 import { asRecord, buildIndex, specPath, toObjectRef, type ManifestIndex, type ObjectRef } from './manifest-index.js';
@@ -270,6 +271,20 @@ function checkStore(o: ObjectRef, findings: Findings): void {
     }
   };
   walk(o.spec.provider, ['spec', 'provider']);
+  const conditions = Array.isArray(o.spec.conditions) ? (o.spec.conditions as unknown[]) : [];
+  conditions.forEach((c, i) => {
+    const regexes = asRecord(c).namespaceRegexes;
+    (Array.isArray(regexes) ? regexes : []).forEach((source, j) => {
+      if (typeof source !== 'string') return;
+      try {
+        compilePattern(source);
+      } catch (err) {
+        if (!(err instanceof PatternError)) throw err;
+        const field = `spec.conditions[${i}].namespaceRegexes[${j}]`;
+        findings.add(o, o.doc, { severity: 'error', code: 'pattern', message: `${field} ${err.message}; it would allow no namespace` }, parseField(field));
+      }
+    });
+  });
 }
 
 function checkCredentialRef(o: ObjectRef, ref: Record<string, unknown>, path: FieldPath, findings: Findings): void {

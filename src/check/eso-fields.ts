@@ -13,7 +13,6 @@ export function isEsoApiVersion(apiVersion: unknown): boolean {
 export const ESO_ONLY_FIELDS = new Set([
   'controller',
   'retrySettings',
-  'namespaceRegexes',
   'service',
   'additionalRoles',
   'externalID',
@@ -44,8 +43,6 @@ export const ESO_ONLY_FIELDS = new Set([
   'literal',
   'sourceRef',
   'metadataPolicy',
-  'conversionStrategy',
-  'decodingStrategy',
   'merge',
   'transform',
   'deletionGracePeriod',

@@ -47,7 +47,7 @@ describe('ExternalSecret conversion rules', () => {
 
   it('turns a v1alpha1 dataFrom entry (a bare remoteRef) into extract', () => {
     const r = migrate(es('  dataFrom: [ { key: db, version: "1" } ]\n', 'external-secrets.io/v1alpha1'));
-    expect(r.out.spec.dataFrom).toEqual([{ extract: { key: 'db', version: '1' } }]);
+    expect(r.out.spec.dataFrom).toEqual([{ extract: { key: 'db', version: '1', conversionStrategy: 'Default' } }]);
   });
 
   it('normalises Go durations', () => {
@@ -112,7 +112,7 @@ describe('ExternalSecret conversion rules', () => {
     ['template.literal', '  target: { template: { literal: "{{ .a }}" } }\n', 'spec.target.template.literal'],
     ['sourceRef on data', '  data: [ { secretKey: a, sourceRef: { generatorRef: { kind: Password, name: p } }, remoteRef: { key: k } } ]\n', 'spec.data[0].sourceRef'],
     ['metadataPolicy Fetch', '  data: [ { secretKey: a, remoteRef: { key: k, metadataPolicy: Fetch } } ]\n', 'spec.data[0].remoteRef.metadataPolicy'],
-    ['decodingStrategy Base64', '  data: [ { secretKey: a, remoteRef: { key: k, decodingStrategy: Base64 } } ]\n', 'spec.data[0].remoteRef.decodingStrategy'],
+    ['nullBytePolicy Fail', '  data: [ { secretKey: a, remoteRef: { key: k, nullBytePolicy: Fail } } ]\n', 'spec.data[0].remoteRef.nullBytePolicy'],
     ['rewrite.transform', '  dataFrom: [ { extract: { key: k }, rewrite: [ { transform: { template: "x" } } ] } ]\n', 'spec.dataFrom[0].rewrite[0].transform'],
     ['rewrite.merge', '  dataFrom: [ { extract: { key: k }, rewrite: [ { merge: { into: x } } ] } ]\n', 'spec.dataFrom[0].rewrite[0].merge'],
   ])('reports %s as unsupported and removes it', (_what, spec, field) => {
@@ -123,22 +123,41 @@ describe('ExternalSecret conversion rules', () => {
   });
 
   it('drops the strategy fields that state Lockstep behaviour', () => {
-    const r = migrate(es('  data: [ { secretKey: a, remoteRef: { key: k, conversionStrategy: Default, decodingStrategy: None, metadataPolicy: None } } ]\n'));
+    const r = migrate(es('  data: [ { secretKey: a, remoteRef: { key: k, decodingStrategy: None, metadataPolicy: None, nullBytePolicy: Ignore } } ]\n'));
     expect(r.object?.outcome).toBe('converted');
     expect(r.out.spec.data).toEqual([{ secretKey: 'a', remoteRef: { key: 'k' } }]);
   });
 
-  it("adds ESO's default key conversion to a find without rewrite, and keeps an explicit rewrite", () => {
+  it('keeps decodingStrategy, and conversionStrategy where it means something', () => {
+    const r = migrate(es(`  data: [ { secretKey: a, remoteRef: { key: k, decodingStrategy: Base64, conversionStrategy: Unicode } } ]
+  dataFrom:
+    - extract: { key: j, decodingStrategy: Auto, conversionStrategy: Unicode }
+    - find: { name: { regexp: "^x" }, decodingStrategy: Base64URL, conversionStrategy: Default }
+      rewrite: [ { regexp: { source: "^x/(.*)", target: "$1" } } ]
+`));
+    expect(r.out.spec.data).toEqual([{ secretKey: 'a', remoteRef: { key: 'k', decodingStrategy: 'Base64' } }]);
+    expect(r.out.spec.dataFrom).toEqual([
+      { extract: { key: 'j', decodingStrategy: 'Auto', conversionStrategy: 'Unicode' } },
+      { find: { name: { regexp: '^x' }, decodingStrategy: 'Base64URL' }, rewrite: [{ regexp: { source: '^x/(.*)', target: '$1' } }] },
+    ]);
+    expect(problems(r)).toEqual(['dropped spec.data[0].remoteRef.conversionStrategy', 'dropped spec.dataFrom[1].find.conversionStrategy']);
+    expect(r.object?.outcome).toBe('converted');
+    expect(r.errors).toEqual([]);
+  });
+
+  it("writes out ESO's default key conversion for extract and find without rewrite", () => {
     const r = migrate(es(`  dataFrom:
     - find: { path: app/, name: { regexp: "^app/" }, tags: { team: a } }
+    - extract: { key: cfg }
     - find: { name: { regexp: "^x" } }
       rewrite: [ { regexp: { source: "^x/(.*)", target: "$1" } } ]
 `));
     expect(r.out.spec.dataFrom).toEqual([
-      { find: { path: 'app/', name: { regexp: '^app/' }, tags: { team: 'a' } }, rewrite: [{ regexp: { source: '[^-._a-zA-Z0-9]', target: '_' } }] },
+      { find: { path: 'app/', name: { regexp: '^app/' }, tags: { team: 'a' }, conversionStrategy: 'Default' } },
+      { extract: { key: 'cfg', conversionStrategy: 'Default' } },
       { find: { name: { regexp: '^x' } }, rewrite: [{ regexp: { source: '^x/(.*)', target: '$1' } }] },
     ]);
-    expect(problems(r)).toEqual(['note spec.dataFrom[0].rewrite']);
+    expect(problems(r)).toEqual(['note spec.dataFrom[0].find.conversionStrategy', 'note spec.dataFrom[1].extract.conversionStrategy']);
     expect(r.errors).toEqual([]);
   });
 

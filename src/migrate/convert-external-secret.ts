@@ -3,9 +3,6 @@ import type { FieldPath } from '../check/manifest-reader.js';
 import { convertGoTemplate } from './go-template.js';
 import type { ObjectMigration } from './object-migration.js';
 
-/** ESO's default key conversion for find (no rewrite): every character not allowed in a Secret key becomes "_". */
-export const ESO_DEFAULT_KEY_CONVERSION = { regexp: { source: '[^-._a-zA-Z0-9]', target: '_' } };
-
 /** Go durations ("1h0m0s", "90s", "500ms", "1.5h", "0") → ours; undefined when not a duration. */
 export function convertDuration(text: unknown): string | undefined {
   if (typeof text === 'number') return `${text}s`;
@@ -71,25 +68,28 @@ function convertTarget(m: ObjectMigration): void {
   }
 }
 
-const STRATEGY_FIELDS = ['conversionStrategy', 'decodingStrategy', 'metadataPolicy', 'nullBytePolicy'];
-
-/** The per-reference strategy fields: their defaults are dropped; other values are features Lockstep lacks. */
-function convertStrategies(m: ObjectMigration, ref: FieldPath): void {
-  const defaults: Record<string, string> = { conversionStrategy: 'Default', decodingStrategy: 'None', metadataPolicy: 'None', nullBytePolicy: 'Ignore' };
-  for (const field of STRATEGY_FIELDS) {
+/**
+ * The per-reference strategy fields. decodingStrategy is Lockstep's too; conversionStrategy only
+ * means something for extract and find (the keys they produce); metadataPolicy Fetch and
+ * nullBytePolicy Fail are features Lockstep lacks; the defaults are dropped.
+ */
+function convertStrategies(m: ObjectMigration, ref: FieldPath, keysFromProvider: boolean): void {
+  const defaults: Record<string, string> = { decodingStrategy: 'None', metadataPolicy: 'None', nullBytePolicy: 'Ignore' };
+  for (const field of ['decodingStrategy', 'metadataPolicy', 'nullBytePolicy']) {
     const path = [...ref, field];
     if (!m.has(path)) continue;
     const value = m.get(path);
     if (value === defaults[field]) m.drop('dropped', path, `${field} ${String(value)} is Lockstep's behaviour`);
-    else m.drop('unsupported', path, `${field} ${String(value)} has no Lockstep equivalent`);
+    else if (field !== 'decodingStrategy') m.drop('unsupported', path, `${field} ${String(value)} has no Lockstep equivalent`);
   }
+  if (!keysFromProvider) m.drop('dropped', [...ref, 'conversionStrategy'], 'conversionStrategy has no effect on a data entry (its key is secretKey)');
 }
 
 function convertDataItem(m: ObjectMigration, item: FieldPath): void {
   m.drop('unsupported', [...item, 'sourceRef'], 'sourceRef (a per-entry store or a generator) has no Lockstep equivalent');
   const ref = [...item, 'remoteRef'];
-  convertStrategies(m, ref);
-  m.dropUnknown(ref, ['key', 'property', 'version'], 'remoteRef field');
+  convertStrategies(m, ref, false);
+  m.dropUnknown(ref, ['key', 'property', 'version', 'decodingStrategy'], 'remoteRef field');
   m.dropUnknown(item, ['secretKey', 'remoteRef'], 'data field');
 }
 
@@ -101,15 +101,14 @@ function convertDataFromItem(m: ObjectMigration, item: FieldPath): void {
   m.drop('unsupported', [...item, 'sourceRef'], 'sourceRef (a per-entry store or a generator) has no Lockstep equivalent');
   const extract = [...item, 'extract'];
   const find = [...item, 'find'];
-  const usesUnicode = m.get([...find, 'conversionStrategy']) === 'Unicode' || m.get([...extract, 'conversionStrategy']) === 'Unicode';
   if (m.has(extract)) {
-    convertStrategies(m, extract);
-    m.dropUnknown(extract, ['key', 'property', 'version'], 'extract field');
+    convertStrategies(m, extract, true);
+    m.dropUnknown(extract, ['key', 'property', 'version', 'decodingStrategy', 'conversionStrategy'], 'extract field');
   }
   if (m.has(find)) {
-    convertStrategies(m, find);
+    convertStrategies(m, find, true);
     m.dropUnknown([...find, 'name'], ['regexp'], 'find.name field');
-    m.dropUnknown(find, ['name', 'tags', 'path'], 'find field');
+    m.dropUnknown(find, ['name', 'tags', 'path', 'decodingStrategy', 'conversionStrategy'], 'find field');
   }
   const rewrite = [...item, 'rewrite'];
   for (let j = m.length(rewrite) - 1; j >= 0; j--) {
@@ -119,9 +118,12 @@ function convertDataFromItem(m: ObjectMigration, item: FieldPath): void {
     if (m.keys(r).length === 0) m.remove(r);
   }
   if (m.length(rewrite) === 0) m.remove(rewrite);
-  if (m.has(find) && !m.has(rewrite) && !usesUnicode) {
-    m.set(rewrite, [ESO_DEFAULT_KEY_CONVERSION]);
-    m.report('note', rewrite, "added a rewrite that turns characters a Secret key cannot hold into '_', which ESO does by default for find without rewrite");
+  const source = m.has(extract) ? extract : m.has(find) ? find : undefined;
+  if (source && m.has(rewrite)) {
+    m.drop('dropped', [...source, 'conversionStrategy'], 'conversionStrategy: ESO ignores it when the entry has a rewrite');
+  } else if (source && !m.has([...source, 'conversionStrategy'])) {
+    m.set([...source, 'conversionStrategy'], 'Default');
+    m.report('note', [...source, 'conversionStrategy'], "conversionStrategy Default written out: ESO renames keys a Secret cannot hold ('/' → '_') unless the entry has a rewrite; Lockstep does only when asked");
   }
   m.dropUnknown(item, ['extract', 'find', 'rewrite'], 'dataFrom field');
 }

@@ -134,13 +134,18 @@ describe('store conversion rules', () => {
     expect(other.problems).toEqual(['unsupported spec.provider.doppler']);
   });
 
-  it('ClusterSecretStore conditions: namespaces and selectors stay; namespaceRegexes is unsupported and fails closed', () => {
+  it('ClusterSecretStore conditions: namespaces, selectors and regexes stay', () => {
     const vault = `    vault: { server: "https://v:8200", path: secret, auth: { tokenSecretRef: ${ref('t', 'token', 'ops')} } }\n`;
-    const kept = migrate(store(vault, 'ClusterSecretStore', '  conditions:\n    - namespaces: [a]\n    - namespaceSelector: { matchLabels: { x: y } }\n'));
-    expect(kept.spec?.conditions).toEqual([{ namespaces: ['a'] }, { namespaceSelector: { matchLabels: { x: 'y' } } }]);
+    const kept = migrate(store(vault, 'ClusterSecretStore', '  conditions:\n    - namespaces: [a]\n    - namespaceSelector: { matchLabels: { x: y } }\n    - namespaceRegexes: ["^team-"]\n'));
+    expect(kept.spec?.conditions).toEqual([{ namespaces: ['a'] }, { namespaceSelector: { matchLabels: { x: 'y' } } }, { namespaceRegexes: ['^team-'] }]);
+    expect(kept.object?.outcome).toBe('converted');
     expect(kept.errors).toEqual([]);
-    const regex = migrate(store(vault, 'ClusterSecretStore', '  conditions:\n    - namespaceRegexes: ["^team-"]\n'));
-    expect(regex.spec?.conditions).toEqual([{ namespaces: [] }]);
-    expect([...regex.problems].sort()).toEqual(['unsupported spec.conditions', 'unsupported spec.conditions[0].namespaceRegexes']);
+  });
+
+  it('a condition left empty fails closed', () => {
+    const vault = `    vault: { server: "https://v:8200", path: secret, auth: { tokenSecretRef: ${ref('t', 'token', 'ops')} } }\n`;
+    const r = migrate(store(vault, 'ClusterSecretStore', '  conditions:\n    - namespaceNames: [a]\n'));
+    expect(r.spec?.conditions).toEqual([{ namespaces: [] }]);
+    expect([...r.problems].sort()).toEqual(['unsupported spec.conditions', 'unsupported spec.conditions[0].namespaceNames']);
   });
 });

@@ -47,8 +47,7 @@ function convertConditions(m: ObjectMigration, ctx: StoreContext): void {
   }
   for (let i = m.length(conditions) - 1; i >= 0; i--) {
     const c = [...conditions, i];
-    m.drop('unsupported', [...c, 'namespaceRegexes'], 'namespaceRegexes has no Lockstep equivalent yet: list the namespaces, or label them and use namespaceSelector');
-    m.dropUnknown(c, ['namespaces', 'namespaceSelector'], 'condition field');
+    m.dropUnknown(c, ['namespaces', 'namespaceSelector', 'namespaceRegexes'], 'condition field');
     if (m.keys(c).length === 0) m.remove(c);
   }
   if (m.length(conditions) === 0) {

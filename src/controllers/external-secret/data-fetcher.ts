@@ -3,6 +3,7 @@ import type { ExternalSecretSpec } from '../../api/external-secret.js';
 import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../../providers/provider.js';
 import { SecretNotFoundError } from '../../providers/provider-errors.js';
 import { rewriteKeys } from './secret-builder.js';
+import { convertKeys, decodeMap, decodeValue } from './value-decoding.js';
 
 export interface FetchResult {
   data: Map<string, Uint8Array>;
@@ -39,7 +40,11 @@ export async function fetchSecretData(
     const found = item.extract
       ? await guard(item.extract, () => client.getSecretMap(item.extract as RemoteRef, opts))
       : await guard(undefined, () => findSome(client, item.find ?? {}, opts));
-    for (const [k, v] of rewriteKeys(found ?? new Map(), item.rewrite)) data.set(k, v);
+    const strategies = item.extract ?? item.find ?? {};
+    const what = item.extract ? `remote key '${item.extract.key}'` : 'find';
+    // As ESO: keys are converted only when the entry has no rewrite.
+    const keyed = item.rewrite?.length ? rewriteKeys(found ?? new Map(), item.rewrite) : convertKeys(found ?? new Map(), strategies.conversionStrategy);
+    for (const [k, v] of decodeMap(keyed, strategies.decodingStrategy, what)) data.set(k, v);
   }
   // Distinct refs are read once, concurrently, even when several secretKeys point at them.
   const refId = (ref: RemoteRef) => JSON.stringify([ref.key, ref.property, ref.version]);
@@ -52,7 +57,7 @@ export async function fetchSecretData(
   );
   for (const item of spec.data ?? []) {
     const value = values.get(refId(item.remoteRef));
-    if (value !== undefined) data.set(item.secretKey, value);
+    if (value !== undefined) data.set(item.secretKey, decodeValue(value, item.remoteRef.decodingStrategy, `remote key '${item.remoteRef.key}'`));
   }
   return { data, missing: [...new Set(missing)] };
 }

@@ -14,6 +14,14 @@ describe('store access policy', () => {
     expect(isNamespaceAllowed(conditions, 'team-b', undefined)).toBe(false);
   });
 
+  it('allows by RE2 regular expression (namespaceRegexes, unanchored as in ESO); a pattern that does not compile allows nothing', () => {
+    expect(isNamespaceAllowed([{ namespaceRegexes: ['^team-[a-c]$'] }], 'team-b', {})).toBe(true);
+    expect(isNamespaceAllowed([{ namespaceRegexes: ['^team-[a-c]$'] }], 'team-d', {})).toBe(false);
+    expect(isNamespaceAllowed([{ namespaceRegexes: ['prod'] }], 'payments-prod-eu', {})).toBe(true);
+    expect(isNamespaceAllowed([{ namespaceRegexes: ['(?=team)'] }], 'team-a', {})).toBe(false);
+    expect(isNamespaceAllowed([{ namespaceRegexes: ['(?=team)'] }, { namespaces: ['team-a'] }], 'team-a', {})).toBe(true);
+  });
+
   it('matches every label selector operator', () => {
     const labels = { env: 'prod', tier: 'web' };
     expect(matchesLabelSelector({ matchExpressions: [{ key: 'env', operator: 'In', values: ['prod', 'stg'] }] }, labels)).toBe(true);

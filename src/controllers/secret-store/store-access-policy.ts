@@ -1,6 +1,17 @@
 /** Which namespaces may use a store. Pure. */
 import type { LabelSelector } from '../../api/common.js';
 import type { ClusterStoreCondition } from '../../api/secret-store.js';
+import { compilePattern, PatternError } from '../../runtime/pattern.js';
+
+/** RE2 (linear time); a pattern that does not compile matches nothing (`lockstep check` reports it). */
+function matchesPattern(source: string, text: string): boolean {
+  try {
+    return compilePattern(source).test(text);
+  } catch (err) {
+    if (err instanceof PatternError) return false;
+    throw err;
+  }
+}
 
 export function matchesLabelSelector(selector: LabelSelector, labels: Record<string, string> = {}): boolean {
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) {
@@ -28,6 +39,7 @@ export function isNamespaceAllowed(
   return conditions.some(
     (c) =>
       (c.namespaces?.includes(namespace) ?? false) ||
-      (c.namespaceSelector !== undefined && matchesLabelSelector(c.namespaceSelector, namespaceLabels)),
+      (c.namespaceSelector !== undefined && matchesLabelSelector(c.namespaceSelector, namespaceLabels)) ||
+      (c.namespaceRegexes?.some((source) => matchesPattern(source, namespace)) ?? false),
   );
 }
