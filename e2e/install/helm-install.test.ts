@@ -121,6 +121,12 @@ describe('installed with Helm, on a real node', () => {
     // It runs as the chart's ServiceAccount, with nothing but the chart's RBAC.
     const sa = await cluster.kubectl(['get', 'pods', '-n', OPERATOR_NS, '-l', OPERATOR_PODS, '-o', 'jsonpath={.items[*].spec.serviceAccountName}']);
     expect(sa.split(' ')).toEqual(['lockstep-controller', 'lockstep-controller']);
+    // Delivery as files is on by default: with only the chart's RBAC the replicas made the webhook's
+    // certificate and put its CA into the chart's MutatingWebhookConfiguration.
+    const caBundle = await cluster.kubectl(['get', 'mutatingwebhookconfiguration', 'lockstep-controller', '-o', 'jsonpath={.webhooks[0].clientConfig.caBundle}']);
+    const tls = JSON.parse(await cluster.kubectl(['get', 'secret', '-n', OPERATOR_NS, 'lockstep-controller-webhook-tls', '-o', 'json'])) as { data: Record<string, string> };
+    expect(Buffer.from(caBundle, 'base64').toString()).toBe(Buffer.from(tls.data['ca.crt'] ?? '', 'base64').toString());
+    expect(Buffer.from(caBundle, 'base64').toString()).toContain('BEGIN CERTIFICATE');
   });
 
   test('an app reads the value inside its pod; a rotation rolls it exactly once and the old pod goes', async () => {

@@ -88,3 +88,14 @@ with (job = the metrics Service, namespace = the release namespace), unless metr
 {{- printf "job=%q,namespace=%q" (printf "%s-metrics" (include "lockstep.controllerName" .)) .Release.Namespace }}
 {{- end }}
 {{- end }}
+
+{{/* The Service in front of the webhook and the agents' API. */}}
+{{- define "lockstep.webhookService" -}}
+{{ include "lockstep.controllerName" . }}-webhook
+{{- end }}
+
+{{/* The names the serving certificate is for. */}}
+{{- define "lockstep.webhookHosts" -}}
+{{- $svc := include "lockstep.webhookService" . -}}
+{{ $svc }}.{{ .Release.Namespace }}.svc,{{ $svc }}.{{ .Release.Namespace }}.svc.cluster.local
+{{- end }}
