@@ -158,7 +158,7 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: { memory.available: "1Mi", nodefs.available: "1%", nodefs.inodesFree: "1%", imagefs.available: "1%" }
 evictionPressureTransitionPeriod: 10s
-maxPods: 60
+maxPods: 110
 resolvConf: ""
 clusterDomain: cluster.local
 clusterDNS: []
