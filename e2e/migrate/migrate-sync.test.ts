@@ -34,7 +34,7 @@ let work: string;
 const TLS_CRT = '-----BEGIN CERTIFICATE-----\nMIIBmigrate-e2e\n-----END CERTIFICATE-----\n';
 /** Chosen so that its base64url form has '-' and '_' (Auto must try Base64URL after Base64 fails). */
 const TLS_KEY = '-----BEGIN PRIVATE KEY-----\n\u00fb\u00ff\u00fe?>~key\n-----END PRIVATE KEY-----\n';
-const served = ['pw-e2e-vault', 'sk-e2e-stripe', 'acme-key-e2e', 'globex-key-e2e', 'wh-e2e-github', 'smtp-e2e-pw'];
+const served = ['up-e2e-password', 'pw-e2e-vault', 'sk-e2e-stripe', 'acme-key-e2e', 'globex-key-e2e', 'wh-e2e-github', 'smtp-e2e-pw'];
 
 /** Runs the lockstep CLI from source; resolves with its exit code and output (never rejects on exit 1/2). */
 async function lockstep(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -63,6 +63,9 @@ async function copyRepo(): Promise<string> {
 async function seedPeers(): Promise<void> {
   await vault.admin('POST', 'secret/data/payments/db', { data: { username: 'payments', password: 'pw-e2e-vault', host: 'db.payments.svc', sslmode: '' } });
   await vault.admin('POST', 'secret/data/payments/config', { data: { LOG_LEVEL: 'info', MAX_RETRIES: '5' } });
+  await vault.admin('POST', 'sys/auth/userpass', { type: 'userpass' });
+  await vault.admin('PUT', 'sys/policies/acl/payments-read', { policy: 'path "secret/data/payments/*" { capabilities = ["read"] }' });
+  await vault.admin('POST', 'auth/userpass/users/payments-reader', { password: 'up-e2e-password', token_policies: 'payments-read' });
   await vault.admin('POST', 'secret/data/payments/tls', { data: { crt: Buffer.from(TLS_CRT).toString('base64') } });
   await vault.admin('POST', 'secret/data/payments/tls-extra', { data: { 'tls.key': Buffer.from(TLS_KEY).toString('base64').replaceAll('+', '-').replaceAll('/', '_'), note: 'not base64!' } });
   const sm = new SecretsManagerClient({ region: 'eu-central-1', endpoint: aws.endpoint, credentials: { accessKeyId: 'AKIAMIGRATEE2E000001', secretAccessKey: 'x' }, maxAttempts: 1 });
@@ -102,11 +105,11 @@ describe('lockstep migrate on an ESO repository', () => {
   it('converts every ESO object and keeps the other documents', async () => {
     out = join(work, 'out');
     const r = await lockstep(['migrate', '--out-dir', out, 'repo'], work);
-    expect(r.stderr).toMatch(/15 ESO object\(s\) in 3 file\(s\): 15 converted, 0 partly converted, 0 left as they were/);
+    expect(r.stderr).toMatch(/17 ESO object\(s\) in 3 file\(s\): 17 converted, 0 partly converted, 0 left as they were/);
     expect(r.code).toBe(0);
     const rendered = await readFile(join(out, 'repo/apps/payments/rendered.yaml'), 'utf8');
     const kinds = parseAllDocuments(rendered).map((d) => (d.toJS() as { apiVersion: string; kind: string }));
-    expect(kinds.map((k) => k.kind)).toEqual(['Secret', 'Secret', 'SecretStore', 'SecretStore', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'ExternalSecret', 'Deployment']);
+    expect(kinds.map((k) => k.kind)).toEqual(['Secret', 'Secret', 'SecretStore', 'Secret', 'SecretStore', 'SecretStore', ...Array<string>(8).fill('ExternalSecret'), 'Deployment']);
     expect(kinds.filter((k) => k.apiVersion.startsWith('external-secrets.io'))).toEqual([]);
     expect(rendered).toContain('# Source: payments/templates/externalsecrets.yaml');
     expect(rendered).toContain('meta.helm.sh/release-name: payments');
@@ -121,8 +124,8 @@ describe('lockstep migrate on an ESO repository', () => {
   it('yields manifests the real apiserver accepts (kubectl apply --dry-run=server), for all four providers', async () => {
     const r = await cluster.kubectl(['apply', '--dry-run=server', '--validate=strict', '-R', '-f', join(out, 'repo')]);
     const lockstepObjects = r.split('\n').filter((l) => /\.lockstep\.dev\/.* created \(server dry run\)/.test(l));
-    expect(lockstepObjects).toHaveLength(15);
-    for (const store of ['secretstore.lockstep.dev/vault', 'secretstore.lockstep.dev/aws', 'secretstore.lockstep.dev/gcp', 'secretstore.lockstep.dev/azure', 'secretstore.lockstep.dev/azure-wi']) {
+    expect(lockstepObjects).toHaveLength(17);
+    for (const store of ['secretstore.lockstep.dev/vault', 'secretstore.lockstep.dev/vault-userpass', 'secretstore.lockstep.dev/aws', 'secretstore.lockstep.dev/gcp', 'secretstore.lockstep.dev/azure', 'secretstore.lockstep.dev/azure-wi']) {
       expect(r).toContain(`${store} created (server dry run)`);
     }
   });
@@ -152,6 +155,9 @@ describe('lockstep migrate on an ESO repository', () => {
     });
     expect(db?.metadata.labels).toMatchObject({ app: 'payments' });
     expect(decodeData(await synced('payments-config'))).toEqual({ LOG_LEVEL: 'info', MAX_RETRIES: '5' });
+    // Vault userpass auth: the store logs in as payments-reader with the password from its Secret.
+    expect(decodeData(await synced('payments-config-userpass'))).toEqual({ 'log-level': 'info' });
+    expect(readyOf(await getJson(cluster, 'secretstore', ns, 'vault-userpass'))?.status).toBe('True');
     expect(decodeData(await synced('payments-api'))).toEqual({
       stripe: 'sk-e2e-stripe',
       payments_partners_acme: 'acme-key-e2e',

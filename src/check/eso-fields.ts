@@ -27,8 +27,6 @@ export const ESO_ONLY_FIELDS = new Set([
   'caProvider',
   'readYourWrites',
   'forwardInconsistent',
-  'userPass',
-  'ldap',
   'cert',
   'iam',
   'workloadIdentityFederation',

@@ -44,10 +44,11 @@ export function convertVault(m: ObjectMigration, path: FieldPath, ctx: StoreCont
   }
   m.dropUnknown(kube, ['mountPath', 'role', 'serviceAccountRef'], 'kubernetes auth field');
   convertVaultJwt(m, [...auth, 'jwt']);
-  for (const method of ['ldap', 'userPass', 'cert', 'iam', 'gcp']) {
+  for (const method of ['userPass', 'ldap']) m.dropUnknown([...auth, method], ['path', 'username', 'secretRef'], `${method} field`);
+  for (const method of ['cert', 'iam', 'gcp']) {
     m.drop('unsupported', [...auth, method], `Vault ${method} auth has no Lockstep equivalent yet`);
   }
-  m.dropUnknown(auth, ['tokenSecretRef', 'appRole', 'kubernetes', 'jwt'], 'vault auth method');
+  m.dropUnknown(auth, ['tokenSecretRef', 'appRole', 'kubernetes', 'jwt', 'userPass', 'ldap'], 'vault auth method');
   m.dropUnknown(path, ['server', 'path', 'version', 'namespace', 'caBundle', 'auth'], 'vault field');
 }
 

@@ -61,9 +61,14 @@ describe('store conversion rules', () => {
     expect(jwt.errors).toEqual([]);
   });
 
+  it.each(['userPass', 'ldap'])('vault: %s keeps its shape', (method) => {
+    const r = migrate(store(`    vault:\n      server: https://vault:8200\n      path: secret\n      auth:\n        ${method}: { path: people, username: u, secretRef: ${ref('p', 'password')} }\n`));
+    expect(r.spec?.provider).toEqual({ vault: { server: 'https://vault:8200', path: 'secret', auth: { [method]: { path: 'people', username: 'u', secretRef: { name: 'p', key: 'password' } } } } });
+    expect(r.object?.outcome).toBe('converted');
+    expect(r.errors).toEqual([]);
+  });
+
   it.each([
-    ['userPass', `        userPass: { path: userpass, username: u, secretRef: ${ref('p', 'password')} }\n`, 'spec.provider.vault.auth.userPass'],
-    ['ldap', `        ldap: { path: ldap, username: u, secretRef: ${ref('p', 'password')} }\n`, 'spec.provider.vault.auth.ldap'],
     ['cert', `        cert: { clientCert: ${ref('c', 'tls.crt')}, secretRef: ${ref('c', 'tls.key')} }\n`, 'spec.provider.vault.auth.cert'],
     ['iam', '        iam: { region: eu-west-1, role: r }\n', 'spec.provider.vault.auth.iam'],
     ['kubernetes.secretRef', `        kubernetes: { role: app, secretRef: ${ref('sa-token', 'token')} }\n`, 'spec.provider.vault.auth.kubernetes.secretRef'],

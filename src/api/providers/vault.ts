@@ -56,6 +56,24 @@ export const VaultJwtAuth = z
   })
   .meta({ description: "Log in with a Kubernetes ServiceAccount token validated by Vault's JWT auth method (no TokenReview)." });
 
+const passwordAuth = (method: string, defaultPath: string) =>
+  z
+    .object({
+      path: z
+        .string()
+        .regex(VAULT_PATH)
+        .optional()
+        .meta({ description: `The path the ${method} auth method is mounted at (default "${defaultPath}").` }),
+      username: z.string().min(1).meta({ description: 'The user to log in as.' }),
+      secretRef: SecretKeySelector.meta({
+        description: "The key of a Secret holding the user's password. It is read again at every login, so it can be rotated in place.",
+      }),
+    })
+    .meta({ description: `Log in with a username and a password kept in a Kubernetes Secret (Vault ${method} auth method).` });
+
+export const VaultUserPassAuth = passwordAuth('userpass', 'userpass');
+export const VaultLdapAuth = passwordAuth('LDAP', 'ldap');
+
 export const VaultAuth = z
   .object({
     tokenSecretRef: SecretKeySelector.optional().meta({
@@ -64,6 +82,8 @@ export const VaultAuth = z
     appRole: VaultAppRoleAuth.optional(),
     kubernetes: VaultKubernetesAuth.optional(),
     jwt: VaultJwtAuth.optional(),
+    userPass: VaultUserPassAuth.optional(),
+    ldap: VaultLdapAuth.optional(),
   })
   .meta({
     description:

@@ -44,14 +44,14 @@ function parseLogin(body: unknown, description: string): VaultLogin {
   return { token: auth.client_token, leaseSeconds: lease, renewable: auth.renewable === true };
 }
 
-function loginWith(description: string, path: string, body: () => Promise<object>, ctx: StoreContext): VaultAuthMethod {
+function loginWith(description: string, path: string, body: () => Promise<object>, ctx: StoreContext, endpoint = `auth/${path}/login`): VaultAuthMethod {
   return {
     description,
     issuesTokens: true,
     async login(api, signal) {
       const payload = await body();
       const response = await api
-        .write(`auth/${path}/login`, payload, { signal })
+        .write(endpoint, payload, { signal })
         .catch((err: unknown) => Promise.reject(mapVaultError(err, `logging in with ${description}`, 'login')));
       const login = parseLogin(response, description);
       ctx.scrubber.add(login.token);
@@ -125,5 +125,19 @@ export function buildAuthMethod(auth: VaultAuth, ctx: StoreContext, deps: AuthDe
     const description = `jwt${role ? ` role '${role}'` : ''} (auth/${path})`;
     return loginWith(description, path, async () => ({ ...(role ? { role } : {}), jwt: await serviceAccountToken(serviceAccountRef, ctx) }), ctx);
   }
-  throw new InvalidConfigError('vault auth: set exactly one of tokenSecretRef, appRole, kubernetes or jwt');
+  if (auth.userPass) return passwordLogin('userpass', auth.userPass, ctx);
+  if (auth.ldap) return passwordLogin('ldap', auth.ldap, ctx);
+  throw new InvalidConfigError('vault auth: set exactly one of tokenSecretRef, appRole, kubernetes, jwt, userPass or ldap');
+}
+
+/** userpass and LDAP: POST auth/PATH/login/USERNAME { password }, the password read again at every login. */
+function passwordLogin(method: 'userpass' | 'ldap', spec: NonNullable<VaultAuth['userPass']>, ctx: StoreContext): VaultAuthMethod {
+  const path = spec.path ?? method;
+  const password = async () => {
+    const value = await ctx.credentials.readSecretKey(spec.secretRef);
+    ctx.scrubber.add(value);
+    return value.trim();
+  };
+  const description = `${method} user '${spec.username}' (auth/${path})`;
+  return loginWith(description, path, async () => ({ password: await password() }), ctx, `auth/${path}/login/${encodeURIComponent(spec.username)}`);
 }
