@@ -52,7 +52,7 @@ export function filesExternalSecret(ns: string, name: string, consumers: string[
   });
 }
 
-export async function startFilesScenario(prefix: string, opts: { agentPort?: number; extraArgs?: string[] } = {}): Promise<FilesScenario> {
+export async function startFilesScenario(prefix: string, opts: { agentPort?: number; extraArgs?: string[]; leaderElect?: boolean } = {}): Promise<FilesScenario> {
   const cluster = loadTestCluster();
   await requireNode(cluster);
   const ns = await cluster.createNamespace(prefix);
@@ -70,7 +70,7 @@ export async function startFilesScenario(prefix: string, opts: { agentPort?: num
     '--rollout-window', '1s',
     ...(opts.extraArgs ?? []),
   ];
-  const start = () => startOperator({ kubeconfigPath: cluster.kubeconfigPath, operatorNamespace: ns, namespace: ns, extraArgs: args });
+  const start = () => startOperator({ kubeconfigPath: cluster.kubeconfigPath, operatorNamespace: ns, namespace: ns, extraArgs: args, leaderElect: opts.leaderElect, identity: opts.leaderElect ? 'replica-a' : undefined });
   await cluster.kubectl(['apply', '-f', '-'], webhookConfig(webhook, ns, port));
   await cluster.kubectl(['create', 'serviceaccount', 'billing', '-n', ns]);
   await cluster.kubectl(['create', 'serviceaccount', 'intruder', '-n', ns]);
@@ -195,5 +195,16 @@ export async function valueLines(cluster: TestCluster, ns: string, pod: string):
   return out.split('\n').flatMap((line) => {
     const m = /^(\S+) value=(.*)$/.exec(line);
     return m ? [{ at: Date.parse(m[1] as string), value: m[2] as string }] : [];
+  });
+}
+
+/** Another operator replica (leader election on, so it stands by) serving files on `port`. */
+export async function startStandbyReplica(s: FilesScenario, port: number): Promise<RunningOperator> {
+  return startOperator({
+    kubeconfigPath: s.cluster.kubeconfigPath, operatorNamespace: s.ns, namespace: s.ns, leaderElect: true, identity: 'replica-b',
+    extraArgs: [
+      '--files-addr', `0.0.0.0:${port}`, '--files-hosts', `${GATEWAY},127.0.0.1`, '--agent-url', `https://${GATEWAY}:${port}`,
+      '--agent-image', OPERATOR_IMAGE, '--files-secret', 'lockstep-webhook-tls', '--webhook-config', s.webhook,
+    ],
   });
 }
