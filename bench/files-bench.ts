@@ -3,8 +3,8 @@
 // serving the webhook and the agents. One ExternalSecret (delivery Files, refresh 5 s) injected in
 // sidecar mode into a Deployment of N pods. Once all are Ready, the value is changed R times in
 // OpenBao; the benchmark counts the operator's provider reads (lockstep_provider_requests_total)
-// per refresh, the time from each change to the new value in every pod (each app prints it with
-// the runtime's timestamp), and the agents' memory on the node.
+// per refresh, the time from each change to the new files in every pod (the runtime's timestamp of
+// each agent's "files updated" log line), and the agents' memory on the node.
 //
 //   bash scripts/netns.sh run -- node_modules/.bin/tsx bench/files-bench.ts [--pods 100] [--rotations 5]
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     const s = await startFilesScenario('files-bench', { extraArgs: ['--log-level', 'info'] });
     await s.cluster.kubectl(['apply', '-f', '-'], storeYaml(s.ns, peer.endpoint));
     await s.cluster.kubectl(['apply', '-f', '-'], filesExternalSecret(s.ns, 'db', ['billing'], `${REFRESH_MS / 1000}s`));
-    const deploy = JSON.parse(deploymentYaml(s.ns, 'app', appTemplate({ app: 'app', secrets: 'db', mode: 'sidecar', serviceAccount: 'billing' }))) as { spec: { replicas: number } };
+    const deploy = JSON.parse(deploymentYaml(s.ns, 'app', appTemplate({ app: 'app', secrets: 'db', mode: 'sidecar', serviceAccount: 'billing', pollSeconds: 5 }))) as { spec: { replicas: number } };
     deploy.spec.replicas = podCount;
     const started = Date.now();
     await s.cluster.kubectl(['apply', '-f', '-'], JSON.stringify(deploy));
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       await writeValue(peer, value);
       const seen = await waitFor(async () => {
         const names = await readyPods(s.cluster.kubectl, s.ns);
-        const times = await Promise.all(names.map((p) => firstSeen(s.cluster.kubectl, s.ns, p, value)));
+        const times = await Promise.all(names.map((p) => firstSeen(s.cluster.kubectl, s.ns, p, i)));
         return times.every((t) => t !== undefined) && (times as number[]);
       }, 120_000, `value ${i} in every pod`);
       latencies.push(...seen.map((t) => t - changedAt));
@@ -72,14 +72,14 @@ async function main(): Promise<void> {
       ['pods Ready', `${seconds(allReadyMs)} s`, 'create to all Ready (init agent included)'],
       ['provider reads (getSecret)', String(providerReads), `over ${seconds(windowMs)} s = ${refreshes.toFixed(1)} refresh intervals, ${rotations} changes`],
       ['provider reads per refresh', (providerReads / refreshes).toFixed(2), 'all pods share the leader\'s reads'],
-      ['change → file, p50 / p99 / max', `${quantile(latencies, 0.5)} / ${quantile(latencies, 0.99)} / ${Math.max(...latencies)} ms`, `${latencies.length} pod updates`],
+      ['change → files written, p50 / p99 / max', `${quantile(latencies, 0.5)} / ${quantile(latencies, 0.99)} / ${Math.max(...latencies)} ms`, `${latencies.length} pod updates`],
       ['agent RSS, mean', `${memory.rss.toFixed(1)} MB`, `${memory.count} sidecar agents`],
       ['agent private memory, mean', `${memory.anon.toFixed(1)} MB`, 'RssAnon: what each pod adds'],
       ['agent file-backed memory, mean', `${memory.file.toFixed(1)} MB`, 'the Node binary\'s pages, shared by all agents'],
     ];
     printTables(`delivery as files, ${podCount} pods`, figures, [
       target('provider reads per refresh', Number((providerReads / refreshes).toFixed(2)), '<=', 1.2),
-      target('p99 change → file (ms)', quantile(latencies, 0.99), '<=', REFRESH_MS + 2000),
+      target('p99 change → files written (ms)', quantile(latencies, 0.99), '<=', REFRESH_MS + 2000),
       target('agent private memory (MB)', Number(memory.anon.toFixed(1)), '<=', 40),
     ]);
     await s.cleanup();
@@ -95,9 +95,16 @@ async function readyPods(run: (args: string[]) => Promise<string>, ns: string): 
   return list.items.filter((p) => p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((p) => p.metadata.name);
 }
 
-async function firstSeen(run: (args: string[]) => Promise<string>, ns: string, pod: string, value: string): Promise<number | undefined> {
-  const out = await run(['logs', '-n', ns, pod, '-c', 'app', '--timestamps']).catch(() => '');
-  const line = out.split('\n').find((l) => l.endsWith(` value=${value}`));
+/**
+ * When the pod's agent wrote the files of rotation `i` (its i+1-th write: the init agent's first
+ * write is in another container), from the runtime's timestamp of the agent's log line. The app
+ * checks only every 5 s here: 100 shells polling faster would load the 2 cores more than the
+ * operator and the agents do.
+ */
+async function firstSeen(run: (args: string[]) => Promise<string>, ns: string, pod: string, i: number): Promise<number | undefined> {
+  const out = await run(['logs', '-n', ns, pod, '-c', 'lockstep-agent', '--timestamps']).catch(() => '');
+  const writes = out.split('\n').filter((l) => l.includes('"msg":"files updated"') || l.includes('"msg":"files written"'));
+  const line = writes[i];
   return line ? Date.parse(line.split(' ')[0] ?? '') : undefined;
 }
 

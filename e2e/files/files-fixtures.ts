@@ -114,9 +114,9 @@ export function webhookConfig(name: string, ns: string, port: number): string {
 }
 
 /** A pod template's metadata and spec for an app that prints the password whenever it changes. */
-export function appTemplate(opts: { app: string; secrets: string; mode: 'init' | 'sidecar'; serviceAccount: string }) {
+export function appTemplate(opts: { app: string; secrets: string; mode: 'init' | 'sidecar'; serviceAccount: string; pollSeconds?: number }) {
   const loop = `last=; while true; do v=$(cat ${MOUNT}/db/password 2>/dev/null); ` +
-    'if [ "$v" != "$last" ]; then echo "value=$v"; last=$v; fi; sleep 0.1; done';
+    `if [ "$v" != "$last" ]; then echo "value=$v"; last=$v; fi; sleep ${opts.pollSeconds ?? 0.1}; done`;
   return {
     metadata: {
       labels: { app: opts.app, 'lockstep.dev/inject': 'true' },

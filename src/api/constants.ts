@@ -68,6 +68,12 @@ export const Reasons = {
   storeValid: 'Valid',
   invalidConfig: 'InvalidProviderConfig',
   validationFailed: 'ValidationFailed',
+  /** A SecretStore names an endpoint it may not reach (link-local, metadata, the API server, plain http off loopback). */
+  endpointNotAllowed: 'EndpointNotAllowed',
+  /** A SecretStore asks for the operator's own identity (ambient credentials): only a ClusterSecretStore may. */
+  identityNotAllowed: 'IdentityNotAllowed',
+  /** A store asks for a ServiceAccount token the Kubernetes API server would accept (its audience, or none). */
+  tokenAudienceNotAllowed: 'TokenAudienceNotAllowed',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 

@@ -4,7 +4,10 @@ import { CONTROLLER_HELP, parseControllerConfig, type ControllerConfig } from '.
 import { Manager } from '../controllers/manager.js';
 import { fetchOrCreateHashKey } from '../controllers/hash-key.js';
 import { buildCredentialSource } from '../controllers/credential-source.js';
-import { createKubeClient } from '../kube/kube-client.js';
+import { createKubeClient, type KubeClientHandle } from '../kube/kube-client.js';
+import { ApiserverAudiences, discoverApiserverAddresses } from '../controllers/secret-store/apiserver-facts.js';
+import { EndpointPolicy } from '../providers/endpoint-policy.js';
+import type { TenantPolicy } from '../providers/tenant-policy.js';
 import { createInformer } from '../kube/resilient-informer.js';
 import { buildLogger, type Logger } from '../observability/logger.js';
 import { buildExternalSecretStatusMetrics, buildRefreshMetrics, buildRolloutMetrics, buildSyncMetrics } from '../observability/metrics.js';
@@ -62,12 +65,14 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
     );
   });
   const providers = buildDefaultRegistry();
+  const tenant = await buildTenantPolicy(kube, log);
   const clients = new ClientCache({
     log,
     scrubber,
     metrics: syncMetrics,
     clock: systemClock,
-    credentialsFor: (store) => buildCredentialSource(kube, scrubber, store),
+    credentialsFor: (store) => buildCredentialSource(kube, scrubber, store, { apiserverAudiences: tenant.apiserverAudiences }),
+    tenant,
   });
   const manager = new Manager({
     kube: kube,
@@ -106,6 +111,13 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
     manager.stopInformers();
     await Promise.all(servers.map((s) => s.close()));
   }
+}
+
+/** What a store may ask for: endpoints judged against the API server's addresses, token audiences against its own. */
+async function buildTenantPolicy(kube: KubeClientHandle, log: Logger): Promise<TenantPolicy> {
+  const server = kube.kubeConfig.getCurrentCluster()?.server ?? '';
+  const audiences = new ApiserverAudiences({ fetchDiscovery: () => kube.getPath('/.well-known/openid-configuration'), log });
+  return { endpoints: new EndpointPolicy(await discoverApiserverAddresses(server)), apiserverAudiences: () => audiences.get() };
 }
 
 /** Runs the controllers while this replica leads. Losing the lease ends the process (exit 1) so a fresh start re-syncs. */

@@ -19,6 +19,7 @@ export interface ReadyState {
 const STALLED_REASONS: ReadonlySet<string> = new Set([
   Reasons.invalidSpec, Reasons.storeNotAllowed, Reasons.invalidConfig, Reasons.targetConflict,
   Reasons.secretImmutable, Reasons.secretSyncError, Reasons.secretDeleted,
+  Reasons.endpointNotAllowed, Reasons.identityNotAllowed, Reasons.tokenAudienceNotAllowed,
 ]);
 
 /** The new condition list: lastTransitionTime moves only when a condition's status changes. */

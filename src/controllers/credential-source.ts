@@ -7,12 +7,27 @@ import { CoreResources, type KubeClient, type KubeObject } from '../kube/kube-po
 import type { SecretScrubber } from '../observability/secret-scrubber.js';
 import type { StoreIdentity } from '../providers/client-cache.js';
 import type { CredentialSource } from '../providers/provider.js';
-import { AuthError, InvalidConfigError, UnavailableError } from '../providers/provider-errors.js';
+import { AuthError, InvalidConfigError, NotAllowedError, UnavailableError } from '../providers/provider-errors.js';
+import { checkTokenAudiences, DEFAULT_APISERVER_AUDIENCES } from '../providers/tenant-policy.js';
+import { Reasons } from '../api/constants.js';
 
 type SecretObject = KubeObject & { data?: Record<string, string> };
-const DEFAULT_TOKEN_SECONDS = 600;
+/** Every token lives 10 minutes, the TokenRequest minimum, whatever a provider asks. */
+export const TOKEN_SECONDS = 600;
 
-export function buildCredentialSource(kube: KubeClient, scrubber: SecretScrubber, store: StoreIdentity): CredentialSource {
+export interface CredentialSourceOptions {
+  /** The audiences the Kubernetes API server accepts: a token for one of them, or for none, is never requested. */
+  apiserverAudiences?: () => Promise<ReadonlySet<string>>;
+}
+
+const defaultAudiences = () => Promise.resolve(new Set(DEFAULT_APISERVER_AUDIENCES));
+
+export function buildCredentialSource(
+  kube: KubeClient,
+  scrubber: SecretScrubber,
+  store: StoreIdentity,
+  opts: CredentialSourceOptions = {},
+): CredentialSource {
   const namespaceOf = (what: string, requested?: string): string => {
     if (store.kind === 'SecretStore') {
       if (requested && requested !== store.namespace) {
@@ -36,8 +51,11 @@ export function buildCredentialSource(kube: KubeClient, scrubber: SecretScrubber
     },
     async requestServiceAccountToken(ref) {
       const namespace = namespaceOf(`ServiceAccount '${ref.name}'`, ref.namespace);
+      // The last line of defence (the tenant policy refuses such stores before they connect).
+      const refused = checkTokenAudiences(`the token for ServiceAccount '${namespace}/${ref.name}'`, ref.audiences, await (opts.apiserverAudiences ?? defaultAudiences)());
+      if (refused) throw new NotAllowedError(Reasons.tokenAudienceNotAllowed, refused);
       const issued = await kube
-        .createToken(namespace, ref.name, { audiences: ref.audiences, expirationSeconds: ref.expirationSeconds ?? DEFAULT_TOKEN_SECONDS })
+        .createToken(namespace, ref.name, { audiences: ref.audiences, expirationSeconds: Math.min(ref.expirationSeconds ?? TOKEN_SECONDS, TOKEN_SECONDS) })
         .catch((err: unknown) => {
           const what = `ServiceAccount '${namespace}/${ref.name}'`;
           if (err instanceof NotFoundError) throw new InvalidConfigError(`${what} does not exist`, { cause: err });

@@ -55,6 +55,8 @@ export interface KubeClientHandle extends KubeClient, ListWatchSource {
   readonly client: KubeClient;
   readonly kubeConfig: KubeConfig;
   list<T extends KubeObject>(res: Resource, opts?: ListRequestOptions): Promise<ListResult<T>>;
+  /** GET of a path outside the resource API (e.g. `/.well-known/openid-configuration`), as parsed JSON. */
+  getPath<T>(path: string): Promise<T>;
   /** Releases pooled connections (call after every informer using this client has stopped). */
   close(): Promise<void>;
 }
@@ -180,6 +182,10 @@ class RestKubeClient implements KubeClientHandle {
       'create', 'POST', CoreResources.serviceAccount, { name: serviceAccount, namespace, subresource: 'token', body, write: true },
     );
     return { token: issued.status.token, expiresAt: Date.parse(issued.status.expirationTimestamp) };
+  }
+
+  getPath<T>(path: string): Promise<T> {
+    return this.transport.request<T>({ verb: 'get', method: 'GET', path, resource: path, target: path });
   }
 
   close(): Promise<void> {

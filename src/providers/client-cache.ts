@@ -11,6 +11,9 @@ import { TokenBucket, type RateLimitSpec } from '../runtime/token-bucket.js';
 import type { CredentialSource } from './provider.js';
 import { SharedReads } from './shared-reads.js';
 import type { Provider, SecretsClient } from './provider.js';
+import { EndpointPolicy } from './endpoint-policy.js';
+import { buildStoreNetwork } from './store-network.js';
+import { checkStoreAccess, DEFAULT_APISERVER_AUDIENCES, type TenantPolicy } from './tenant-policy.js';
 
 export interface StoreIdentity {
   kind: 'SecretStore' | 'ClusterSecretStore';
@@ -36,8 +39,20 @@ export class ClientCache {
       clock: Clock;
       /** Credentials as the store may read them: its own namespace for a SecretStore. */
       credentialsFor(store: StoreIdentity): CredentialSource;
+      /**
+       * What a store may ask for (see tenant-policy.ts); checked before every connect. Default: the
+       * rules with no API server address known and the default API server audiences.
+       */
+      tenant?: TenantPolicy;
     },
-  ) {}
+  ) {
+    this.tenant = deps.tenant ?? {
+      endpoints: new EndpointPolicy(),
+      apiserverAudiences: () => Promise.resolve(new Set(DEFAULT_APISERVER_AUDIENCES)),
+    };
+  }
+
+  private readonly tenant: TenantPolicy;
 
   static storeKey(store: Pick<StoreIdentity, 'kind' | 'name' | 'namespace'>): string {
     return `${store.kind}/${store.namespace ?? ''}/${store.name}`;
@@ -54,16 +69,7 @@ export class ClientCache {
     if (existing?.version === version) return existing.client;
     if (existing) this.closeEntry(existing);
     const budget = rateLimit ? new TokenBucket(rateLimit, this.deps.clock) : undefined;
-    const client = provider
-      .connect(config, {
-        namespace: store.namespace,
-        storeKind: store.kind,
-        storeName: store.name,
-        log: this.deps.log.child({ store: key }),
-        scrubber: this.deps.scrubber,
-        credentials: this.deps.credentialsFor(store),
-        budget,
-      })
+    const client = this.open(store, provider, config, budget)
       .then((c) => new SharedReads(instrumentClient(c, key, this.deps.metrics), this.deps.clock));
     const entry = { version, client };
     this.entries.set(key, entry);
@@ -72,6 +78,22 @@ export class ClientCache {
       if (this.entries.get(key) === entry) this.entries.delete(key);
     });
     return client;
+  }
+
+  /** Checks the store against the tenant policy (throws NotAllowedError), then opens the provider's client. */
+  private async open(store: StoreIdentity, provider: Provider, config: unknown, budget?: TokenBucket): Promise<SecretsClient> {
+    const refusal = await checkStoreAccess(store.kind, provider.describeAccess(config), this.tenant);
+    if (refusal) throw refusal;
+    return provider.connect(config, {
+      namespace: store.namespace,
+      storeKind: store.kind,
+      storeName: store.name,
+      log: this.deps.log.child({ store: ClientCache.storeKey(store) }),
+      scrubber: this.deps.scrubber,
+      credentials: this.deps.credentialsFor(store),
+      budget,
+      network: buildStoreNetwork(store.kind, this.tenant.endpoints),
+    });
   }
 
   /** Drops (and closes) the client of a store that was deleted. */

@@ -26,6 +26,22 @@ export class AuthError extends PermanentProviderError {}
 export class InvalidConfigError extends PermanentProviderError {}
 /** The data exists but cannot be read the way the spec asks (e.g. a property path that does not exist). */
 export class InvalidRefError extends PermanentProviderError {}
+/**
+ * The store asks for something its kind may not have: an endpoint, the operator's own identity, a
+ * token the API server would accept. `reason` is the Ready reason the store reports.
+ */
+export class NotAllowedError extends PermanentProviderError {
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: { cause?: unknown; code?: string },
+  ) {
+    super(message, options);
+    if (options?.code) this.code = options.code;
+  }
+
+  readonly code?: string;
+}
 
 export class TransientProviderError extends ProviderError {
   readonly errorClass = 'Transient';
@@ -35,6 +51,19 @@ export class UnavailableError extends TransientProviderError {}
 
 export function isProviderError(err: unknown): err is ProviderError {
   return err instanceof ProviderError;
+}
+
+/** A NotAllowedError anywhere in an error's `cause` chain (SDKs wrap what our hooks throw). */
+export function findNotAllowed(err: unknown): NotAllowedError | undefined {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof NotAllowedError) return e;
+    const errors = (e as { errors?: unknown }).errors; // AggregateError of autoSelectFamily connects
+    if (Array.isArray(errors)) {
+      const inner = errors.map(findNotAllowed).find((x) => x !== undefined);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../observability/logger.js';
 import type { SecretScrubber } from '../observability/secret-scrubber.js';
+import type { StoreNetwork } from './store-network.js';
 
 export interface RemoteRef {
   key: string;
@@ -79,6 +80,37 @@ export interface StoreContext {
   credentials: CredentialSource;
   /** Absent when the store sets no `rateLimit`. */
   budget?: RequestBudget;
+  /**
+   * What the client dials through: checked for a SecretStore, Node's own for a ClusterSecretStore.
+   * Absent: derived from `storeKind` with a policy that knows no API server address.
+   */
+  network?: StoreNetwork;
+}
+
+/** An endpoint a store's spec chooses. */
+export interface ChosenEndpoint {
+  /** The spec field, e.g. "spec.provider.vault.server". */
+  field: string;
+  /** A URL, or "host:port" for gRPC. */
+  endpoint: string;
+  /** A host:port endpoint used without TLS. */
+  plaintext?: boolean;
+}
+
+/** A ServiceAccount token the store's auth will request. */
+export interface RequestedToken {
+  /** The spec field of the serviceAccountRef, e.g. "spec.provider.aws.auth.jwt.serviceAccountRef". */
+  field: string;
+  /** The audiences that will be asked for (defaults applied); empty means none. */
+  audiences: string[];
+}
+
+/** What a store's config makes the operator do on its behalf, for the tenant policy. */
+export interface StoreAccess {
+  endpoints: ChosenEndpoint[];
+  /** Set when the auth uses the operator's own identity: the field and what identity it is. */
+  ambientIdentity?: { field: string; what: string; instead: string };
+  tokens: RequestedToken[];
 }
 
 export interface Provider<Config = unknown> {
@@ -86,5 +118,7 @@ export interface Provider<Config = unknown> {
   readonly name: string;
   /** Checks semantics the CRD schema cannot; returns human messages naming what to fix. */
   validateConfig(config: Config): string[];
+  /** The endpoints, ambient identity and tokens a config asks for (judged by the tenant policy). */
+  describeAccess(config: Config): StoreAccess;
   connect(config: Config, ctx: StoreContext): Promise<SecretsClient>;
 }

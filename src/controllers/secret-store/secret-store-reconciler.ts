@@ -9,6 +9,7 @@ import type { Clock } from '../../runtime/clock.js';
 import type { ClientCache } from '../../providers/client-cache.js';
 import type { ProviderRegistry } from '../../providers/provider-registry.js';
 import { isProviderError } from '../../providers/provider-errors.js';
+import { findEndpointRefusal } from '../../providers/store-network.js';
 import { buildConditions, isTransition, type ReadyState } from '../conditions.js';
 import type { EventRecorder } from '../event-recorder.js';
 import type { SecretScrubber } from '../../observability/secret-scrubber.js';
@@ -48,6 +49,9 @@ export class SecretStoreReconciler {
     try {
       return { ready: await this.check(store, name, namespace) };
     } catch (err) {
+      // Something this kind of store may not ask for (see tenant-policy.ts), however deep a provider wrapped it.
+      const notAllowed = findEndpointRefusal(err);
+      if (notAllowed) return { ready: { status: 'False', reason: notAllowed.reason, message: notAllowed.message } };
       const ready: ReadyState = { status: 'False', reason: Reasons.validationFailed, message: `the provider rejected the store: ${(err as Error).message}` };
       return { ready, transient: isTransient(err) ? (err as Error) : undefined };
     }

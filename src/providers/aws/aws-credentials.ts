@@ -14,6 +14,7 @@ import type { StoreContext } from '../provider.js';
 import { AuthError, InvalidConfigError } from '../provider-errors.js';
 import { mapAwsError } from './aws-errors.js';
 import { buildSdkOptions, spendBudgetPerCall } from './aws-sdk-options.js';
+import { networkOf } from '../store-network.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -24,6 +25,8 @@ export interface AwsCredentials {
 
 export const STS_AUDIENCE = 'sts.amazonaws.com';
 const SESSION_SECONDS = 3600;
+/** The ServiceAccount token lives 10 minutes (the TokenRequest minimum): it is used once, for one AssumeRoleWithWebIdentity. */
+const SERVICE_ACCOUNT_TOKEN_SECONDS = 600;
 
 /**
  * Caches credentials and loads new ones before they expire: when less than a third of their
@@ -98,7 +101,7 @@ async function readStaticKeys(auth: NonNullable<AwsProviderSpec['auth']['secretR
 }
 
 function stsClient(config: AwsProviderSpec, credentials: () => Promise<AwsCredentials>, ctx: StoreContext): STSClient {
-  const sts = new STSClient({ ...buildSdkOptions(config, config.stsEndpoint ?? config.endpoint), credentials });
+  const sts = new STSClient({ ...buildSdkOptions(config, config.stsEndpoint ?? config.endpoint, networkOf(ctx)), credentials });
   spendBudgetPerCall(sts, ctx.budget);
   return sts;
 }
@@ -114,7 +117,7 @@ function webIdentityLoader(config: AwsProviderSpec, sts: STSClient, ctx: StoreCo
       name: sa.name,
       namespace: sa.namespace,
       audiences: sa.audiences ?? [STS_AUDIENCE],
-      expirationSeconds: SESSION_SECONDS,
+      expirationSeconds: SERVICE_ACCOUNT_TOKEN_SECONDS,
     });
     ctx.scrubber.add(token);
     const what = `assuming role '${role}' with the token of ServiceAccount '${sa.name}'`;

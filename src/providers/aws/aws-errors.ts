@@ -13,6 +13,7 @@ import {
   ThrottledError,
   UnavailableError,
 } from '../provider-errors.js';
+import { findEndpointRefusal } from '../store-network.js';
 
 const NOT_FOUND = new Set(['ResourceNotFoundException']);
 const AUTH = new Set([
@@ -113,6 +114,8 @@ function mapByStatus(status: number | undefined, name: string, err: unknown, ctx
 /** Classifies any error thrown by an SDK call. Errors already classified pass through unchanged. */
 export function mapAwsError(err: unknown, ctx: AwsErrorContext): ProviderError {
   if (isProviderError(err)) return err;
+  const refused = findEndpointRefusal(err); // a dial-time refusal, wrapped by the SDK
+  if (refused) return refused;
   const shape = shapeOf(err);
   const name = typeof shape.name === 'string' ? shape.name : '';
   const byCode = name ? mapAwsErrorCode(name, shape.message, ctx, err) : undefined;

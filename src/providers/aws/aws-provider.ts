@@ -2,10 +2,11 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { AwsProviderSpec } from '../../api/providers/aws.js';
-import type { Provider, SecretsClient, StoreContext } from '../provider.js';
+import type { Provider, SecretsClient, StoreAccess, StoreContext } from '../provider.js';
+import { networkOf } from '../store-network.js';
 import { InvalidConfigError, isProviderError, UnavailableError } from '../provider-errors.js';
 import { AwsSecretsClient } from './aws-client.js';
-import { buildCredentialProvider } from './aws-credentials.js';
+import { buildCredentialProvider, STS_AUDIENCE } from './aws-credentials.js';
 import { buildSdkOptions, spendBudgetPerCall } from './aws-sdk-options.js';
 import { SecretBatchLoader } from './secret-batch-loader.js';
 
@@ -34,14 +35,25 @@ export function validateAwsConfig(config: AwsProviderSpec): string[] {
   return problems;
 }
 
+/** The endpoints a store chooses and the web identity token it requests; AWS has no ambient identity here (no default chain). */
+export function describeAwsAccess(config: AwsProviderSpec): StoreAccess {
+  const endpoints = [];
+  if (config.endpoint) endpoints.push({ field: 'spec.provider.aws.endpoint', endpoint: config.endpoint });
+  if (config.stsEndpoint) endpoints.push({ field: 'spec.provider.aws.stsEndpoint', endpoint: config.stsEndpoint });
+  const sa = config.auth?.jwt?.serviceAccountRef;
+  const tokens = sa ? [{ field: 'spec.provider.aws.auth.jwt.serviceAccountRef', audiences: sa.audiences ?? [STS_AUDIENCE] }] : [];
+  return { endpoints, tokens };
+}
+
 async function connectAws(config: AwsProviderSpec, ctx: StoreContext, opts: AwsProviderOptions): Promise<SecretsClient> {
   const problems = validateAwsConfig(config);
   if (problems.length > 0) throw new InvalidConfigError(problems.join('; '));
   const credentials = await buildCredentialProvider(config, ctx).catch((err: unknown) => {
     throw isProviderError(err) ? err : new UnavailableError('reading the store credentials failed', { cause: err });
   });
-  const sm = new SecretsManagerClient({ ...buildSdkOptions(config, config.endpoint), credentials: credentials.provide });
-  const sts = new STSClient({ ...buildSdkOptions(config, config.stsEndpoint ?? config.endpoint), credentials: credentials.provide });
+  const network = networkOf(ctx);
+  const sm = new SecretsManagerClient({ ...buildSdkOptions(config, config.endpoint, network), credentials: credentials.provide });
+  const sts = new STSClient({ ...buildSdkOptions(config, config.stsEndpoint ?? config.endpoint, network), credentials: credentials.provide });
   spendBudgetPerCall(sm, ctx.budget);
   spendBudgetPerCall(sts, ctx.budget);
   opts.onClient?.(sm);
@@ -54,6 +66,7 @@ export function createAwsProvider(opts: AwsProviderOptions = {}): Provider<AwsPr
   return {
     name: 'aws',
     validateConfig: validateAwsConfig,
+    describeAccess: describeAwsAccess,
     connect: (config, ctx) => connectAws(config, ctx, opts),
   };
 }

@@ -4,20 +4,27 @@ import type { FinalizeRequestMiddleware } from '@aws-sdk/types';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsProviderSpec } from '../../api/providers/aws.js';
 import type { RequestBudget } from '../provider.js';
+import { openNetwork, type StoreNetwork } from '../store-network.js';
 
 /** One retry at most: the operator retries with its own per-key backoff. */
 export const MAX_ATTEMPTS = 2;
 export const CONNECTION_TIMEOUT_MS = 3_000;
 export const REQUEST_TIMEOUT_MS = 20_000;
 
-export function buildSdkOptions(config: Pick<AwsProviderSpec, 'region'>, endpoint: string | undefined) {
+/** SDK options for one client; every connection goes through the store's network (checked for a SecretStore). */
+export function buildSdkOptions(config: Pick<AwsProviderSpec, 'region'>, endpoint: string | undefined, network: StoreNetwork = openNetwork) {
   return {
     region: config.region,
     endpoint,
     maxAttempts: MAX_ATTEMPTS,
     // 'auto' would look up the instance's region through instance metadata; never probe it.
     defaultsMode: 'standard' as const,
-    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    requestHandler: {
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      httpAgent: network.httpAgent({ keepAlive: true }),
+      httpsAgent: network.httpsAgent({ keepAlive: true }),
+    },
   };
 }
 

@@ -3,6 +3,7 @@
  * Access tokens are cached by the Key Vault pipeline and renewed only when they near expiry.
  * There is no default credential chain: the store names exactly one method.
  */
+import type https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import {
@@ -15,6 +16,7 @@ import {
 import type { ServiceAccountSelector } from '../../api/common.js';
 import type { AzureEnvironmentType, AzureProviderSpec } from '../../api/providers/azure.js';
 import type { StoreContext } from '../provider.js';
+import { networkOf } from '../store-network.js';
 import { InvalidConfigError, isProviderError, UnavailableError } from '../provider-errors.js';
 import { ImdsEndpointCredential } from './imds-endpoint-credential.js';
 
@@ -97,10 +99,15 @@ function requireTenant(config: AzureProviderSpec, method: string): string {
   return config.tenantId;
 }
 
-export async function buildCredential(config: AzureProviderSpec, ctx: StoreContext): Promise<TokenCredential> {
+/** A keep-alive https agent through the store's network (checked for a SecretStore) trusting the store's CAs. */
+export function buildAgent(config: AzureProviderSpec, ctx: Pick<StoreContext, 'network' | 'storeKind'>): https.Agent {
+  return networkOf(ctx).httpsAgent({ keepAlive: true, ...buildTlsOptions(config.caBundle) });
+}
+
+export async function buildCredential(config: AzureProviderSpec, ctx: StoreContext, agent = buildAgent(config, ctx)): Promise<TokenCredential> {
   const { authorityHost, known } = resolveAuthority(config);
   const tlsOptions = buildTlsOptions(config.caBundle);
-  const common = { authorityHost, disableInstanceDiscovery: !known, tlsOptions, retryOptions: { maxRetries: 1 } };
+  const common = { authorityHost, disableInstanceDiscovery: !known, tlsOptions, agent, retryOptions: { maxRetries: 1 } };
   const { servicePrincipal, managedIdentity, workloadIdentity } = config.auth;
   if (servicePrincipal) {
     const tenantId = requireTenant(config, 'servicePrincipal');
@@ -115,9 +122,10 @@ export async function buildCredential(config: AzureProviderSpec, ctx: StoreConte
   }
   if (managedIdentity) {
     if (managedIdentity.endpoint) {
-      return new ImdsEndpointCredential({ endpoint: managedIdentity.endpoint, clientId: managedIdentity.clientId, tlsOptions, scrubber: ctx.scrubber });
+      const network = networkOf(ctx);
+      return new ImdsEndpointCredential({ endpoint: managedIdentity.endpoint, clientId: managedIdentity.clientId, tlsOptions, scrubber: ctx.scrubber, network });
     }
-    const options = { retryOptions: { maxRetries: 1 }, tlsOptions };
+    const options = { retryOptions: { maxRetries: 1 }, tlsOptions, agent };
     return managedIdentity.clientId ? new ManagedIdentityCredential({ clientId: managedIdentity.clientId, ...options }) : new ManagedIdentityCredential(options);
   }
   throw new InvalidConfigError('azure: set exactly one of auth.servicePrincipal, auth.managedIdentity, auth.workloadIdentity');

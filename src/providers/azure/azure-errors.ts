@@ -14,6 +14,7 @@ import {
   ThrottledError,
   UnavailableError,
 } from '../provider-errors.js';
+import { findEndpointRefusal } from '../store-network.js';
 
 /** TLS failures a user fixes in the store (caBundle, vaultUrl): retrying will not help. */
 const TLS_CODES = new Set([
@@ -90,7 +91,7 @@ function fromIdentity(name: string, what: string, message: string, cause: unknow
 
 /** Maps any error thrown by an Azure SDK call for `what` (e.g. "reading secret 'db-password'"). */
 export function toProviderError(err: unknown, what: string): ProviderError {
-  const own = findProviderError(err);
+  const own = findProviderError(err) ?? findEndpointRefusal(err); // ours, or a dial-time refusal the SDK wrapped
   if (own) return own;
   const e = (err ?? {}) as ErrorLike;
   const message = String(e.message ?? err);

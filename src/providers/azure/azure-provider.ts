@@ -1,8 +1,9 @@
 /** The `azure` provider: Azure Key Vault secrets through @azure/keyvault-secrets and @azure/identity. */
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
 import type { AzureProviderSpec } from '../../api/providers/azure.js';
-import type { Provider, RequestBudget } from '../provider.js';
-import { buildCredential, buildTlsOptions } from './azure-credential.js';
+import type { Agent } from 'node:http';
+import type { Provider, RequestBudget, StoreAccess } from '../provider.js';
+import { buildAgent, buildCredential, buildTlsOptions, TOKEN_EXCHANGE_AUDIENCE } from './azure-credential.js';
 import { AzureSecretsClient } from './azure-secrets-client.js';
 
 /** The Key Vault REST API version Lockstep speaks; every Key Vault and its emulators know it. */
@@ -32,8 +33,25 @@ export function validateAzureConfig(config: AzureProviderSpec): string[] {
   return problems;
 }
 
-export function buildSecretClientOptions(config: AzureProviderSpec, budget?: RequestBudget): SecretClientOptions {
+/** The vault, the authority host, a managed identity (the operator's own) and the workload identity token. */
+export function describeAzureAccess(config: AzureProviderSpec): StoreAccess {
+  const field = 'spec.provider.azure';
+  const endpoints = [{ field: `${field}.vaultUrl`, endpoint: config.vaultUrl }];
+  if (config.authorityHost) endpoints.push({ field: `${field}.authorityHost`, endpoint: config.authorityHost });
+  const { managedIdentity, workloadIdentity } = config.auth;
+  if (managedIdentity?.endpoint) endpoints.push({ field: `${field}.auth.managedIdentity.endpoint`, endpoint: managedIdentity.endpoint });
+  const ambient = managedIdentity
+    ? { field: `${field}.auth.managedIdentity`, what: 'the managed identity of the node or pod the operator runs on', instead: 'auth.servicePrincipal or auth.workloadIdentity' }
+    : undefined;
+  const tokens = workloadIdentity
+    ? [{ field: `${field}.auth.workloadIdentity.serviceAccountRef`, audiences: workloadIdentity.serviceAccountRef.audiences ?? [TOKEN_EXCHANGE_AUDIENCE] }]
+    : [];
+  return { endpoints, ambientIdentity: ambient, tokens };
+}
+
+export function buildSecretClientOptions(config: AzureProviderSpec, budget?: RequestBudget, agent?: Agent): SecretClientOptions {
   return {
+    agent,
     // One token per Key Vault HTTP request (a page of a listing is one), as Key Vault's own
     // throttling counts them. With a budget the SDK does not retry: its retries would either skip
     // the budget (perCall) or wait for tokens inside one call until its deadline passed
@@ -52,9 +70,11 @@ export function buildSecretClientOptions(config: AzureProviderSpec, budget?: Req
 export const azureProvider: Provider<AzureProviderSpec> = {
   name: 'azure',
   validateConfig: validateAzureConfig,
+  describeAccess: describeAzureAccess,
   async connect(config, ctx) {
-    const credential = await buildCredential(config, ctx);
-    const client = new SecretClient(config.vaultUrl.replace(/\/+$/, ''), credential, buildSecretClientOptions(config, ctx.budget));
-    return new AzureSecretsClient(client);
+    const agent = buildAgent(config, ctx);
+    const credential = await buildCredential(config, ctx, agent);
+    const client = new SecretClient(config.vaultUrl.replace(/\/+$/, ''), credential, buildSecretClientOptions(config, ctx.budget, agent));
+    return new AzureSecretsClient(client, () => agent.destroy());
   },
 };

@@ -29,7 +29,11 @@ export function shouldInclude(props: Pick<SecretProperties, 'name' | 'enabled' |
 }
 
 export class AzureSecretsClient implements SecretsClient {
-  constructor(private readonly client: SecretClient) {}
+  constructor(
+    private readonly client: SecretClient,
+    /** Releases what connect opened besides the SDK client (its connection pool). */
+    private readonly release: () => void = () => undefined,
+  ) {}
 
   private async readValue(name: string, version: string | undefined, signal: AbortSignal): Promise<Uint8Array> {
     if (!SECRET_NAME.test(name)) {
@@ -96,6 +100,7 @@ export class AzureSecretsClient implements SecretsClient {
   }
 
   close(): Promise<void> {
+    this.release();
     return Promise.resolve();
   }
 }

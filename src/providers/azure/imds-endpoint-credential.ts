@@ -4,11 +4,12 @@
  * The SDK's ManagedIdentityCredential finds its endpoint only from process-wide environment
  * variables; a store-level endpoint needs its own small client. It never probes anything else.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { type Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import type { SecretScrubber } from '../../observability/secret-scrubber.js';
 import { AuthError, ThrottledError, UnavailableError } from '../provider-errors.js';
+import type { StoreNetwork } from '../store-network.js';
 
 const API_VERSION = '2018-02-01';
 const TIMEOUT_MS = 10_000;
@@ -19,6 +20,8 @@ export interface ImdsEndpointOptions {
   clientId?: string;
   tlsOptions?: { ca: string[] };
   scrubber: SecretScrubber;
+  /** What the requests dial through; Node's own when absent. */
+  network?: StoreNetwork;
 }
 
 interface ImdsTokenResponse {
@@ -66,7 +69,12 @@ function statusError(status: number, endpoint: string): Error {
 }
 
 export class ImdsEndpointCredential implements TokenCredential {
-  constructor(private readonly opts: ImdsEndpointOptions) {}
+  private readonly agent: Agent | undefined;
+
+  constructor(private readonly opts: ImdsEndpointOptions) {
+    const https = new URL(opts.endpoint).protocol === 'https:';
+    this.agent = opts.network && (https ? opts.network.httpsAgent({ ...opts.tlsOptions }) : opts.network.httpAgent());
+  }
 
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> {
     const url = new URL(this.opts.endpoint);
@@ -84,7 +92,8 @@ export class ImdsEndpointCredential implements TokenCredential {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const tls = url.protocol === 'https:' ? this.opts.tlsOptions : undefined;
     return new Promise((ok, fail) => {
-      const req = request(url, { method: 'GET', headers: { Metadata: 'true', Accept: 'application/json' }, signal, timeout: TIMEOUT_MS, ...tls }, (res) => {
+      const options = { method: 'GET', headers: { Metadata: 'true', Accept: 'application/json' }, signal, timeout: TIMEOUT_MS, ...tls, agent: this.agent };
+      const req = request(url, options, (res) => {
         readLimited(res).then((body) => ok({ status: res.statusCode ?? 0, body }), fail);
       });
       req.on('timeout', () => req.destroy(Object.assign(new Error(`token endpoint ${this.opts.endpoint} timed out`), { code: 'ETIMEDOUT' })));

@@ -76,6 +76,7 @@ export const fakeProvider: Provider<FakeProviderSpec> = {
     }
     return problems;
   },
+  describeAccess: () => ({ endpoints: [], tokens: [] }),
   connect(config, ctx) {
     return Promise.resolve(new FakeSecretsClient(config.data, ctx.budget));
   },

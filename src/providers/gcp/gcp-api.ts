@@ -13,6 +13,8 @@ import type { googleAuthLibrary } from 'google-gax';
 import type { ServiceAccountKey } from './gcp-auth.js';
 import { buildTrustedRoots } from './gcp-tls.js';
 import type { RequestBudget } from '../provider.js';
+import type { StoreNetwork } from '../store-network.js';
+import { checkedGrpcTarget } from './gcp-checked-resolver.js';
 
 /** The longest a single call may take even if the caller's signal never fires. */
 export const CALL_TIMEOUT_MS = 30_000;
@@ -76,10 +78,15 @@ function buildChannelCredentials(roots: string, auth: GoogleAuth): grpc.ChannelC
   return grpc.credentials.combineChannelCredentials(grpc.credentials.createSsl(Buffer.from(roots)), callCredentials);
 }
 
-export function buildSdkClient(config: GcpProviderSpec, creds: GcpCredentials): SecretManagerServiceClient {
+/**
+ * The SDK client. A SecretStore's custom endpoint is resolved by a checked resolver (see
+ * gcp-checked-resolver.ts), so its channel dials only addresses the store may reach.
+ */
+export function buildSdkClient(config: GcpProviderSpec, creds: GcpCredentials, network?: StoreNetwork): SecretManagerServiceClient {
   const { host, port } = parseEndpoint(config.endpoint);
+  const checked = network?.policy && config.endpoint;
   const base = {
-    apiEndpoint: host,
+    apiEndpoint: checked && network.policy ? checkedGrpcTarget(network.policy, host, config.insecure === true) : host,
     port,
     projectId: config.projectID,
     universeDomain: 'googleapis.com',

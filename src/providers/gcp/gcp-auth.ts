@@ -16,6 +16,23 @@ import {
   type WorkloadIdentityConfig,
 } from './gcp-sts.js';
 
+/** The ServiceAccount token is used once, for one exchange: the TokenRequest minimum lifetime. */
+const SERVICE_ACCOUNT_TOKEN_SECONDS = 600;
+
+/**
+ * The audiences of the ServiceAccount token: `serviceAccountRef.audiences`, else what the STS
+ * audience implies — a Workload Identity Federation provider accepts "https:" + its resource name
+ * by default, GKE's identity namespace accepts the namespace ("PROJECT.svc.id.goog"). Empty when
+ * neither applies (the tenant policy then refuses the store: a token without an audience is one
+ * the Kubernetes API server accepts).
+ */
+export function buildTokenAudiences(config: Pick<WorkloadIdentityConfig, 'serviceAccountRef' | 'audience'>): string[] {
+  if (config.serviceAccountRef.audiences?.length) return config.serviceAccountRef.audiences;
+  if (config.audience.startsWith('//iam.googleapis.com/')) return [`https:${config.audience}`];
+  const namespace = /^identitynamespace:([^:]+):/.exec(config.audience)?.[1];
+  return namespace ? [namespace] : [];
+}
+
 /** Refresh this long before expiry, so no call starts with a token about to lapse. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 /** A token exchange started by the SDK (not by one of our calls) gives up after this long. */
@@ -85,7 +102,12 @@ export class WorkloadIdentityTokenSource {
   private async refresh(): Promise<AccessToken> {
     const signal = AbortSignal.timeout(EXCHANGE_TIMEOUT_MS);
     const sa = this.config.serviceAccountRef;
-    const subject = await this.ctx.credentials.requestServiceAccountToken(sa);
+    const subject = await this.ctx.credentials.requestServiceAccountToken({
+      name: sa.name,
+      namespace: sa.namespace,
+      audiences: buildTokenAudiences(this.config),
+      expirationSeconds: SERVICE_ACCOUNT_TOKEN_SECONDS,
+    });
     this.ctx.scrubber.add(subject.token);
     const opts = { signal, fetchFn: this.deps.fetchFn, now: this.deps.now };
     let token = await exchangeStsToken(this.config, subject.token, opts);

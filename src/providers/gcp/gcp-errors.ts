@@ -10,6 +10,7 @@ import {
   ThrottledError,
   UnavailableError,
 } from '../provider-errors.js';
+import { findEndpointRefusal } from '../store-network.js';
 
 type ErrorClass = new (message: string, options?: { cause?: unknown }) => ProviderError;
 
@@ -44,6 +45,8 @@ function detailsOf(err: unknown): string {
  */
 export function mapGcpError(err: unknown, what: string): ProviderError {
   if (isProviderError(err)) return err;
+  const refused = findEndpointRefusal(err); // a dial-time refusal, wrapped by the SDK
+  if (refused) return refused;
   const status = statusOf(err);
   const name = status === undefined ? 'error' : Status[status];
   const ErrorType = (status !== undefined && BY_STATUS[status]) || UnavailableError;

@@ -4,6 +4,7 @@
  */
 import nodeVault from 'node-vault';
 import type { RequestBudget } from '../provider.js';
+import type { StoreNetwork } from '../store-network.js';
 import { createVaultTransport, type TransportRequest, type TransportResponse } from './vault-transport.js';
 
 export interface ApiCallOptions {
@@ -26,6 +27,8 @@ export interface VaultApiOptions {
   caPem?: string;
   /** One token per HTTP request (logins and renewals included). */
   budget?: RequestBudget;
+  /** What the transport dials through (checked for a SecretStore). */
+  network?: StoreNetwork;
 }
 
 /** Fields node-vault fills from VAULT_TOKEN, VAULT_NAMESPACE and VAULT_PREFIX when not given. */
@@ -36,7 +39,7 @@ interface EnvSensitiveClient {
 }
 
 export function createVaultApi(opts: VaultApiOptions): VaultApi {
-  const transport = createVaultTransport({ caPem: opts.caPem });
+  const transport = createVaultTransport({ caPem: opts.caPem, network: opts.network });
   const { budget } = opts;
   const send = async (req: TransportRequest): Promise<TransportResponse> => {
     await budget?.take(req.signal);

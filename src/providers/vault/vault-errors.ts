@@ -14,6 +14,7 @@ import {
   ThrottledError,
   UnavailableError,
 } from '../provider-errors.js';
+import { findEndpointRefusal } from '../store-network.js';
 
 /** What the failed call was doing: reads map 404 to NotFound, logins map 400/404 to auth/config errors. */
 export type VaultOperation = 'read' | 'list' | 'login';
@@ -68,6 +69,8 @@ function fromTransport(err: ErrorLike, what: string): ProviderError {
 /** `what` names the operation and key, e.g. "reading remote key 'db/creds' from secret/ (KV v2)". */
 export function mapVaultError(err: unknown, what: string, op: VaultOperation): ProviderError {
   if (isProviderError(err)) return err;
+  const refused = findEndpointRefusal(err); // a dial-time refusal, wrapped by the SDK
+  if (refused) return refused;
   const like = asErrorLike(err);
   if (!like) return new UnavailableError(`${what}: ${String(err)}`);
   const status = vaultStatus(err);

@@ -1,7 +1,8 @@
 /** The `vault` provider: HashiCorp Vault or OpenBao, KV secrets engine v1 or v2. */
 import type { VaultProviderSpec } from '../../api/providers/vault.js';
-import type { Provider, SecretsClient, StoreContext } from '../provider.js';
+import type { Provider, RequestedToken, SecretsClient, StoreAccess, StoreContext } from '../provider.js';
 import { InvalidConfigError } from '../provider-errors.js';
+import { networkOf } from '../store-network.js';
 import { createVaultApi, type VaultApi, type VaultApiOptions } from './vault-api.js';
 import { type AuthDeps, buildAuthMethod } from './vault-auth.js';
 import { VaultSecretsClient } from './vault-client.js';
@@ -59,9 +60,29 @@ export function connectVault(config: VaultProviderSpec, ctx: StoreContext, deps:
     namespace: config.namespace,
     caPem: ca && 'pem' in ca ? ca.pem : undefined,
     budget: ctx.budget,
+    network: networkOf(ctx),
   });
   const session = new VaultSession(api, method, { log: ctx.log, now: deps.now });
   return new VaultSecretsClient(api, session, new KvPaths(config.path, config.version ?? 'v2'));
+}
+
+/** The server, the tokens its logins request, and whether it logs in as the operator itself. */
+export function describeVaultAccess(config: VaultProviderSpec): StoreAccess {
+  const field = 'spec.provider.vault';
+  const { kubernetes, jwt } = config.auth;
+  const tokens: RequestedToken[] = [];
+  if (kubernetes?.serviceAccountRef) {
+    tokens.push({ field: `${field}.auth.kubernetes.serviceAccountRef`, audiences: kubernetes.serviceAccountRef.audiences ?? [] });
+  }
+  if (jwt) tokens.push({ field: `${field}.auth.jwt.serviceAccountRef`, audiences: jwt.serviceAccountRef.audiences ?? [] });
+  const ambient = kubernetes && !kubernetes.serviceAccountRef
+    ? {
+        field: `${field}.auth.kubernetes`,
+        what: "the operator's own ServiceAccount (kubernetes auth without serviceAccountRef)",
+        instead: 'auth.kubernetes.serviceAccountRef, auth.jwt, auth.appRole or auth.tokenSecretRef',
+      }
+    : undefined;
+  return { endpoints: [{ field: `${field}.server`, endpoint: config.server }], ambientIdentity: ambient, tokens };
 }
 
 /** The provider, with its dependencies injectable for tests. */
@@ -69,6 +90,7 @@ export function createVaultProvider(deps: VaultProviderDeps = {}): Provider<Vaul
   return {
     name: 'vault',
     validateConfig: validateVaultConfig,
+    describeAccess: describeVaultAccess,
     // Connecting makes no request: the first call logs in, so a store with a Vault outage still gets a client.
     connect: (config, ctx) => Promise.resolve().then(() => connectVault(config, ctx, deps)),
   };

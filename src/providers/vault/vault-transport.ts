@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { openNetwork, type StoreNetwork } from '../store-network.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
@@ -57,9 +58,10 @@ function readResponse(res: http.IncomingMessage, path: string): Promise<Transpor
   });
 }
 
-export function createVaultTransport(opts: { caPem?: string } = {}): VaultTransport {
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, ...(opts.caPem ? { ca: opts.caPem } : {}) });
+export function createVaultTransport(opts: { caPem?: string; network?: StoreNetwork } = {}): VaultTransport {
+  const network = opts.network ?? openNetwork;
+  const httpAgent = network.httpAgent({ keepAlive: true, maxSockets: 16 });
+  const httpsAgent = network.httpsAgent({ keepAlive: true, maxSockets: 16, ...(opts.caPem ? { ca: opts.caPem } : {}) });
 
   const send = (req: TransportRequest): Promise<TransportResponse> => {
     const url = new URL(req.uri);

@@ -1,0 +1,103 @@
+/**
+ * What the tenant policy must know about the Kubernetes API server the operator talks to: the
+ * addresses a SecretStore may not point the operator at, and the audiences whose tokens the API
+ * server accepts (so Lockstep never requests one for a store).
+ *
+ * Audiences come from the operator's own ServiceAccount token when it runs in a pod (its `aud`
+ * is exactly the API server's audiences: the kubelet asked for a token with the default audience)
+ * and from the OIDC discovery document's `issuer` (the default audience when --api-audiences is
+ * not set), plus the usual defaults. Out of a cluster, discovery must succeed: until it does, no
+ * ServiceAccount token is requested for any store.
+ */
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import type { HostPort } from '../../providers/endpoint-policy.js';
+import { UnavailableError } from '../../providers/provider-errors.js';
+import { DEFAULT_APISERVER_AUDIENCES } from '../../providers/tenant-policy.js';
+import type { Logger } from '../../observability/logger.js';
+
+const OWN_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+/** Names the API server has inside every cluster (the `kubernetes` Service in `default`). */
+const IN_CLUSTER_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+
+type Resolve = (host: string) => Promise<string[]>;
+const resolveAll: Resolve = async (host) => (await dnsLookup(host, { all: true })).map((a) => a.address);
+
+/**
+ * The API server's addresses: the kubeconfig's server (its name and what the name resolves to),
+ * KUBERNETES_SERVICE_HOST/PORT in a pod, and the in-cluster names of the `kubernetes` Service.
+ */
+export async function discoverApiserverAddresses(
+  server: string,
+  env: Record<string, string | undefined> = process.env,
+  resolve: Resolve = resolveAll,
+): Promise<HostPort[]> {
+  const url = new URL(server);
+  const found: HostPort[] = [{ host: url.hostname, port: Number(url.port || 443) }];
+  if (env.KUBERNETES_SERVICE_HOST) found.push({ host: env.KUBERNETES_SERVICE_HOST, port: Number(env.KUBERNETES_SERVICE_PORT ?? 443) });
+  for (const name of IN_CLUSTER_NAMES) found.push({ host: name, port: 443 });
+  const names = found.filter((h) => !isIP(h.host.replace(/^\[|\]$/g, '')));
+  const resolved = await Promise.all(names.map(async (h) => (await resolve(h.host).catch(() => [])).map((ip) => ({ host: ip, port: h.port }))));
+  return [...found, ...resolved.flat()];
+}
+
+/** The `aud` claim of a JWT (no signature check: it is our own token, read from our own pod). */
+export function parseTokenAudiences(jwt: string): string[] {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as { aud?: unknown };
+    const aud = payload.aud;
+    if (typeof aud === 'string') return [aud];
+    return Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export interface ApiserverAudiencesDeps {
+  /** GET /.well-known/openid-configuration of the API server (parsed JSON). */
+  fetchDiscovery(): Promise<unknown>;
+  /** The operator's own ServiceAccount token; undefined outside a pod. */
+  readOwnToken?(): Promise<string | undefined>;
+  log: Pick<Logger, 'info' | 'warn'>;
+}
+
+async function readOwnTokenFile(): Promise<string | undefined> {
+  return readFile(OWN_TOKEN_PATH, 'utf8').catch(() => undefined);
+}
+
+/** The audiences the API server accepts, learnt once (retried until it succeeds). */
+export class ApiserverAudiences {
+  private known: Promise<ReadonlySet<string>> | undefined;
+
+  constructor(private readonly deps: ApiserverAudiencesDeps) {}
+
+  get(): Promise<ReadonlySet<string>> {
+    this.known ??= this.discover().catch((err: unknown) => {
+      this.known = undefined;
+      throw err;
+    });
+    return this.known;
+  }
+
+  private async discover(): Promise<ReadonlySet<string>> {
+    const audiences = new Set(DEFAULT_APISERVER_AUDIENCES);
+    const own = await (this.deps.readOwnToken ?? readOwnTokenFile)();
+    for (const aud of own ? parseTokenAudiences(own) : []) audiences.add(aud);
+    try {
+      const issuer = (await this.deps.fetchDiscovery() as { issuer?: unknown } | undefined)?.issuer;
+      if (typeof issuer === 'string' && issuer !== '') audiences.add(issuer);
+    } catch (err) {
+      if (!own) {
+        throw new UnavailableError(
+          'cannot learn which token audiences the Kubernetes API server accepts (GET /.well-known/openid-configuration failed), ' +
+            'so no ServiceAccount token is requested yet',
+          { cause: err },
+        );
+      }
+      this.deps.log.warn({ err: String(err) }, 'OIDC discovery failed; using the audiences of the operator\'s own token');
+    }
+    this.deps.log.info({ audiences: [...audiences] }, 'tokens with these audiences are never requested for a store');
+    return audiences;
+  }
+}
