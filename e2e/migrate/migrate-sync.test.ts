@@ -66,6 +66,8 @@ async function seedPeers(): Promise<void> {
   await vault.admin('POST', 'sys/auth/userpass', { type: 'userpass' });
   await vault.admin('PUT', 'sys/policies/acl/payments-read', { policy: 'path "secret/data/payments/*" { capabilities = ["read"] }' });
   await vault.admin('POST', 'auth/userpass/users/payments-reader', { password: 'up-e2e-password', token_policies: 'payments-read' });
+  await vault.admin('POST', 'secret/data/payments/replicas/primary-credentials', { data: { user: 'primary', host: 'db-0.payments' } });
+  await vault.admin('POST', 'secret/data/payments/replicas/replica-credentials', { data: { user: 'replica', port: '5432' } });
   await vault.admin('POST', 'secret/data/payments/tls', { data: { crt: Buffer.from(TLS_CRT).toString('base64') } });
   await vault.admin('POST', 'secret/data/payments/tls-extra', { data: { 'tls.key': Buffer.from(TLS_KEY).toString('base64').replaceAll('+', '-').replaceAll('/', '_'), note: 'not base64!' } });
   const sm = new SecretsManagerClient({ region: 'eu-central-1', endpoint: aws.endpoint, credentials: { accessKeyId: 'AKIAMIGRATEE2E000001', secretAccessKey: 'x' }, maxAttempts: 1 });
@@ -105,11 +107,11 @@ describe('lockstep migrate on an ESO repository', () => {
   it('converts every ESO object and keeps the other documents', async () => {
     out = join(work, 'out');
     const r = await lockstep(['migrate', '--out-dir', out, 'repo'], work);
-    expect(r.stderr).toMatch(/17 ESO object\(s\) in 3 file\(s\): 17 converted, 0 partly converted, 0 left as they were/);
+    expect(r.stderr).toMatch(/18 ESO object\(s\) in 3 file\(s\): 18 converted, 0 partly converted, 0 left as they were/);
     expect(r.code).toBe(0);
     const rendered = await readFile(join(out, 'repo/apps/payments/rendered.yaml'), 'utf8');
     const kinds = parseAllDocuments(rendered).map((d) => (d.toJS() as { apiVersion: string; kind: string }));
-    expect(kinds.map((k) => k.kind)).toEqual(['Secret', 'Secret', 'SecretStore', 'Secret', 'SecretStore', 'SecretStore', ...Array<string>(8).fill('ExternalSecret'), 'Deployment']);
+    expect(kinds.map((k) => k.kind)).toEqual(['Secret', 'Secret', 'SecretStore', 'Secret', 'SecretStore', 'SecretStore', ...Array<string>(9).fill('ExternalSecret'), 'Deployment']);
     expect(kinds.filter((k) => k.apiVersion.startsWith('external-secrets.io'))).toEqual([]);
     expect(rendered).toContain('# Source: payments/templates/externalsecrets.yaml');
     expect(rendered).toContain('meta.helm.sh/release-name: payments');
@@ -124,7 +126,7 @@ describe('lockstep migrate on an ESO repository', () => {
   it('yields manifests the real apiserver accepts (kubectl apply --dry-run=server), for all four providers', async () => {
     const r = await cluster.kubectl(['apply', '--dry-run=server', '--validate=strict', '-R', '-f', join(out, 'repo')]);
     const lockstepObjects = r.split('\n').filter((l) => /\.lockstep\.dev\/.* created \(server dry run\)/.test(l));
-    expect(lockstepObjects).toHaveLength(17);
+    expect(lockstepObjects).toHaveLength(18);
     for (const store of ['secretstore.lockstep.dev/vault', 'secretstore.lockstep.dev/vault-userpass', 'secretstore.lockstep.dev/aws', 'secretstore.lockstep.dev/gcp', 'secretstore.lockstep.dev/azure', 'secretstore.lockstep.dev/azure-wi']) {
       expect(r).toContain(`${store} created (server dry run)`);
     }
@@ -155,6 +157,8 @@ describe('lockstep migrate on an ESO repository', () => {
     });
     expect(db?.metadata.labels).toMatchObject({ app: 'payments' });
     expect(decodeData(await synced('payments-config'))).toEqual({ LOG_LEVEL: 'info', MAX_RETRIES: '5' });
+    // rewrite.merge: the replicas' JSON maps merged, the primary (priority) winning the 'user' conflict.
+    expect(decodeData(await synced('payments-merged'))).toEqual({ user: 'primary', host: 'db-0.payments', port: '5432' });
     // Vault userpass auth: the store logs in as payments-reader with the password from its Secret.
     expect(decodeData(await synced('payments-config-userpass'))).toEqual({ 'log-level': 'info' });
     expect(readyOf(await getJson(cluster, 'secretstore', ns, 'vault-userpass'))?.status).toBe('True');

@@ -55,18 +55,52 @@ export const FindSpec = z
   })
   .meta({ description: 'Select several remote secrets; each becomes a key named after it.', minProperties: 1 });
 
-export const Rewrite = z.object({
-  regexp: z.object({
-    source: z.string().min(1).meta({ description: 'A regular expression matched against each key.' }),
-    target: z.string().meta({ description: 'The replacement; $1 refers to a capture group.' }),
-  }),
-});
+export const RewriteMerge = z
+  .object({
+    into: z.string().min(1).max(253).regex(SECRET_KEY).optional().meta({ description: 'The key that receives the merged JSON (strategy JSON; required there).' }),
+    priority: z.array(z.string().min(1)).optional().meta({
+      description: 'Keys merged last, in this order, so their fields win a conflict; the other keys are merged first, in key order.',
+    }),
+    priorityPolicy: z.enum(['Strict', 'IgnoreNotFound']).optional().meta({
+      description: 'Strict (default): a priority key that is missing fails the sync; IgnoreNotFound skips it.',
+    }),
+    conflictPolicy: z.enum(['Error', 'Ignore']).optional().meta({
+      description: 'Error (default): two values with the same field fail the sync; Ignore: the later one (in merge order) wins.',
+    }),
+    strategy: z.enum(['Extract', 'JSON']).optional().meta({
+      description:
+        'Extract (default): the merged fields become the keys (strings as they are, other values as JSON). ' +
+        'JSON: the keys stay, and `into` holds the merged object as JSON.',
+    }),
+  })
+  .meta({
+    description: 'Merge the JSON objects held by the keys so far into one object, as External Secrets Operator does.',
+    'x-kubernetes-validations': [
+      { rule: "!has(self.strategy) || self.strategy != 'JSON' || has(self.into)", message: 'merge strategy JSON needs into' },
+    ],
+  });
+export type RewriteMerge = z.infer<typeof RewriteMerge>;
+
+export const Rewrite = z
+  .object({
+    regexp: z
+      .object({
+        source: z.string().min(1).meta({ description: 'A regular expression matched against each key.' }),
+        target: z.string().meta({ description: 'The replacement; $1 refers to a capture group.' }),
+      })
+      .optional(),
+    merge: RewriteMerge.optional(),
+  })
+  .meta({
+    'x-kubernetes-validations': [{ rule: 'has(self.regexp) != has(self.merge)', message: 'each rewrite needs exactly one of regexp or merge' }],
+  });
+export type Rewrite = z.infer<typeof Rewrite>;
 
 export const DataFromItem = z
   .object({
     extract: ExtractRef.optional().meta({ description: 'Expand a JSON object into one key per field.' }),
     find: FindSpec.optional(),
-    rewrite: z.array(Rewrite).optional().meta({ description: 'Rename the keys this entry produces.' }),
+    rewrite: z.array(Rewrite).optional().meta({ description: 'Rename the keys this entry produces (regexp), or merge their JSON values (merge), in order.' }),
   })
   .meta({
     'x-kubernetes-validations': [

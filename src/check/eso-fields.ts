@@ -41,7 +41,6 @@ export const ESO_ONLY_FIELDS = new Set([
   'literal',
   'sourceRef',
   'metadataPolicy',
-  'merge',
   'transform',
   'deletionGracePeriod',
 ]);

@@ -114,12 +114,34 @@ describe('ExternalSecret conversion rules', () => {
     ['metadataPolicy Fetch', '  data: [ { secretKey: a, remoteRef: { key: k, metadataPolicy: Fetch } } ]\n', 'spec.data[0].remoteRef.metadataPolicy'],
     ['nullBytePolicy Fail', '  data: [ { secretKey: a, remoteRef: { key: k, nullBytePolicy: Fail } } ]\n', 'spec.data[0].remoteRef.nullBytePolicy'],
     ['rewrite.transform', '  dataFrom: [ { extract: { key: k }, rewrite: [ { transform: { template: "x" } } ] } ]\n', 'spec.dataFrom[0].rewrite[0].transform'],
-    ['rewrite.merge', '  dataFrom: [ { extract: { key: k }, rewrite: [ { merge: { into: x } } ] } ]\n', 'spec.dataFrom[0].rewrite[0].merge'],
   ])('reports %s as unsupported and removes it', (_what, spec, field) => {
     const r = migrate(es(spec.includes('data:') || spec.includes('dataFrom') ? spec : `${spec}  data: [ { secretKey: a, remoteRef: { key: k } } ]\n`));
     expect(r.object?.outcome).toBe('partial');
     expect(problems(r)).toContain(`unsupported ${field}`);
     expect(r.text).not.toMatch(new RegExp(`\\b${field.split('.').pop()?.replace(/\[\d+\]/, '')}:`));
+  });
+
+  it('keeps rewrite.merge (ESO spelling), dropping the empty into ESO defaults to', () => {
+    const r = migrate(es(`  dataFrom:
+    - find: { path: app/, name: { regexp: "-credentials$" } }
+      rewrite:
+        - merge: { into: "", conflictPolicy: Ignore, priority: [app/b-credentials], priorityPolicy: IgnoreNotFound, strategy: Extract }
+        - regexp: { source: "^db_", target: "" }
+    - extract: { key: a }
+      rewrite: [ { merge: { strategy: JSON, into: all.json } } ]
+`));
+    expect(r.out.spec.dataFrom).toEqual([
+      {
+        find: { path: 'app/', name: { regexp: '-credentials$' } },
+        rewrite: [
+          { merge: { conflictPolicy: 'Ignore', priority: ['app/b-credentials'], priorityPolicy: 'IgnoreNotFound', strategy: 'Extract' } },
+          { regexp: { source: '^db_', target: '' } },
+        ],
+      },
+      { extract: { key: 'a' }, rewrite: [{ merge: { strategy: 'JSON', into: 'all.json' } }] },
+    ]);
+    expect(problems(r)).toEqual(['dropped spec.dataFrom[0].rewrite[0].merge.into']);
+    expect(r.errors).toEqual([]);
   });
 
   it('drops the strategy fields that state Lockstep behaviour', () => {

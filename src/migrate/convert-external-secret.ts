@@ -113,8 +113,9 @@ function convertDataFromItem(m: ObjectMigration, item: FieldPath): void {
   const rewrite = [...item, 'rewrite'];
   for (let j = m.length(rewrite) - 1; j >= 0; j--) {
     const r = [...rewrite, j];
-    if (m.has([...r, 'regexp'])) m.dropUnknown(r, ['regexp'], 'rewrite field');
-    else m.dropUnknown(r, [], 'rewrite');
+    if (m.get([...r, 'merge', 'into']) === '') m.drop('dropped', [...r, 'merge', 'into'], "into '' is ESO's default for strategy Extract, where it is not used");
+    m.dropUnknown([...r, 'merge'], ['into', 'priority', 'priorityPolicy', 'conflictPolicy', 'strategy'], 'merge field');
+    m.dropUnknown(r, ['regexp', 'merge'], 'rewrite');
     if (m.keys(r).length === 0) m.remove(r);
   }
   if (m.length(rewrite) === 0) m.remove(rewrite);

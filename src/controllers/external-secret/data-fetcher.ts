@@ -2,7 +2,7 @@
 import type { ExternalSecretSpec } from '../../api/external-secret.js';
 import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../../providers/provider.js';
 import { SecretNotFoundError } from '../../providers/provider-errors.js';
-import { rewriteKeys } from './secret-builder.js';
+import { applyRewrites } from './rewrite-merge.js';
 import { convertKeys, decodeMap, decodeValue } from './value-decoding.js';
 
 export interface FetchResult {
@@ -36,14 +36,16 @@ export async function fetchSecretData(
       throw err;
     }
   };
-  for (const item of spec.dataFrom ?? []) {
+  for (const [index, item] of (spec.dataFrom ?? []).entries()) {
     const found = item.extract
       ? await guard(item.extract, () => client.getSecretMap(item.extract as RemoteRef, opts))
       : await guard(undefined, () => findSome(client, item.find ?? {}, opts));
     const strategies = item.extract ?? item.find ?? {};
     const what = item.extract ? `remote key '${item.extract.key}'` : 'find';
     // As ESO: keys are converted only when the entry has no rewrite.
-    const keyed = item.rewrite?.length ? rewriteKeys(found ?? new Map(), item.rewrite) : convertKeys(found ?? new Map(), strategies.conversionStrategy);
+    const keyed = item.rewrite?.length
+      ? applyRewrites(found ?? new Map(), item.rewrite, `dataFrom[${index}]`)
+      : convertKeys(found ?? new Map(), strategies.conversionStrategy);
     for (const [k, v] of decodeMap(keyed, strategies.decodingStrategy, what)) data.set(k, v);
   }
   // Distinct refs are read once, concurrently, even when several secretKeys point at them.

@@ -128,7 +128,7 @@ export function findInvalidPatterns(spec: Pick<ExternalSecretSpec, 'dataFrom'>):
   };
   (spec.dataFrom ?? []).forEach((item, i) => {
     if (item.find?.name) check(`dataFrom[${i}].find.name.regexp`, item.find.name.regexp);
-    (item.rewrite ?? []).forEach((r, j) => check(`dataFrom[${i}].rewrite[${j}].regexp.source`, r.regexp.source));
+    (item.rewrite ?? []).forEach((r, j) => r.regexp && check(`dataFrom[${i}].rewrite[${j}].regexp.source`, r.regexp.source));
   });
   return problems;
 }
