@@ -210,4 +210,31 @@ describe('createKubeClient against a stand-in API server', () => {
       await expect(watching).rejects.toThrow('bye');
     });
   });
+
+describe('a kubeconfig only client-node understands', () => {
+  it('authenticates through client-node, loaded only for it (an exec credential plugin)', async () => {
+    const api = await fakeApiServer();
+    const dir = mkdtempSync(join(tmpdir(), 'lockstep-kube-'));
+    tempDirs.push(dir);
+    const file = join(dir, 'kubeconfig');
+    const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token: 'exec-token' } });
+    writeFileSync(file, `apiVersion: v1
+kind: Config
+clusters: [{ name: c, cluster: { server: "${api.url}", insecure-skip-tls-verify: true } }]
+users: [{ name: u, user: { exec: { apiVersion: client.authentication.k8s.io/v1, command: "${process.execPath}", args: ["-e", ${JSON.stringify(`console.log(${JSON.stringify(credential)})`)}], interactiveMode: Never } } }]
+contexts: [{ name: x, context: { cluster: c, user: u } }]
+current-context: x
+`);
+    const kube = createKubeClient({ kubeconfigPath: file, fieldManager: 'lockstep' });
+    try {
+      api.route.fn = (_req, res) => json(res, 200, { metadata: { name: 'a' } });
+      await kube.get(widget, 'a', 'ns');
+      expect(api.seen[0]?.headers.authorization).toBe('Bearer exec-token');
+    } finally {
+      await kube.close();
+      api.server.closeAllConnections();
+      await new Promise((r) => api.server.close(r));
+    }
+  });
+});
 });

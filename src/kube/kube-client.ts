@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { buildEvent } from './event-builder.js';
+import { loadKubeAccess } from './kube-access.js';
 import { NotFoundError } from './kube-errors.js';
 import { buildApiVersion, buildQuery, buildResourceLabel, buildResourcePath, describeTarget } from './kube-paths.js';
 import {
@@ -53,7 +53,10 @@ export interface ListWatchSource {
 export interface KubeClientHandle extends KubeClient, ListWatchSource {
   /** The same object, typed as the port: pass this to code that should only see `KubeClient`. */
   readonly client: KubeClient;
-  readonly kubeConfig: KubeConfig;
+  /** The API server's URL. */
+  readonly server: string;
+  /** @deprecated use `server`; kept for callers written against client-node's KubeConfig. */
+  readonly kubeConfig: { getCurrentCluster(): { server: string } | null };
   list<T extends KubeObject>(res: Resource, opts?: ListRequestOptions): Promise<ListResult<T>>;
   /** GET of a path outside the resource API (e.g. `/.well-known/openid-configuration`), as parsed JSON. */
   getPath<T>(path: string): Promise<T>;
@@ -68,18 +71,10 @@ const CONTENT_TYPES = {
   json: 'application/json-patch+json',
 } as const;
 
-/** Loads the kubeconfig file, or the in-cluster configuration when no path is given. */
-export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
-  else kc.loadFromCluster();
-  return kc;
-}
-
 export function createKubeClient(opts: KubeClientOptions): KubeClientHandle {
-  const kubeConfig = loadKubeConfig(opts.kubeconfigPath);
-  const transport = new KubeTransport(kubeConfig, {
-    metrics: opts.metrics, userAgent: opts.userAgent, requestTimeoutMs: opts.requestTimeoutMs,
+  const access = loadKubeAccess(opts.kubeconfigPath);
+  const transport = new KubeTransport(access, {
+    metrics: opts.metrics, userAgent: opts.userAgent, requestTimeoutMs: opts.requestTimeoutMs, kubeconfigPath: opts.kubeconfigPath,
   });
   return new RestKubeClient(transport, opts);
 }
@@ -91,10 +86,13 @@ interface ListBody {
 
 class RestKubeClient implements KubeClientHandle {
   readonly client: KubeClient = this;
-  readonly kubeConfig: KubeConfig;
+  readonly server: string;
+  readonly kubeConfig: { getCurrentCluster(): { server: string } | null };
 
   constructor(private readonly transport: KubeTransport, private readonly opts: KubeClientOptions) {
-    this.kubeConfig = transport.kubeConfig;
+    this.server = transport.server;
+    const cluster = { server: this.server };
+    this.kubeConfig = { getCurrentCluster: () => cluster };
   }
 
   async get<T extends KubeObject>(res: Resource, name: string, namespace?: string): Promise<T | undefined> {

@@ -1,9 +1,6 @@
-import type { AgentOptions } from 'node:https';
-import { IsomorphicFetchHttpLibrary, RequestContext, type KubeConfig, type ResponseContext } from '@kubernetes/client-node';
-// undici is client-node's own HTTP client (a dependency of it); we use it only to build the
-// connection pool with HTTP/2 turned off.
-import { Agent, type Dispatcher } from 'undici';
+import type { KubeAccess } from './kube-access.js';
 import { buildKubeError, buildTransportError } from './kube-errors.js';
+import { NodeHttpSender, type HttpResponse, type HttpSender } from './http-sender.js';
 
 /** Called once per API request (watches included) with its HTTP status, or 0 when none came back. */
 export interface KubeRequestMetrics {
@@ -40,25 +37,16 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_RETRY_AFTER = 10;
 
 /**
- * Sends requests to the API server through client-node's own HTTP stack (its authentication,
- * TLS settings and undici fetch), counts each one, and maps failures to `kube-errors.ts`.
- *
- * One connection pool serves every request, speaking HTTP/1.1. client-node 2.0.1 would build a new
- * undici Agent for every request, and undici 8 negotiates HTTP/2 with the API server: then every
- * request and watch shares one TCP connection, a connection that goes silent stalls them all
- * (undici's PINGs have no timeout), and destroying such a session can emit an unhandled 'error'
- * on a detached HTTP/2 stream, which kills the process. With HTTP/1.1 each watch has its own
- * connection, and aborting a request (deadline, idle watch) discards exactly that connection.
+ * Sends requests to the API server, counts each one, and maps failures to `kube-errors.ts`. The
+ * requests go through node's http/https (`http-sender.ts`), or, for a kubeconfig only client-node
+ * understands, through client-node (`client-node-sender.ts`, loaded only then).
  */
 export class KubeTransport {
-  private readonly http = new IsomorphicFetchHttpLibrary();
-  private readonly server: string;
-  private pool: Promise<Dispatcher | undefined> | undefined;
+  readonly server: string;
+  private sender: Promise<HttpSender> | undefined;
 
-  constructor(readonly kubeConfig: KubeConfig, private readonly opts: KubeTransportOptions = {}) {
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    this.server = cluster.server.replace(/\/+$/, '');
+  constructor(private readonly access: KubeAccess, private readonly opts: KubeTransportOptions & { kubeconfigPath?: string } = {}) {
+    this.server = access.server;
   }
 
   /**
@@ -87,7 +75,7 @@ export class KubeTransport {
    * Opens a streaming request (a watch). Resolves with the response once headers arrived; the
    * caller reads `body.stream()` and must abort `signal` when done. Non-200 answers are thrown.
    */
-  async openStream(req: KubeRequest, signal: AbortSignal): Promise<ResponseContext> {
+  async openStream(req: KubeRequest, signal: AbortSignal): Promise<HttpResponse> {
     const response = await this.send(req, signal);
     if (response.httpStatusCode !== 200) {
       const text = await this.readText(req, response);
@@ -98,17 +86,15 @@ export class KubeTransport {
 
   /** Releases pooled connections. */
   async close(): Promise<void> {
-    const pool = this.pool;
-    this.pool = undefined;
-    const dispatcher = await pool?.catch(() => undefined);
-    await dispatcher?.close();
+    const sender = this.sender;
+    this.sender = undefined;
+    await (await sender?.catch(() => undefined))?.close();
   }
 
-  private async send(req: KubeRequest, signal: AbortSignal): Promise<ResponseContext> {
-    let response: ResponseContext;
+  private async send(req: KubeRequest, signal: AbortSignal): Promise<HttpResponse> {
+    let response: HttpResponse;
     try {
-      const ctx = await this.buildContext(req, signal);
-      response = await this.http.send(ctx).toPromise();
+      response = await (await this.senderFor()).send(req, signal);
     } catch (err) {
       this.count(req, 0);
       throw buildTransportError(describe(req), signal.aborted ? (signal.reason ?? err) : err);
@@ -117,7 +103,7 @@ export class KubeTransport {
     return response;
   }
 
-  private async readText(req: KubeRequest, response: ResponseContext): Promise<string> {
+  private async readText(req: KubeRequest, response: HttpResponse): Promise<string> {
     try {
       return await response.body.text();
     } catch (err) {
@@ -125,47 +111,16 @@ export class KubeTransport {
     }
   }
 
-  private async buildContext(req: KubeRequest, signal: AbortSignal): Promise<RequestContext> {
-    const ctx = new RequestContext(this.server + req.path, req.method);
-    await this.kubeConfig.applySecurityAuthentication(ctx);
-    const pool = await this.sharedPool(ctx.getDispatcher());
-    if (pool) ctx.setDispatcher(pool);
-    ctx.setHeaderParam('Accept', req.accept ?? 'application/json');
-    if (this.opts.userAgent) ctx.setHeaderParam('User-Agent', this.opts.userAgent);
-    if (req.body !== undefined) {
-      ctx.setHeaderParam('Content-Type', req.contentType ?? 'application/json');
-      ctx.setBody(JSON.stringify(req.body));
+  private senderFor(): Promise<HttpSender> {
+    if (!this.sender) {
+      const { needsClientNode } = this.access;
+      const path = this.opts.kubeconfigPath;
+      this.sender = needsClientNode && path
+        ? import('./client-node-sender.js').then(({ ClientNodeSender }) => new ClientNodeSender(path, this.opts.userAgent))
+        : Promise.resolve(new NodeHttpSender(this.access, this.opts.userAgent));
+      this.sender.catch(() => (this.sender = undefined));
     }
-    ctx.setSignal(signal);
-    return ctx;
-  }
-
-  /** Built once; a failed build (for example an exec credential plugin error) is retried next time. */
-  private sharedPool(fromClientNode: Dispatcher | undefined): Promise<Dispatcher | undefined> {
-    if (!this.pool) {
-      const pool = this.buildPool(fromClientNode);
-      pool.catch(() => {
-        if (this.pool === pool) this.pool = undefined;
-      });
-      this.pool = pool;
-    }
-    return this.pool;
-  }
-
-  /**
-   * An HTTP/1.1 pool with client-node's TLS settings. Behind an HTTP or SOCKS proxy we keep
-   * client-node's own dispatcher; over plain http (no TLS) undici's default is used.
-   */
-  private async buildPool(fromClientNode: Dispatcher | undefined): Promise<Dispatcher | undefined> {
-    const tls: AgentOptions & { headers?: unknown } = {};
-    await this.kubeConfig.applyToHTTPSOptions(tls);
-    const { ca, cert, key, pfx, passphrase, rejectUnauthorized, servername } = tls;
-    const options = this.kubeConfig.createDispatcherOptions(this.kubeConfig.getCurrentCluster(), {
-      ca, cert, key, pfx, passphrase, rejectUnauthorized, servername,
-    });
-    if (options.type === 'none') return undefined;
-    if (options.type !== 'agent') return fromClientNode;
-    return new Agent({ connect: options.connect, allowH2: false });
+    return this.sender;
   }
 
   private count(req: KubeRequest, code: number): void {
@@ -182,7 +137,7 @@ function describe(req: KubeRequest): string {
 }
 
 /** Retry-After of a 429 or 5xx answer, in ms (whole seconds, as the apiserver sends it). */
-function parseRetryAfterMs(response: ResponseContext): number | undefined {
+function parseRetryAfterMs(response: HttpResponse): number | undefined {
   const status = response.httpStatusCode;
   if (status !== 429 && status < 500) return undefined;
   const value = response.headers['retry-after'];
