@@ -158,6 +158,8 @@ describe('helm chart', () => {
       { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores/status'], verbs: ['get', 'patch'] },
       { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['rollouts.argoproj.io'], verbs: ['get'] },
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
     ]));
     const teamA = rulesOf(findManifest(manifests, 'Role', 'team-a'));
     expect(rulesOf(findManifest(manifests, 'Role', 'team-b'))).toEqual(teamA);

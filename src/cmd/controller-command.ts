@@ -6,7 +6,8 @@ import { fetchOrCreateHashKey } from '../controllers/hash-key.js';
 import { buildCredentialSource } from '../controllers/credential-source.js';
 import { createKubeClient, type KubeClientHandle } from '../kube/kube-client.js';
 import { ApiserverAudiences, discoverApiserverAddresses } from '../controllers/secret-store/apiserver-facts.js';
-import { EndpointPolicy } from '../providers/endpoint-policy.js';
+import { EndpointPolicy, isLoopbackAddress } from '../providers/endpoint-policy.js';
+import { buildMetricsAuthorizer } from '../observability/metrics-auth.js';
 import type { TenantPolicy } from '../providers/tenant-policy.js';
 import { createInformer } from '../kube/resilient-informer.js';
 import { buildLogger, type Logger } from '../observability/logger.js';
@@ -95,7 +96,7 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
   });
   buildExternalSecretStatusMetrics(registry, () => manager.informers.externalSecrets.list());
   buildRefreshMetrics(registry, () => manager.refreshRounds());
-  const servers = await startServers(config, registry, () => manager.hasSynced());
+  const servers = await startServers(config, registry, () => manager.hasSynced(), kube);
   try {
     if (config.files) {
       servers.push(await startFilesDelivery({
@@ -160,11 +161,19 @@ async function detectWorkloadKinds(kube: KubeClient, config: ControllerConfig, l
   return kinds;
 }
 
-async function startServers(config: ControllerConfig, registry: Registry, synced: () => boolean): Promise<HealthServer[]> {
+/**
+ * Probes on the health address, always open; /metrics on the metrics address (and only there, unless
+ * both are one), behind a TokenReview + SubjectAccessReview unless --metrics-auth says otherwise.
+ */
+async function startServers(config: ControllerConfig, registry: Registry, synced: () => boolean, kube: KubeClientHandle): Promise<HealthServer[]> {
   const checks = { healthz: () => true, readyz: { informers: synced } };
-  const health = await startHealthServer({ host: config.healthAddr.host, port: config.healthAddr.port, registry, checks });
+  const auth = config.metricsAuth === 'auto' ? (isLoopbackAddress(config.metricsAddr.host) ? 'none' : 'kubernetes') : config.metricsAuth;
+  const metricsAuth = auth === 'kubernetes' ? buildMetricsAuthorizer(kube) : undefined;
   const sameAddress = config.metricsAddr.host === config.healthAddr.host && config.metricsAddr.port === config.healthAddr.port;
+  const health = await startHealthServer({
+    host: config.healthAddr.host, port: config.healthAddr.port, registry, checks, serveMetrics: sameAddress, metricsAuth,
+  });
   if (sameAddress) return [health];
-  const metrics = await startHealthServer({ host: config.metricsAddr.host, port: config.metricsAddr.port, registry, checks });
+  const metrics = await startHealthServer({ host: config.metricsAddr.host, port: config.metricsAddr.port, registry, checks, metricsAuth });
   return [health, metrics];
 }

@@ -20,6 +20,8 @@ const ControllerConfig = z.object({
   /** Namespaces to watch; undefined: all. */
   namespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'is not a namespace name').max(63)).min(1).optional(),
   metricsAddr: Address,
+  /** Who may read /metrics: "kubernetes" (TokenReview + SubjectAccessReview), "none", or "auto" (kubernetes unless bound to loopback). */
+  metricsAuth: z.enum(['auto', 'kubernetes', 'none']),
   healthAddr: Address,
   leaderElect: z.boolean(),
   leaderElectionNamespace: z.string().min(1),
@@ -57,6 +59,8 @@ export const CONTROLLER_HELP = `usage: lockstep controller [flags]
   --workers N                       concurrent reconciles (default 10)
   --namespace NS[,NS...]            watch only these namespaces (default: all)
   --metrics-addr HOST:PORT          Prometheus /metrics (default :8080)
+  --metrics-auth auto|kubernetes|none  who may read /metrics: a bearer token the API server reviews, allowed to
+                                    get /metrics (kubernetes); anyone (none); auto: kubernetes unless bound to loopback
   --health-addr HOST:PORT           /healthz and /readyz (default :8081)
   --leader-elect / --no-leader-elect  elect a leader through a Lease (default on)
   --leader-election-namespace NS    namespace of the Lease (default: the operator namespace)
@@ -95,6 +99,7 @@ export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = p
       workers: { type: 'string', default: '10' },
       namespace: { type: 'string' },
       'metrics-addr': { type: 'string', default: ':8080' },
+      'metrics-auth': { type: 'string', default: 'auto' },
       'health-addr': { type: 'string', default: ':8081' },
       'leader-elect': { type: 'boolean', default: true },
       'leader-election-namespace': { type: 'string' },
@@ -129,6 +134,7 @@ export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = p
     workers: values.workers,
     namespaces: values.namespace === undefined ? undefined : [...new Set(values.namespace.split(',').map((n) => n.trim()))],
     metricsAddr: values['metrics-addr'],
+    metricsAuth: values['metrics-auth'],
     healthAddr: values['health-addr'],
     leaderElect: values['leader-elect'],
     leaderElectionNamespace: values['leader-election-namespace'] ?? operatorNamespace,

@@ -14,6 +14,10 @@ export interface HealthServerOptions {
   readonly port: number;
   readonly registry: Registry;
   readonly checks: { readonly healthz: Checks; readonly readyz: Checks };
+  /** Whether this server serves /metrics (default true); probes are always served, and never authenticated. */
+  readonly serveMetrics?: boolean;
+  /** Decides who may read /metrics (a bearer token reviewed by the API server); absent: anyone who can connect. */
+  readonly metricsAuth?: { check(authorization: string | undefined): Promise<{ status: 200 | 401 | 403; message: string }> };
 }
 
 export interface HealthServer {
@@ -40,11 +44,20 @@ async function handle(opts: HealthServerOptions, req: IncomingMessage, res: Serv
   try {
     if (path === '/healthz') return probe(res, 'healthz', opts.checks.healthz);
     if (path === '/readyz') return probe(res, 'readyz', opts.checks.readyz);
-    if (path === '/metrics') return send(res, 200, await opts.registry.metrics(), opts.registry.contentType);
+    if (path === '/metrics' && opts.serveMetrics !== false) return serveMetrics(opts, req, res);
     send(res, 404, 'not found\n');
   } catch (err) {
     send(res, 500, `${err instanceof Error ? err.message : String(err)}\n`);
   }
+}
+
+async function serveMetrics(opts: HealthServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (opts.metricsAuth) {
+    const decision = await opts.metricsAuth.check(req.headers.authorization).catch(() => ({ status: 503 as const, message: 'cannot review the token now' }));
+    if (decision.status === 401) res.setHeader('www-authenticate', 'Bearer');
+    if (decision.status !== 200) return send(res, decision.status, `${decision.message}\n`);
+  }
+  send(res, 200, await opts.registry.metrics(), opts.registry.contentType);
 }
 
 function probe(res: ServerResponse, endpoint: string, checks: Checks): void {

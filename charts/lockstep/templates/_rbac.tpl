@@ -47,6 +47,18 @@
   verbs: [create]
 {{- end }}
 
+{{/* Cluster-scoped reviews: a /metrics scraper's token (--metrics-auth), and the apiserver's token audiences. */}}
+{{- define "lockstep.rbac.reviewRules" -}}
+- apiGroups: [authentication.k8s.io]
+  resources: [tokenreviews]
+  verbs: [create]
+- apiGroups: [authorization.k8s.io]
+  resources: [subjectaccessreviews]
+  verbs: [create]
+- nonResourceURLs: [/.well-known/openid-configuration]
+  verbs: [get]
+{{- end }}
+
 {{/* Who gets the roles: the operator's ServiceAccount. */}}
 {{- define "lockstep.rbac.subject" -}}
 - kind: ServiceAccount
