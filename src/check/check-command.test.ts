@@ -49,3 +49,17 @@ describe('lockstep check', () => {
     expect(missing.err).toContain('no such file');
   });
 });
+
+describe('lockstep check on hostile YAML', () => {
+  it('reports a document whose aliases expand too far as a YAML error instead of crashing', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'check-'));
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    writeFileSync(join(dir, 'laughs.yaml'), `${levels.join('\n')}\n`);
+    const r = await run(join(dir, 'laughs.yaml'));
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/laughs\.yaml:1: error \[yaml\]/);
+  });
+});

@@ -138,3 +138,19 @@ describe('parseField', () => {
     expect(parseField('dataFrom[0].rewrite[12].regexp.source')).toEqual(['dataFrom', 0, 'rewrite', 12, 'regexp', 'source']);
   });
 });
+
+describe('YAML as kubectl reads it', () => {
+  it('takes y/n/yes/no/on/off as booleans (YAML 1.1), so check sees what the API server will', () => {
+    const fs = check(`${store}---\n${es('  secretStoreRef: { name: main }\n  data: [ { secretKey: a, remoteRef: { key: db, property: n } } ]\n')}`);
+    expect(brief(fs)).toEqual(['12 error schema spec.data[0].remoteRef.property']);
+    expect(fs[0]?.message).toContain('must be a string, not boolean');
+    expect(check(`${store}---\n${es('  secretStoreRef: { name: main }\n  data: [ { secretKey: a, remoteRef: { key: db, property: "n" } } ]\n')}`)).toEqual([]);
+  });
+
+  it('keeps 1:30, dates, ".", "e5" and ".e5" as strings, as go-yaml does', () => {
+    expect(check(`${store}---\n${es('  secretStoreRef: { name: main }\n  data: [ { secretKey: a, remoteRef: { key: 2024-01-01, version: 1:30 } } ]\n')}`)).toEqual([]);
+    const keys = check(`${store}---\n${es('  secretStoreRef: { name: main }\n  data: [ { secretKey: e5, remoteRef: { key: ".e5" } }, { secretKey: x, remoteRef: { key: . } } ]\n')}`);
+    expect(keys).toEqual([]);
+    expect(brief(check(`${store}---\n${es('  secretStoreRef: { name: main }\n  data: [ { secretKey: 1.5e3, remoteRef: { key: k } } ]\n')}`))).toEqual(['12 error schema spec.data[0].secretKey']);
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Tags } from 'yaml';
 
 export type FieldPath = (string | number)[];
 
@@ -82,20 +82,42 @@ function defaultRead(path: string): Promise<string> {
   return path === '-' ? readStdin() : readFile(path, 'utf8');
 }
 
+/**
+ * YAML as kubectl reads it (go-yaml v2, YAML 1.1): `y`, `n`, `yes`, `no`, `on`, `off` are
+ * booleans and `0755` is octal, so `property: n` is what the API server will see, a boolean; but
+ * neither sexagesimal numbers (`1:30`) nor timestamps, which stay strings.
+ */
+const GO_YAML_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
+const KUBECTL_YAML = {
+  version: '1.1' as const,
+  customTags: (tags: Tags) =>
+    tags
+      .filter((t) => typeof t !== 'object' || (t.format !== 'TIME' && t.tag !== 'tag:yaml.org,2002:timestamp'))
+      // go-yaml's floats need a digit: ".", "e5" and ".e5" stay strings.
+      .map((t) => (typeof t === 'object' && t.tag === 'tag:yaml.org,2002:float' && 'test' in t && t.test && !/inf|nan/i.test(t.test.source) ? { ...t, test: GO_YAML_FLOAT } : t)),
+};
+
 /** Parses one stream of YAML documents. */
 export function parseManifests(source: string, text: string): ManifestFile {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, keepSourceTokens: false, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, ...KUBECTL_YAML });
   const list = Array.isArray(docs) ? docs : [];
   const line = (offset: number) => lineCounter.linePos(offset).line;
   const documents = list.map((document, index): ManifestDocument => {
     const errors = document.errors.map((e) => ({ line: line(e.pos[0]), message: e.message.split('\n')[0] ?? e.message }));
     const docStart = document.contents?.range?.[0] ?? document.range[0];
+    let object: unknown;
+    try {
+      object = errors.length > 0 ? undefined : (document.toJS({ maxAliasCount: 1000 }) as unknown);
+    } catch (err) {
+      // yaml refuses documents whose aliases expand too far (a "billion laughs" input).
+      errors.push({ line: line(docStart), message: (err as Error).message });
+    }
     return {
       source,
       index,
       document,
-      object: errors.length > 0 ? undefined : (document.toJS({ maxAliasCount: 100 }) as unknown),
+      object,
       errors,
       lineOf: (path) => line(offsetOf(document.contents, path) ?? docStart),
     };

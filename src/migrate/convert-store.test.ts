@@ -141,8 +141,8 @@ describe('store conversion rules', () => {
 
   it('ClusterSecretStore conditions: namespaces, selectors and regexes stay', () => {
     const vault = `    vault: { server: "https://v:8200", path: secret, auth: { tokenSecretRef: ${ref('t', 'token', 'ops')} } }\n`;
-    const kept = migrate(store(vault, 'ClusterSecretStore', '  conditions:\n    - namespaces: [a]\n    - namespaceSelector: { matchLabels: { x: y } }\n    - namespaceRegexes: ["^team-"]\n'));
-    expect(kept.spec?.conditions).toEqual([{ namespaces: ['a'] }, { namespaceSelector: { matchLabels: { x: 'y' } } }, { namespaceRegexes: ['^team-'] }]);
+    const kept = migrate(store(vault, 'ClusterSecretStore', '  conditions:\n    - namespaces: [a]\n    - namespaceSelector: { matchLabels: { tier: gold } }\n    - namespaceRegexes: ["^team-"]\n'));
+    expect(kept.spec?.conditions).toEqual([{ namespaces: ['a'] }, { namespaceSelector: { matchLabels: { tier: 'gold' } } }, { namespaceRegexes: ['^team-'] }]);
     expect(kept.object?.outcome).toBe('converted');
     expect(kept.errors).toEqual([]);
   });

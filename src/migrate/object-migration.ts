@@ -59,7 +59,19 @@ export class ObjectMigration {
       current.value = value;
       return;
     }
+    this.ensureParents(path);
     this.doc.setIn(path, isNode(value) ? value : this.doc.createNode(value));
+  }
+
+  /**
+   * Creates missing parent maps as plain maps: yaml's setIn would create them from a JS Map, which
+   * the YAML 1.1 schema (kubectl's, see manifest-reader) writes as !!omap.
+   */
+  private ensureParents(path: FieldPath): void {
+    for (let i = 1; i < path.length; i++) {
+      const prefix = path.slice(0, i);
+      if (!this.doc.hasIn(prefix)) this.doc.setIn(prefix, this.doc.createNode({}));
+    }
   }
 
   /** Moves the node at `from` to `to`, with its comments. */
@@ -67,6 +79,7 @@ export class ObjectMigration {
     const node = this.doc.getIn(from, true);
     if (node === undefined) return;
     this.doc.deleteIn(from);
+    this.ensureParents(to);
     this.doc.setIn(to, node);
   }
 
