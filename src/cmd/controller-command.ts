@@ -11,7 +11,7 @@ import { buildMetricsAuthorizer } from '../observability/metrics-auth.js';
 import type { TenantPolicy } from '../providers/tenant-policy.js';
 import { createInformer } from '../kube/resilient-informer.js';
 import { buildLogger, type Logger } from '../observability/logger.js';
-import { buildExternalSecretStatusMetrics, buildRefreshMetrics, buildRolloutMetrics, buildSyncMetrics } from '../observability/metrics.js';
+import { buildExternalSecretStatusMetrics, buildRefreshMetrics, buildRolloutMetrics, buildScrubberMetrics, buildSyncMetrics } from '../observability/metrics.js';
 import { SecretScrubber } from '../observability/secret-scrubber.js';
 import { ClientCache } from '../providers/client-cache.js';
 import { buildDefaultRegistry } from '../providers/provider-registry.js';
@@ -52,6 +52,7 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'lockstep_' });
   const syncMetrics = buildSyncMetrics(registry);
+  buildScrubberMetrics(registry, () => scrubber.size);
   const runtimeMetrics = buildRuntimeMetrics(registry);
   const kube = createKubeClient({
     kubeconfigPath: config.kubeconfig,

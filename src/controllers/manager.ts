@@ -164,7 +164,7 @@ export class Manager {
     for (const es of this.informers.externalSecrets.list()) this.enqueueRestarts(es);
     const common = { log: this.deps.log, metrics: this.deps.runtimeMetrics, signal, clock: this.deps.clock };
     await Promise.all([
-      runController({ ...common, name: 'externalsecret', queue: this.esQueue, workers: this.deps.options.workers, reconcile: (k) => this.esReconciler.reconcile(k) }),
+      runController({ ...common, name: 'externalsecret', queue: this.esQueue, workers: this.deps.options.workers, reconcile: (k) => this.deps.scrubber.withOwner(esOwner(k), () => this.esReconciler.reconcile(k)) }),
       runController({ ...common, name: 'secretstore', queue: this.storeQueue, workers: 2, reconcile: (k) => this.storeReconciler.reconcile(k) }),
       runController({ ...common, name: 'clustersecretstore', queue: this.clusterStoreQueue, workers: 1, reconcile: (k) => this.clusterStoreReconciler.reconcile(k) }),
       runController({ ...common, name: 'rollout', queue: this.rolloutQueue, workers: 2, reconcile: (k) => this.rolloutReconciler.reconcile(k) }),
@@ -202,7 +202,10 @@ export class Manager {
       if (old && es.metadata.generation === old.metadata.generation && forceSync(es) === forceSync(old)) return;
       this.esQueue.add(objectKey(es.metadata), Priority.High);
     });
-    externalSecrets.on('delete', (es) => this.esReconciler.forget(objectKey(es.metadata)));
+    externalSecrets.on('delete', (es) => {
+      this.esReconciler.forget(objectKey(es.metadata));
+      this.deps.scrubber.forget(esOwner(objectKey(es.metadata))); // its values leave the scrubber's memory
+    });
 
     const restore = (secret: KubeObject, old?: KubeObject) => {
       const owner = secret.metadata.annotations?.[Annotations.owner];
@@ -282,4 +285,9 @@ function esPriority(es: KubeObject): Priority {
   const ready = status?.conditions?.find((c) => c.type === 'Ready');
   const synced = status?.syncedResourceVersion !== undefined && ready?.observedGeneration === es.metadata.generation;
   return synced ? Priority.Normal : Priority.High;
+}
+
+/** The scrubber owner of the values an ExternalSecret's reconciles fetch. */
+function esOwner(key: string): string {
+  return `ExternalSecret/${key}`;
 }

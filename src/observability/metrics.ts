@@ -128,3 +128,15 @@ export function buildRefreshMetrics(registry: Registry, rounds: () => readonly S
     },
   });
 }
+
+/** How many value forms the log scrubber remembers: it falls when ExternalSecrets are deleted (bounded memory). */
+export function buildScrubberMetrics(registry: Registry, size: () => number): Gauge {
+  return new Gauge({
+    name: 'lockstep_scrubber_values',
+    help: 'Secret value forms (raw, base64, JSON-escaped, lines) the log and status scrubber remembers',
+    registers: [registry],
+    collect() {
+      this.set(size());
+    },
+  });
+}

@@ -30,4 +30,53 @@ describe('SecretScrubber', () => {
     expect(all).toContain(REDACTED);
     expect(all).not.toContain('"k":"x"');
   });
+
+  it('forgets what only a gone owner held, keeps what another owner still holds', async () => {
+    const s = new SecretScrubber();
+    await s.withOwner('ExternalSecret/a/one', async () => {
+      await Promise.resolve(); // the owner follows the async context
+      s.add('only-in-one-value');
+      s.add('shared-value-1234');
+    });
+    s.withOwner('ExternalSecret/a/two', () => s.add('shared-value-1234'));
+    s.forOwner('store/x').add('store-credential-5678');
+    expect(s.scrub('only-in-one-value shared-value-1234 store-credential-5678')).toBe(`${REDACTED} ${REDACTED} ${REDACTED}`);
+    s.forget('ExternalSecret/a/one');
+    expect(s.scrub('shared-value-1234 store-credential-5678')).toBe(`${REDACTED} ${REDACTED}`);
+    const before = s.size;
+    s.forget('ExternalSecret/a/two');
+    s.forget('store/x');
+    expect(s.size).toBe(0);
+    expect(before).toBeGreaterThan(0);
+    for (let i = 0; i < 200; i++) s.add(`filler-value-${i}`); // forces a rebuild without the forgotten values
+    expect(s.scrub('only-in-one-value shared-value-1234')).toBe('only-in-one-value shared-value-1234');
+  });
+
+  it('keeps at most the newest forms of one owner', () => {
+    const s = new SecretScrubber({ perOwner: 8, unowned: 8 });
+    for (let i = 0; i < 100; i++) s.add(`token-number-${i}`, 'store/x');
+    expect(s.size).toBeLessThanOrEqual(8);
+    expect(s.scrub('token-number-99')).toBe(REDACTED);
+  });
+
+  it('finds every value whatever overlaps, in one pass whose cost does not grow with the number of values', () => {
+    const s = new SecretScrubber();
+    s.add('abcdefgh');
+    s.add('cdefghijkl');
+    s.add('zzzz-tail');
+    expect(s.scrub('xxabcdefghijklyy zzzz-tail.')).toBe(`xx${REDACTED}yy ${REDACTED}.`);
+    const line = `request to https://vault.example.com/v1/secret/data/app failed: permission denied ${'x'.repeat(200)}`;
+    const time = (n: number) => {
+      const many = new SecretScrubber();
+      for (let i = 0; i < n; i++) many.add(`value-${i}-${'q'.repeat(20)}`);
+      many.scrub(line); // builds the automaton
+      const started = process.hrtime.bigint();
+      for (let i = 0; i < 2_000; i++) many.scrub(line);
+      return Number(process.hrtime.bigint() - started);
+    };
+    const small = Math.min(time(10), time(10));
+    const large = Math.min(time(20_000), time(20_000));
+    expect(large).toBeLessThan(small * 5); // a loop over the values would be ~2,000 times slower
+  });
 });
+

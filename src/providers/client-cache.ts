@@ -26,6 +26,8 @@ export interface StoreIdentity {
 interface Entry {
   version: string;
   client: Promise<SecretsClient>;
+  /** The scrubber owner of the client's credentials and tokens, forgotten when it closes. */
+  owner: string;
 }
 
 export class ClientCache {
@@ -69,19 +71,22 @@ export class ClientCache {
     if (existing?.version === version) return existing.client;
     if (existing) this.closeEntry(existing);
     const budget = rateLimit ? new TokenBucket(rateLimit, this.deps.clock) : undefined;
-    const client = this.open(store, provider, config, budget)
-      .then((c) => new SharedReads(instrumentClient(c, key, this.deps.metrics), this.deps.clock));
-    const entry = { version, client };
+    const owner = `store/${key}@${version}`;
+    const client = this.deps.scrubber
+      .withOwner(owner, () => this.open(store, provider, config, owner, budget))
+      .then((c) => new SharedReads(instrumentClient(ownedBy(c, this.deps.scrubber, owner), key, this.deps.metrics), this.deps.clock));
+    const entry = { version, client, owner };
     this.entries.set(key, entry);
     // A failed connect is not cached: the next call tries again.
     client.catch(() => {
       if (this.entries.get(key) === entry) this.entries.delete(key);
+      this.deps.scrubber.forget(owner);
     });
     return client;
   }
 
   /** Checks the store against the tenant policy (throws NotAllowedError), then opens the provider's client. */
-  private async open(store: StoreIdentity, provider: Provider, config: unknown, budget?: TokenBucket): Promise<SecretsClient> {
+  private async open(store: StoreIdentity, provider: Provider, config: unknown, owner: string, budget?: TokenBucket): Promise<SecretsClient> {
     const refusal = await checkStoreAccess(store.kind, provider.describeAccess(config), this.tenant);
     if (refusal) throw refusal;
     return provider.connect(config, {
@@ -89,7 +94,7 @@ export class ClientCache {
       storeKind: store.kind,
       storeName: store.name,
       log: this.deps.log.child({ store: ClientCache.storeKey(store) }),
-      scrubber: this.deps.scrubber,
+      scrubber: this.deps.scrubber.forOwner(owner),
       credentials: this.deps.credentialsFor(store),
       budget,
       network: buildStoreNetwork(store.kind, this.tenant.endpoints),
@@ -115,6 +120,23 @@ export class ClientCache {
     entry.client.then(
       (c) => c.close(),
       () => undefined,
-    ).catch((err: unknown) => this.deps.log.warn({ err }, 'closing a provider client failed'));
+    ).catch((err: unknown) => this.deps.log.warn({ err }, 'closing a provider client failed'))
+      .finally(() => this.deps.scrubber.forget(entry.owner));
   }
+}
+
+/**
+ * Every call of the client runs as the scrubber owner of its store generation, so credentials and
+ * tokens it fetches on the way (a login, a token exchange) live as long as the client, not as
+ * long as the ExternalSecret whose reconcile happened to trigger them.
+ */
+function ownedBy(client: SecretsClient, scrubber: SecretScrubber, owner: string): SecretsClient {
+  const run = <T>(fn: () => Promise<T>) => scrubber.withOwner(owner, fn);
+  return {
+    getSecret: (ref, opts) => run(() => client.getSecret(ref, opts)),
+    getSecretMap: (ref, opts) => run(() => client.getSecretMap(ref, opts)),
+    findSecrets: (query, opts) => run(() => client.findSecrets(query, opts)),
+    validate: (opts) => run(() => client.validate(opts)),
+    close: () => run(() => client.close()),
+  };
 }

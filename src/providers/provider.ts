@@ -5,7 +5,7 @@
  * Every call takes an AbortSignal that carries the deadline.
  */
 import type { Logger } from '../observability/logger.js';
-import type { SecretScrubber } from '../observability/secret-scrubber.js';
+import type { ScrubberView } from '../observability/secret-scrubber.js';
 import type { StoreNetwork } from './store-network.js';
 
 export interface RemoteRef {
@@ -76,7 +76,8 @@ export interface StoreContext {
   storeKind: 'SecretStore' | 'ClusterSecretStore';
   storeName: string;
   log: Logger;
-  scrubber: SecretScrubber;
+  /** Registers the store's credentials and tokens (held while its client lives). */
+  scrubber: ScrubberView;
   credentials: CredentialSource;
   /** Absent when the store sets no `rateLimit`. */
   budget?: RequestBudget;

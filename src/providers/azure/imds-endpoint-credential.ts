@@ -7,7 +7,7 @@
 import { type Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
-import type { SecretScrubber } from '../../observability/secret-scrubber.js';
+import type { ScrubberView } from '../../observability/secret-scrubber.js';
 import { AuthError, ThrottledError, UnavailableError } from '../provider-errors.js';
 import type { StoreNetwork } from '../store-network.js';
 
@@ -19,7 +19,7 @@ export interface ImdsEndpointOptions {
   endpoint: string;
   clientId?: string;
   tlsOptions?: { ca: string[] };
-  scrubber: SecretScrubber;
+  scrubber: ScrubberView;
   /** What the requests dial through; Node's own when absent. */
   network?: StoreNetwork;
 }
