@@ -22,11 +22,13 @@ const OWN_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 const IN_CLUSTER_NAMES = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
 
 type Resolve = (host: string) => Promise<string[]>;
+const RESOLVE_TIMEOUT_MS = 2_000;
 const resolveAll: Resolve = async (host) => (await dnsLookup(host, { all: true })).map((a) => a.address);
 
 /**
  * The API server's addresses: the kubeconfig's server (its name and what the name resolves to),
- * KUBERNETES_SERVICE_HOST/PORT in a pod, and the in-cluster names of the `kubernetes` Service.
+ * KUBERNETES_SERVICE_HOST/PORT in a pod, and the in-cluster names of the `kubernetes` Service
+ * (refused as names; they resolve to KUBERNETES_SERVICE_HOST).
  */
 export async function discoverApiserverAddresses(
   server: string,
@@ -36,10 +38,13 @@ export async function discoverApiserverAddresses(
   const url = new URL(server);
   const found: HostPort[] = [{ host: url.hostname, port: Number(url.port || 443) }];
   if (env.KUBERNETES_SERVICE_HOST) found.push({ host: env.KUBERNETES_SERVICE_HOST, port: Number(env.KUBERNETES_SERVICE_PORT ?? 443) });
+  // The in-cluster names are refused as names; what they resolve to is KUBERNETES_SERVICE_HOST.
   for (const name of IN_CLUSTER_NAMES) found.push({ host: name, port: 443 });
-  const names = found.filter((h) => !isIP(h.host.replace(/^\[|\]$/g, '')));
-  const resolved = await Promise.all(names.map(async (h) => (await resolve(h.host).catch(() => [])).map((ip) => ({ host: ip, port: h.port }))));
-  return [...found, ...resolved.flat()];
+  if (isIP(url.hostname.replace(/^\[|\]$/g, ''))) return found;
+  // A kubeconfig naming its server: its addresses too, without holding up the start for long.
+  const timeout = new Promise<string[]>((ok) => setTimeout(() => ok([]), RESOLVE_TIMEOUT_MS).unref());
+  const ips = await Promise.race([resolve(url.hostname).catch(() => []), timeout]);
+  return [...found, ...ips.map((ip) => ({ host: ip, port: found[0]?.port ?? 443 }))];
 }
 
 /** The `aud` claim of a JWT (no signature check: it is our own token, read from our own pod). */
