@@ -84,11 +84,14 @@ export function convertGcp(m: ObjectMigration, path: FieldPath, ctx: StoreContex
 /** GKE workload identity: ESO derives the STS audience from the cluster and impersonates the SA's annotated Google account. */
 function convertGkeWorkloadIdentity(m: ObjectMigration, provider: FieldPath, wi: FieldPath, ctx: StoreContext): void {
   const projectID = m.get([...provider, 'projectID']);
-  const clusterProject = m.get([...wi, 'clusterProjectID']) ?? projectID;
-  const location = m.get([...wi, 'clusterLocation']);
-  const cluster = m.get([...wi, 'clusterName']);
+  const [flagProject, flagLocation, flagCluster] = ctx.gkeCluster?.split('/') ?? [];
+  const named = m.has([...wi, 'clusterLocation']) && m.has([...wi, 'clusterName']);
+  const clusterProject = m.get([...wi, 'clusterProjectID']) ?? (named ? undefined : flagProject) ?? projectID;
+  const location = m.get([...wi, 'clusterLocation']) ?? flagLocation;
+  const cluster = m.get([...wi, 'clusterName']) ?? flagCluster;
+  if (!named && ctx.gkeCluster) m.report('note', wi, `the cluster is taken from --gke-cluster ${ctx.gkeCluster}`);
   if (typeof location !== 'string' || typeof cluster !== 'string') {
-    m.report('unsupported', wi, 'workloadIdentity without clusterLocation and clusterName: ESO reads them from the GKE metadata server; Lockstep needs them to build the audience');
+    m.report('unsupported', wi, 'workloadIdentity without clusterLocation and clusterName: ESO reads them from the GKE metadata server; Lockstep needs them to build the audience (or pass --gke-cluster PROJECT/LOCATION/NAME)');
   } else {
     m.set([...wi, 'audience'], `identitynamespace:${String(clusterProject)}.svc.id.goog:https://container.googleapis.com/v1/projects/${String(clusterProject)}/locations/${location}/clusters/${cluster}`);
   }

@@ -1,10 +1,10 @@
 import { parse } from 'yaml';
 import { checkManifests } from '../check/check-manifests.js';
 import { parseManifests } from '../check/manifest-reader.js';
-import { migrateManifests } from './migrate-manifests.js';
+import { migrateManifests, type MigrateOptions } from './migrate-manifests.js';
 
-function migrate(text: string) {
-  const [file] = migrateManifests([parseManifests('in.yaml', text)]);
+function migrate(text: string, options: MigrateOptions = {}) {
+  const [file] = migrateManifests([parseManifests('in.yaml', text)], options);
   if (!file) throw new Error('no output');
   const docs = file.text.split(/^---$/m).map((d) => parse(d) as { kind: string; spec: { provider: Record<string, unknown>; conditions?: unknown } });
   const store = docs.find((d) => d?.kind?.endsWith('SecretStore'));
@@ -106,6 +106,12 @@ describe('store conversion rules', () => {
     expect(alone.problems).toEqual(['review spec.provider.gcp.auth.workloadIdentity.serviceAccountRef']);
     const noCluster = migrate(store('    gcpsm:\n      projectID: my-project-1\n      auth: { workloadIdentity: { serviceAccountRef: { name: gsm } } }\n'));
     expect(noCluster.problems).toContain('unsupported spec.provider.gcp.auth.workloadIdentity');
+    const flagged = migrate(store('    gcpsm:\n      projectID: my-project-1\n      auth: { workloadIdentity: { serviceAccountRef: { name: gsm } } }\n'), { gkeCluster: 'host-proj-9/us-central1/prod' });
+    expect(flagged.spec?.provider).toMatchObject({ gcp: { auth: { workloadIdentity: {
+      audience: 'identitynamespace:host-proj-9.svc.id.goog:https://container.googleapis.com/v1/projects/host-proj-9/locations/us-central1/clusters/prod',
+      serviceAccountRef: { name: 'gsm', audiences: ['host-proj-9.svc.id.goog'] },
+    } } } });
+    expect(flagged.problems).toEqual(['note spec.provider.gcp.auth.workloadIdentity', 'review spec.provider.gcp.auth.workloadIdentity.serviceAccountRef']);
   });
 
   it('azure: service principal, managed identity and workload identity', () => {

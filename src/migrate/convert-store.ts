@@ -6,6 +6,8 @@ import { convertAws, convertAzure, convertGcp, convertVault } from './convert-pr
 export interface StoreContext {
   clusterScoped: boolean;
   namespace: string | undefined;
+  /** PROJECT/LOCATION/NAME of the GKE cluster, for workload identity stores that do not name it. */
+  gkeCluster?: string;
   /** Annotations of a ServiceAccount found among the inputs (GKE and Azure workload identity read them). */
   serviceAccountAnnotations(namespace: string | undefined, name: string): Record<string, string> | undefined;
 }

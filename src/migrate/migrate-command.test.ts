@@ -53,6 +53,8 @@ describe('lockstep migrate', () => {
   it('exits 2 on usage errors, unreadable input and YAML errors', async () => {
     expect((await run()).code).toBe(2);
     expect((await run('-w', '--out-dir', 'x', helm)).code).toBe(2);
+    expect((await run('--gke-cluster', 'only-two/parts', helm)).code).toBe(2);
+    expect((await run('--target-suffix', 'Bad_Suffix', helm)).code).toBe(2);
     expect((await run('/nonexistent.yaml')).code).toBe(2);
     const dir = mkdtempSync(join(tmpdir(), 'migrate-'));
     writeFileSync(join(dir, 'bad.yaml'), 'a: [unclosed\n');

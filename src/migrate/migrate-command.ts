@@ -24,6 +24,10 @@ flags:
       --out-dir DIR          write every input file, converted, under DIR (same relative paths)
       --report text|json     the report's form on stderr (default text)
   -n, --namespace NS         the namespace of objects that name none (to find ServiceAccounts)
+      --target-suffix SUFFIX side by side with ESO: each ExternalSecret writes its Secret's name
+                             plus SUFFIX (e.g. -lockstep), so both Secrets can be compared
+      --gke-cluster P/L/N    the GKE cluster (project/location/name) for workload identity
+                             stores that do not name it (ESO reads it from the metadata server)
 
 exit codes: 0 all converted, 1 some parts could not be converted (see the report), 2 usage or
 unreadable input
@@ -69,6 +73,8 @@ export async function runMigrateCommand(args: string[], io: Io = defaultIo): Pro
         'out-dir': { type: 'string' },
         report: { type: 'string', default: 'text' },
         namespace: { type: 'string', short: 'n' },
+        'target-suffix': { type: 'string' },
+        'gke-cluster': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -80,7 +86,11 @@ export async function runMigrateCommand(args: string[], io: Io = defaultIo): Pro
     io.out(MIGRATE_USAGE);
     return 0;
   }
-  const bad = positionals.length === 0 || !['text', 'json'].includes(values.report) || (values['in-place'] && values['out-dir'] !== undefined) || (values['in-place'] && positionals.includes('-'));
+  const gke = values['gke-cluster'];
+  const suffix = values['target-suffix'];
+  const bad = positionals.length === 0 ||
+    (gke !== undefined && !/^[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(gke)) ||
+    (suffix !== undefined && !/^[-.a-z0-9]+$/.test(suffix)) || !['text', 'json'].includes(values.report) || (values['in-place'] && values['out-dir'] !== undefined) || (values['in-place'] && positionals.includes('-'));
   if (bad) {
     io.err(MIGRATE_USAGE);
     return 2;
@@ -98,7 +108,7 @@ export async function runMigrateCommand(args: string[], io: Io = defaultIo): Pro
     io.err(`lockstep migrate: YAML errors, nothing converted:\n${syntax.join('\n')}\n`);
     return 2;
   }
-  const files = migrateManifests(inputs, { namespace: values.namespace });
+  const files = migrateManifests(inputs, { namespace: values.namespace, targetSuffix: suffix, gkeCluster: gke });
   await emit(files, values['in-place'], values['out-dir'], io);
   io.err(values.report === 'json' ? `${JSON.stringify({ files: files.map(({ source, changed, objects }) => ({ source, changed, objects })) }, null, 2)}\n` : formatReport(files));
   return files.some((f) => f.objects.some((o) => o.outcome !== 'converted')) ? 1 : 0;

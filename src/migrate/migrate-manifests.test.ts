@@ -60,3 +60,15 @@ describe('migrateManifests on helm template output', () => {
     expect(file?.objects).toEqual([expect.objectContaining({ kind: 'PushSecret', outcome: 'skipped' })]);
   });
 });
+
+describe('side by side with ESO (--target-suffix)', () => {
+  it("makes each ExternalSecret write its Secret's name plus the suffix", () => {
+    const [file] = migrateManifests([parseManifests('h.yaml', helm)], { targetSuffix: '-lockstep' });
+    const es = parseAllDocuments(file?.text ?? '').map((d) => d.toJS() as { kind: string; spec: { target?: { name?: string } } }).filter((d) => d.kind === 'ExternalSecret');
+    expect(es.map((d) => d.spec.target?.name)).toEqual(['billing-db-lockstep']);
+    expect(file?.objects[1]?.problems).toContainEqual(expect.objectContaining({ level: 'note', field: 'spec.target.name' }));
+    const bare = 'apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: { name: api }\nspec:\n  secretStoreRef: { name: s }\n  data: [ { secretKey: a, remoteRef: { key: k } } ]\n';
+    const [second] = migrateManifests([parseManifests('b.yaml', bare)], { targetSuffix: '-lockstep' });
+    expect(second?.text).toContain('target:\n    name: api-lockstep');
+  });
+});

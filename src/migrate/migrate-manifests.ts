@@ -32,6 +32,13 @@ export interface MigratedFile {
 export interface MigrateOptions {
   /** Namespace assumed for objects that name none. */
   namespace?: string;
+  /**
+   * Side by side with ESO: each ExternalSecret writes `<its Secret's name><suffix>`, so both
+   * operators can run on one cluster and their Secrets be compared before the switch.
+   */
+  targetSuffix?: string;
+  /** The GKE cluster as PROJECT/LOCATION/NAME, for workload identity stores that do not name it. */
+  gkeCluster?: string;
 }
 
 const CONVERTED_KINDS = new Set(['ExternalSecret', 'SecretStore', 'ClusterSecretStore']);
@@ -95,14 +102,25 @@ function migrateDocument(doc: ManifestDocument, serviceAccounts: SaIndex, option
   const m = new ObjectMigration(doc);
   m.set(['apiVersion'], API_VERSION);
   m.drop('dropped', ['status'], 'status is written by the operator');
-  if (obj.kind === 'ExternalSecret') convertExternalSecret(m);
-  else {
+  if (obj.kind === 'ExternalSecret') {
+    convertExternalSecret(m);
+    if (options.targetSuffix) addTargetSuffix(m, String(meta.name ?? ''), options.targetSuffix);
+  } else {
     convertStore(m, {
       clusterScoped: obj.kind === 'ClusterSecretStore',
       namespace,
+      gkeCluster: options.gkeCluster,
       serviceAccountAnnotations: (ns, name) => serviceAccounts.get(`${ns ?? ''}/${name}`),
     });
   }
   const outcome = m.problems.some((p) => p.level === 'unsupported') ? 'partial' : 'converted';
   return { ...base, outcome, problems: m.problems.sort((a, b) => a.line - b.line) };
+}
+
+function addTargetSuffix(m: ObjectMigration, name: string, suffix: string): void {
+  const path = ['spec', 'target', 'name'];
+  const current = m.get(path);
+  const secret = `${typeof current === 'string' ? current : name}${suffix}`;
+  m.set(path, secret);
+  m.report('note', path, `side by side: writes Secret '${secret}', next to the one ESO writes; drop --target-suffix for the switch`);
 }
