@@ -15,6 +15,8 @@ type Listener = grpc.experimental.ResolverListener;
 type Lookup = (host: string) => Promise<LookupAddress[]>;
 
 const schemes = new WeakMap<EndpointPolicy, string>();
+/** Least time between two resolutions of one channel (grpc-js's DNS resolver waits 30 s). */
+const MIN_INTERVAL_MS = 1_000;
 let registered = 0;
 
 function splitTarget(path: string): { host: string; port: number } {
@@ -47,6 +49,8 @@ function buildResolverClass(policy: EndpointPolicy, loopbackOnly: boolean): Reso
   const { statusOrFromError, statusOrFromValue } = grpc.experimental;
   return class CheckedResolver {
     private generation = 0;
+    private timer: NodeJS.Timeout | undefined;
+    private lastStarted = Number.NEGATIVE_INFINITY;
 
     constructor(
       private readonly target: GrpcUri,
@@ -57,22 +61,36 @@ function buildResolverClass(policy: EndpointPolicy, loopbackOnly: boolean): Reso
       return target.path;
     }
 
+    /**
+     * One resolution at a time, at most one a second, reported from a timer: the load balancer
+     * asks again whenever a connection drops, and an answer that came back at once (an IP
+     * literal) would otherwise loop through microtasks and starve the event loop.
+     */
     updateResolution(): void {
-      const generation = ++this.generation;
-      const report = (result: Awaited<ReturnType<typeof resolveChecked>> | Error) => {
-        if (generation !== this.generation) return; // destroyed or superseded
-        if (result instanceof Error || 'refused' in result) {
-          const details = result instanceof Error ? `resolving '${this.target.path}' failed: ${result.message}` : result.refused;
-          this.listener(statusOrFromError({ code: grpc.status.UNAVAILABLE, details }), {}, null, '');
-        } else {
-          this.listener(statusOrFromValue(result.addresses.map((a) => ({ addresses: [a] }))), {}, null, '');
-        }
-      };
-      resolveChecked(policy, this.target.path, { loopbackOnly }).then(report, report);
+      if (this.timer) return;
+      const wait = Math.max(0, this.lastStarted + MIN_INTERVAL_MS - Date.now());
+      const generation = this.generation;
+      this.timer = setTimeout(() => {
+        this.lastStarted = Date.now();
+        const report = (result: Awaited<ReturnType<typeof resolveChecked>> | Error) => {
+          this.timer = undefined;
+          if (generation !== this.generation) return; // destroyed meanwhile
+          if (result instanceof Error || 'refused' in result) {
+            const details = result instanceof Error ? `resolving '${this.target.path}' failed: ${result.message}` : result.refused;
+            this.listener(statusOrFromError({ code: grpc.status.UNAVAILABLE, details }), {}, null, '');
+          } else {
+            this.listener(statusOrFromValue(result.addresses.map((a) => ({ addresses: [a] }))), {}, null, '');
+          }
+        };
+        resolveChecked(policy, this.target.path, { loopbackOnly }).then(report, report);
+      }, wait);
+      this.timer.unref();
     }
 
     destroy(): void {
       this.generation++;
+      clearTimeout(this.timer);
+      this.timer = undefined;
     }
   };
 }
