@@ -31,6 +31,13 @@ async function main(): Promise<void> {
   const cp = await startControlPlane({ dir });
   const node = await startNode({ clusterDir: cp.dir, kubeconfigPath: cp.kubeconfigPath, apiserverPort: Number(new URL(cp.server).port), images: await operatorAndTestImages() });
   const peer = await startVaultPeer();
+  // Interrupted: still stop the pods, the node and the control plane (nothing may be left behind).
+  const onSignal = () => {
+    log('interrupted: stopping the node and the control plane');
+    void Promise.allSettled([peer.stop(), node.stop().then(() => cp.stop())]).then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   process.env.LOCKSTEP_KUBECONFIG = cp.kubeconfigPath;
   process.env.LOCKSTEP_CLUSTER_DIR = cp.dir;
   await kubectl(cp.kubeconfigPath, ['apply', '--server-side', '-f', join(import.meta.dirname, '../crds')]);
