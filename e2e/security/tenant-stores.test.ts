@@ -123,6 +123,14 @@ describe('SecretStore endpoints: no server-side request forgery', () => {
     expect(byName.message).toMatch(new RegExp(`connecting to 'localhost:${apiserverPort}' was refused: it resolves to (127\\.0\\.0\\.1|::1), the Kubernetes API server`));
   });
 
+  it('refuses the apiserver\'s other addresses, learnt from its serving certificate, on every port', async () => {
+    // The test apiserver's certificate names 10.0.0.1 (the kubernetes Service IP), which the kubeconfig does not.
+    await apply(cluster, store('vault-apiserver-san', vault('https://10.0.0.1:8200')));
+    const ready = await notReady('vault-apiserver-san');
+    expect(ready.reason).toBe('EndpointNotAllowed');
+    expect(ready.message).toMatch(/'https:\/\/10\.0\.0\.1:8200' is the Kubernetes API server/);
+  });
+
   it('refuses a gRPC endpoint whose name the system resolver turns into a link-local address, at dial time', async () => {
     // 2852039166 is not an IP literal to Node or to the CRD, but getaddrinfo (inet_aton) resolves it to 169.254.169.254.
     await apply(cluster, store('gcp-endpoint-name', { gcp: { projectID: 'tenant-project', endpoint: '2852039166:443',

@@ -1,4 +1,4 @@
-import { ApiserverAudiences, discoverApiserverAddresses, parseTokenAudiences } from './apiserver-facts.js';
+import { ApiserverAudiences, discoverApiserverAddresses, parseTokenAudiences, readCertificateAddresses } from './apiserver-facts.js';
 
 const jwt = (payload: object) => `h.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.s`;
 const log = { info: () => undefined, warn: () => undefined };
@@ -6,10 +6,16 @@ const log = { info: () => undefined, warn: () => undefined };
 describe('apiserver facts', () => {
   it('lists the kubeconfig server, the in-cluster service and names, and what names resolve to', async () => {
     const found = await discoverApiserverAddresses('https://api.example.com:6443', { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' },
-      async (host) => (host === 'api.example.com' ? ['192.0.2.10'] : []));
+      async (host) => (host === 'api.example.com' ? ['192.0.2.10'] : []), async () => ['192.0.2.20']);
     expect(found).toEqual(expect.arrayContaining([
       { host: 'api.example.com', port: 6443 }, { host: '192.0.2.10', port: 6443 }, { host: '10.0.0.1', port: 443 }, { host: 'kubernetes.default.svc', port: 443 },
+      { host: '192.0.2.20', port: 6443 },
     ]));
+  });
+
+  it('reads no certificate addresses from a server that does not answer TLS', async () => {
+    expect(await readCertificateAddresses('http://127.0.0.1:1')).toEqual([]);
+    expect(await readCertificateAddresses('https://127.0.0.1:1', 500)).toEqual([]);
   });
 
   it('reads audiences from its own token and the OIDC issuer', async () => {

@@ -12,6 +12,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { HostPort } from '../../providers/endpoint-policy.js';
 import { UnavailableError } from '../../providers/provider-errors.js';
 import { DEFAULT_APISERVER_AUDIENCES } from '../../providers/tenant-policy.js';
@@ -34,9 +35,14 @@ export async function discoverApiserverAddresses(
   server: string,
   env: Record<string, string | undefined> = process.env,
   resolve: Resolve = resolveAll,
+  certificateAddresses: (server: string) => Promise<string[]> = readCertificateAddresses,
 ): Promise<HostPort[]> {
   const url = new URL(server);
-  const found: HostPort[] = [{ host: url.hostname, port: Number(url.port || 443) }];
+  const port = Number(url.port || 443);
+  // The serving certificate names the API server's own addresses (kubeadm: the advertise address,
+  // the service IP), which a pod could dial directly instead of the service.
+  const certified = (await certificateAddresses(server)).map((ip) => ({ host: ip, port }));
+  const found: HostPort[] = [{ host: url.hostname, port }, ...certified];
   if (env.KUBERNETES_SERVICE_HOST) found.push({ host: env.KUBERNETES_SERVICE_HOST, port: Number(env.KUBERNETES_SERVICE_PORT ?? 443) });
   // The in-cluster names are refused as names; what they resolve to is KUBERNETES_SERVICE_HOST.
   for (const name of IN_CLUSTER_NAMES) found.push({ host: name, port: 443 });
@@ -45,6 +51,29 @@ export async function discoverApiserverAddresses(
   const timeout = new Promise<string[]>((ok) => setTimeout(() => ok([]), RESOLVE_TIMEOUT_MS).unref());
   const ips = await Promise.race([resolve(url.hostname).catch(() => []), timeout]);
   return [...found, ...ips.map((ip) => ({ host: ip, port: found[0]?.port ?? 443 }))];
+}
+
+/**
+ * The IP addresses in the subjectAltName of the API server's serving certificate; [] when it
+ * cannot be read within 2 s. Nothing is sent: the handshake alone shows the certificate, which is
+ * not verified here, since its addresses are only ever refused, never trusted.
+ */
+export function readCertificateAddresses(server: string, timeoutMs = RESOLVE_TIMEOUT_MS): Promise<string[]> {
+  const url = new URL(server);
+  if (url.protocol !== 'https:') return Promise.resolve([]);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((done) => {
+    const socket = tlsConnect({ host, port: Number(url.port || 443), servername: isIP(host) ? undefined : host, rejectUnauthorized: false }, () => {
+      const san = socket.getPeerCertificate().subjectaltname ?? '';
+      socket.destroy();
+      done([...san.matchAll(/IP Address:([^,\s]+)/g)].map((m) => m[1] as string));
+    });
+    socket.setTimeout(timeoutMs, () => {
+      socket.destroy();
+      done([]);
+    });
+    socket.on('error', () => done([]));
+  });
 }
 
 /** The `aud` claim of a JWT (no signature check: it is our own token, read from our own pod). */
