@@ -98,8 +98,8 @@ test-e2e: install controlplane peers node image kstatus
 ifdef PROVIDER
 bench: bench-provider
 else
-bench: build controlplane ## N ExternalSecrets (default 1000) vs. a minimal client floor; BENCH_N=5000 for more; then bench-rotation; with PROVIDER=aws|vault: bench-provider
-	$(BIN)/tsx bench/sync-bench.ts --n $${BENCH_N:-1000}
+bench: build controlplane ## N ExternalSecrets (default 1000) vs. a minimal client floor, soak (SOAK_ROUNDS=10) and restart; BENCH_N=10000 for more; then bench-rotation; with PROVIDER=aws|vault: bench-provider
+	$(BIN)/tsx bench/sync-bench.ts --n $${BENCH_N:-1000} --soak-rounds $${SOAK_ROUNDS:-10}
 	$(BIN)/tsx bench/rotation-bench.ts
 endif
 

@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { startControlPlane, type ControlPlane } from '../e2e/harness/control-plane.js';
 import { prepareCluster } from '../e2e/support/operator.js';
-import { createFixtures, GROUP_PATH, namespacesOf, planExternalSecrets, SET_LABEL, STORE_NAME } from './lib/fixtures.js';
+import { createFixtures, GROUP_PATH, namespacesOf, planExternalSecrets, SET_LABEL, soakVersions, STORE_NAME, storeData } from './lib/fixtures.js';
 import { runFloor } from './lib/floor.js';
 import { ContentTypes, KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
 import { diffGroups, OperatorProcess, ROOT, type Metrics } from './lib/operator-process.js';
@@ -52,6 +52,7 @@ interface Options {
   heapSnapshotAt: number | undefined;
   ref: string | undefined;
   restart: boolean;
+  soakRounds: number;
   check: boolean;
   out: string | undefined;
 }
@@ -68,6 +69,7 @@ function parseOptions(): Options {
       'no-floor': { type: 'boolean', default: false },
       'no-refresh': { type: 'boolean', default: false },
       'no-restart': { type: 'boolean', default: false },
+      'soak-rounds': { type: 'string', default: '0' },
       check: { type: 'boolean', default: false },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
@@ -81,7 +83,7 @@ function parseOptions(): Options {
   if (values.help) {
     process.stdout.write('usage: tsx bench/sync-bench.ts [--n 1000] [--namespaces 10] [--workers 10] [--refresh-interval 30s]\n' +
       '  [--create-concurrency 32] [--operator dist|src] [--ref COMMIT] [--node-arg=--max-old-space-size=96 ...] [--heap-snapshot [--heap-snapshot-at READY]]\n' +
-      '  [--no-floor] [--no-refresh] [--no-restart] [--check] [--out FILE] [--keep]\n');
+      '  [--no-floor] [--no-refresh] [--no-restart] [--soak-rounds 10] [--check] [--out FILE] [--keep]\n');
     process.exit(0);
   }
   const int = (name: string, v: string) => {
@@ -103,6 +105,7 @@ function parseOptions(): Options {
     floor: !values['no-floor'],
     refresh: !values['no-refresh'],
     restart: !values['no-restart'],
+    soakRounds: Number(values['soak-rounds']),
     check: values.check,
     out: values.out,
     keep: values.keep,
@@ -446,6 +449,35 @@ async function main(): Promise<number> {
         cpuSeconds: diffCpu(cpuR0, opCpu()),
       };
       log(`refresh: done; Secret writes ${results.refresh.total.secretWrites}, status writes ${results.refresh.total.statusWrites}`);
+    }
+    // ---- soak: rounds that each change 10 % of the remote values (every value of one store in ten,
+    // the stores taken in turn); memory must stay flat ----
+    if (opts.soakRounds > 0) {
+      const samples: NonNullable<Results['soak']>['rounds'] = [];
+      for (let r = 1; r <= opts.soakRounds; r++) {
+        const before = await op.metrics();
+        await stores.mark();
+        const t0 = Date.now();
+        const edited = opNamespaces.filter((_, i) => i % 10 === (r - 1) % 10);
+        const version = Math.ceil(r / 10);
+        await runPool(edited, 8, async (ns) => {
+          await http.send('PATCH', `${GROUP_PATH}/namespaces/${ns}/secretstores/${STORE_NAME}`,
+            { spec: { provider: { fake: { data: storeData(soakVersions(version)) } } } }, ContentTypes.merge);
+        });
+        await waitForRounds(op, stores, edited.length, 1, opts.n * 100 + 120_000);
+        await sleep(1000);
+        const m = await op.metrics();
+        const req = summarizeRequests(diffGroups(requestsOf(before), requestsOf(m)));
+        samples.push({
+          round: r, seconds: seconds(Date.now() - t0), rssMB: mb(op.memory().rss), heapUsedMB: mb(m.sum('lockstep_nodejs_heap_size_used_bytes')),
+          heapTotalMB: mb(m.sum('lockstep_nodejs_heap_size_total_bytes')), externalMB: mb(m.sum('lockstep_nodejs_external_memory_bytes')),
+          secretWrites: req.secretWrites, statusWrites: req.statusWrites,
+        });
+        log(`soak round ${r}: ${samples.at(-1)?.seconds}s, Secret writes ${req.secretWrites}, RSS ${samples.at(-1)?.rssMB} MB`);
+      }
+      const second = samples[Math.min(1, samples.length - 1)]?.rssMB ?? 0;
+      const last = samples.at(-1)?.rssMB ?? 0;
+      results.soak = { rounds: samples, rssGrowthAfterRound2Percent: second > 0 ? round(((last - second) / second) * 100, 1) : 0 };
     }
     const memEnd = op.memory();
     results.operator.peakRssOverallMB = mb(memEnd.peakRss);

@@ -10,11 +10,17 @@ const KEYS = 20;
 
 export interface FakeEntry { key: string; value: string }
 
-export function storeData(): FakeEntry[] {
+/** The store's values; `versions[k]` (the soak) changes key k's password. */
+export function storeData(versions: readonly number[] = []): FakeEntry[] {
   return Array.from({ length: KEYS }, (_, k) => ({
     key: `app-${String(k).padStart(2, '0')}`,
-    value: JSON.stringify({ username: `user-${k}`, password: `pw-${k}-${'x'.repeat(24)}`, url: `https://svc-${k}.example.com` }),
+    value: JSON.stringify({ username: `user-${k}`, password: `pw-${k}-${versions[k] ?? 0}-${'x'.repeat(24)}`, url: `https://svc-${k}.example.com` }),
   }));
+}
+
+/** Every key at `version` (a soak round changes every value of the stores it edits). */
+export function soakVersions(version: number): number[] {
+  return Array.from({ length: KEYS }, () => version);
 }
 
 export interface EsRef {

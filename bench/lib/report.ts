@@ -74,6 +74,14 @@ export interface Results {
     total: RefreshRound;
     cpuSeconds: CpuSnapshot;
   };
+  /** Rounds that each changed 10 % of the remote values (a store edit each: the fake provider's values live in its spec). */
+  soak?: {
+    rounds: {
+      round: number; seconds: number; rssMB: number; heapUsedMB: number; heapTotalMB: number; externalMB: number; secretWrites: number; statusWrites: number;
+    }[];
+    /** RSS growth from the end of round 2 to the end of the last round. */
+    rssGrowthAfterRound2Percent: number;
+  };
   restart?: {
     /** From spawning the new process until /readyz. */
     readySeconds: number;
@@ -169,6 +177,7 @@ export function printReport(r: Results): void {
     target('operator peak RSS (MB)', peak, `<= ${TARGET_RSS_MB}`, (v) => v <= TARGET_RSS_MB),
     ...checkedTargets(r),
     target('restart: seconds to ready', r.restart?.readySeconds, `<= ${TARGET_RESTART_READY_S}`, (v) => v <= TARGET_RESTART_READY_S),
+    target('soak: RSS growth after round 2 (%)', r.soak?.rssGrowthAfterRound2Percent, '<= 5', (v) => v <= 5),
   ];
   r.targets = targets;
   const n = r.config.n;
@@ -193,6 +202,10 @@ export function printReport(r: Results): void {
       ['refresh: store edit round', `${a.seconds} s`, `Secret writes ${a.secretWrites}, status writes ${a.statusWrites} (stores ${a.storeStatusWrites}), provider reads ${a.providerReads}`],
       ['refresh: periodic round', `${b.seconds} s`, `Secret writes ${b.secretWrites}, status writes ${b.statusWrites} (stores ${b.storeStatusWrites}), provider reads ${b.providerReads}, ${b.externalSecrets ?? '?'} ES in the stores' rounds (interval ${r.refresh.interval})`],
     );
+  }
+  if (r.soak) {
+    const x = r.soak.rounds;
+    rows.push(['soak', `${x.length} rounds`, `RSS MB by round ${x.map((s) => s.rssMB).join(' ')}; heap used ${x.map((s) => s.heapUsedMB).join(' ')}; heap total ${x.map((s) => s.heapTotalMB).join(' ')}; external ${x.map((s) => s.externalMB).join(' ')}; Secret writes per round ${x.map((s) => s.secretWrites).join(' ')}; growth after round 2 ${r.soak.rssGrowthAfterRound2Percent} %`]);
   }
   if (r.restart) {
     const x = r.restart;
