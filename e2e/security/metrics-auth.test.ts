@@ -1,6 +1,7 @@
 // /metrics is not an open door (#10 point 8): bound beyond loopback it answers only a bearer token
 // the real apiserver authenticates (TokenReview) whose user may get /metrics (SubjectAccessReview);
-// the probes stay open and /metrics is not served on the probe port.
+// the probes stay open and /metrics is not served on the probe port; the metrics port speaks TLS only.
+import { Agent, fetch as undiciFetch } from 'undici';
 import { eventually, loadTestCluster, type TestCluster } from '../harness/cluster.js';
 import { freePort, prepareCluster, startOperator, type RunningOperator } from '../support/operator.js';
 
@@ -10,8 +11,11 @@ let ns: string;
 let metricsPort: number;
 const reader = () => `${ns}-metrics-reader`;
 
+// The metrics port speaks TLS (a certificate the operator made itself at start), the probe port plain HTTP.
+const selfSigned = new Agent({ connect: { rejectUnauthorized: false } });
 const get = async (port: number, path: string, token?: string) => {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const scheme = port === metricsPort ? 'https' : 'http';
+  const res = await undiciFetch(`${scheme}://127.0.0.1:${port}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {}, dispatcher: selfSigned });
   return { status: res.status, body: await res.text(), challenge: res.headers.get('www-authenticate') };
 };
 
@@ -29,6 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await op?.stop();
+  await selfSigned.close();
   await cluster.kubectl(['delete', 'clusterrolebinding,clusterrole', reader(), '--ignore-not-found']).catch(() => undefined);
   await cluster.deleteNamespace(ns);
 });
@@ -39,6 +44,7 @@ describe('secure /metrics', () => {
     expect((await get(op.healthPort, '/readyz')).status).toBe(200);
     expect((await get(op.healthPort, '/metrics')).status).toBe(404);
     expect((await get(metricsPort, '/healthz')).status).toBe(200);
+    await expect(fetch(`http://127.0.0.1:${metricsPort}/metrics`)).rejects.toThrow(); // no plain HTTP there: tokens never cross in clear
   });
 
   it('answers 401 without a token or with one the apiserver does not know', async () => {

@@ -1,4 +1,6 @@
 /** `lockstep controller`: runs the operator until SIGTERM/SIGINT. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { CONTROLLER_HELP, parseControllerConfig, type ControllerConfig } from '../config/config.js';
 import { Manager } from '../controllers/manager.js';
@@ -175,6 +177,19 @@ async function startServers(config: ControllerConfig, registry: Registry, synced
     host: config.healthAddr.host, port: config.healthAddr.port, registry, checks, serveMetrics: sameAddress, metricsAuth,
   });
   if (sameAddress) return [health];
-  const metrics = await startHealthServer({ host: config.metricsAddr.host, port: config.metricsAddr.port, registry, checks, metricsAuth });
+  // A bearer token is sent only over TLS (probes, on their own address, stay plain HTTP for the kubelet).
+  const tls = metricsAuth ? await metricsCertificate(config) : undefined;
+  const metrics = await startHealthServer({ host: config.metricsAddr.host, port: config.metricsAddr.port, registry, checks, metricsAuth, tls });
   return [health, metrics];
+}
+
+/** The metrics server's certificate: from --metrics-cert-dir, else self-signed at start (scrapers skip verification, as for controller-runtime's). */
+async function metricsCertificate(config: ControllerConfig): Promise<{ cert: string; key: string }> {
+  if (config.metricsCertDir) {
+    const [cert, key] = await Promise.all(['tls.crt', 'tls.key'].map((f) => readFile(join(config.metricsCertDir as string, f), 'utf8')));
+    return { cert: cert as string, key: key as string };
+  }
+  const { issueServingCertificate } = await import('../delivery/webhook-tls.js');
+  const issued = await issueServingCertificate(['lockstep-metrics', 'localhost', '127.0.0.1']);
+  return { cert: issued.certPem, key: issued.keyPem };
 }

@@ -22,6 +22,8 @@ const ControllerConfig = z.object({
   metricsAddr: Address,
   /** Who may read /metrics: "kubernetes" (TokenReview + SubjectAccessReview), "none", or "auto" (kubernetes unless bound to loopback). */
   metricsAuth: z.enum(['auto', 'kubernetes', 'none']),
+  /** tls.crt and tls.key for /metrics over HTTPS; without it an authenticated /metrics gets a self-signed certificate. */
+  metricsCertDir: z.string().min(1).optional(),
   healthAddr: Address,
   leaderElect: z.boolean(),
   leaderElectionNamespace: z.string().min(1),
@@ -60,7 +62,9 @@ export const CONTROLLER_HELP = `usage: lockstep controller [flags]
   --namespace NS[,NS...]            watch only these namespaces (default: all)
   --metrics-addr HOST:PORT          Prometheus /metrics (default :8080)
   --metrics-auth auto|kubernetes|none  who may read /metrics: a bearer token the API server reviews, allowed to
-                                    get /metrics (kubernetes); anyone (none); auto: kubernetes unless bound to loopback
+                                    get /metrics (kubernetes); anyone (none); auto: kubernetes unless bound to loopback.
+                                    Authenticated /metrics on its own address is served over HTTPS
+  --metrics-cert-dir DIR            tls.crt and tls.key for it (default: a self-signed certificate made at start)
   --health-addr HOST:PORT           /healthz and /readyz (default :8081)
   --leader-elect / --no-leader-elect  elect a leader through a Lease (default on)
   --leader-election-namespace NS    namespace of the Lease (default: the operator namespace)
@@ -89,42 +93,48 @@ delivery as files (off unless --files-addr is set):
   --files-size-limit QTY            size limit of the in-memory volume in each pod (default 1Mi)
 `;
 
+/** The flags and their defaults, for parseArgs. */
+function flagOptions(env: NodeJS.ProcessEnv) {
+  return {
+    kubeconfig: { type: 'string' },
+    workers: { type: 'string', default: '10' },
+    namespace: { type: 'string' },
+    'metrics-addr': { type: 'string', default: ':8080' },
+    'metrics-auth': { type: 'string', default: 'auto' },
+    'metrics-cert-dir': { type: 'string' },
+    'health-addr': { type: 'string', default: ':8081' },
+    'leader-elect': { type: 'boolean', default: true },
+    'leader-election-namespace': { type: 'string' },
+    'leader-election-id': { type: 'string', default: 'lockstep-controller' },
+    'operator-namespace': { type: 'string' },
+    'hash-key-secret': { type: 'string', default: 'lockstep-hash-key' },
+    identity: { type: 'string' },
+    'log-level': { type: 'string', default: env['LOG_LEVEL'] ?? 'info' },
+    'provider-timeout': { type: 'string', default: '30s' },
+    'error-requeue': { type: 'string', default: '1m' },
+    'store-revalidate': { type: 'string', default: '10m' },
+    rollouts: { type: 'boolean', default: true },
+    'rollout-window': { type: 'string', default: '5s' },
+    'rollout-min-interval': { type: 'string', default: '1m' },
+    'max-rollouts-in-flight': { type: 'string', default: '10' },
+    'files-addr': { type: 'string' },
+    'files-cert-dir': { type: 'string' },
+    'files-secret': { type: 'string', default: 'lockstep-webhook-tls' },
+    'webhook-config': { type: 'string', default: 'lockstep' },
+    'files-hosts': { type: 'string' },
+    'agent-url': { type: 'string' },
+    'agent-image': { type: 'string', default: env['LOCKSTEP_IMAGE'] ?? '' },
+    'agent-audience': { type: 'string', default: 'lockstep.dev/agent' },
+    'files-size-limit': { type: 'string', default: '1Mi' },
+  } as const;
+}
+
 export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = process.env): ControllerConfig {
   const { values } = parseArgs({
     args,
     strict: true,
     allowNegative: true,
-    options: {
-      kubeconfig: { type: 'string' },
-      workers: { type: 'string', default: '10' },
-      namespace: { type: 'string' },
-      'metrics-addr': { type: 'string', default: ':8080' },
-      'metrics-auth': { type: 'string', default: 'auto' },
-      'health-addr': { type: 'string', default: ':8081' },
-      'leader-elect': { type: 'boolean', default: true },
-      'leader-election-namespace': { type: 'string' },
-      'leader-election-id': { type: 'string', default: 'lockstep-controller' },
-      'operator-namespace': { type: 'string' },
-      'hash-key-secret': { type: 'string', default: 'lockstep-hash-key' },
-      identity: { type: 'string' },
-      'log-level': { type: 'string', default: env['LOG_LEVEL'] ?? 'info' },
-      'provider-timeout': { type: 'string', default: '30s' },
-      'error-requeue': { type: 'string', default: '1m' },
-      'store-revalidate': { type: 'string', default: '10m' },
-      rollouts: { type: 'boolean', default: true },
-      'rollout-window': { type: 'string', default: '5s' },
-      'rollout-min-interval': { type: 'string', default: '1m' },
-      'max-rollouts-in-flight': { type: 'string', default: '10' },
-      'files-addr': { type: 'string' },
-      'files-cert-dir': { type: 'string' },
-      'files-secret': { type: 'string', default: 'lockstep-webhook-tls' },
-      'webhook-config': { type: 'string', default: 'lockstep' },
-      'files-hosts': { type: 'string' },
-      'agent-url': { type: 'string' },
-      'agent-image': { type: 'string', default: env['LOCKSTEP_IMAGE'] ?? '' },
-      'agent-audience': { type: 'string', default: 'lockstep.dev/agent' },
-      'files-size-limit': { type: 'string', default: '1Mi' },
-    },
+    options: flagOptions(env),
   });
   const hosts = values['files-hosts']?.split(',').map((h) => h.trim()).filter(Boolean)
     ?? [`lockstep-webhook.${operatorNamespaceOf(values, env)}.svc`, `lockstep-webhook.${operatorNamespaceOf(values, env)}.svc.cluster.local`];
@@ -135,6 +145,7 @@ export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = p
     namespaces: values.namespace === undefined ? undefined : [...new Set(values.namespace.split(',').map((n) => n.trim()))],
     metricsAddr: values['metrics-addr'],
     metricsAuth: values['metrics-auth'],
+    metricsCertDir: values['metrics-cert-dir'],
     healthAddr: values['health-addr'],
     leaderElect: values['leader-elect'],
     leaderElectionNamespace: values['leader-election-namespace'] ?? operatorNamespace,

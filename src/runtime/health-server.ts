@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -18,6 +19,8 @@ export interface HealthServerOptions {
   readonly serveMetrics?: boolean;
   /** Decides who may read /metrics (a bearer token reviewed by the API server); absent: anyone who can connect. */
   readonly metricsAuth?: { check(authorization: string | undefined): Promise<{ status: 200 | 401 | 403; message: string }> };
+  /** Serve HTTPS with this certificate and key (PEM), so bearer tokens do not cross the network in clear. */
+  readonly tls?: { cert: string; key: string };
 }
 
 export interface HealthServer {
@@ -28,9 +31,10 @@ export interface HealthServer {
 
 /** Serves `/healthz`, `/readyz` (200 `ok`, or 503 naming the failed checks) and `/metrics`. */
 export async function startHealthServer(opts: HealthServerOptions): Promise<HealthServer> {
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     void handle(opts, req, res);
-  });
+  };
+  const server: Server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : createServer(handler);
   await listen(server, opts.port, opts.host ?? '127.0.0.1');
   return {
     port: (server.address() as AddressInfo).port,
