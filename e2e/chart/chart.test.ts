@@ -101,10 +101,23 @@ describe('helm chart', () => {
 
   it('renders what each setting asks for', async () => {
     const plain = parseManifests(await helm.template(releaseNs));
+    // Delivery as files is on by default: its ClusterRole and binding, the webhook's Service and configuration.
     expect(plain.map((m) => m.kind).sort()).toEqual([
-      'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition',
-      'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
+      'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition',
+      'Deployment', 'MutatingWebhookConfiguration', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount',
     ]);
+    const webhook = findManifest(plain, 'MutatingWebhookConfiguration') as Manifest & { webhooks: { objectSelector: unknown; clientConfig: { service: { name: string } } }[] };
+    expect(webhook.webhooks[0]?.objectSelector).toEqual({ matchLabels: { 'lockstep.dev/inject': 'true' } });
+    expect(webhook.webhooks[0]?.clientConfig.service.name).toBe('lockstep-controller-webhook');
+    const filesRole = plain.find((m) => m.kind === 'ClusterRole' && m.metadata.name === 'lockstep-controller-files');
+    if (!filesRole) throw new Error('no ClusterRole lockstep-controller-files rendered');
+    expect(rulesOf(filesRole)).toEqual([
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], resourceNames: ['lockstep-controller'], verbs: ['get', 'patch'] },
+    ]);
+    const off = parseManifests(await helm.template(releaseNs, stringify({ filesDelivery: { enabled: false } })));
+    expect(off.map((m) => m.kind)).not.toContain('MutatingWebhookConfiguration');
+    expect(off.filter((m) => m.kind === 'ClusterRole')).toHaveLength(1);
     const all = parseManifests(await helm.template(releaseNs, stringify(allFeatures())));
     for (const kind of ['ServiceMonitor', 'PrometheusRule', 'ConfigMap']) expect(findManifest(all, kind).metadata.namespace).toBe(releaseNs);
     const rule = findManifest(all, 'PrometheusRule') as Manifest & { spec: { groups: { rules: { alert: string; expr: string }[] }[] } };
@@ -176,6 +189,8 @@ describe('helm chart', () => {
       ...roleYaml('leader_election_role.yaml').rules,
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['lockstep-hash-key'], verbs: ['get'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      // delivery as files: the webhook's self-managed certificate
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['lockstep-controller-webhook-tls'], verbs: ['get', 'patch'] },
     ]));
     const bindings = manifests.filter((m) => m.kind === 'RoleBinding').map((m) => m.metadata.namespace);
     expect(bindings.sort()).toEqual([releaseNs, 'team-a', 'team-b', 'default'].sort());

@@ -135,11 +135,15 @@ export class FileSetSource {
     const invalid = findInvalidKeys(rendered);
     if (invalid.length > 0) throw new FileSetError(409, `keys ${invalid.map((k) => `'${k}'`).join(', ')} are not valid file names`);
     const hash = computeDataHash(this.deps.hashKey, buildDesiredSecret({ name, namespace, spec }, rendered));
+    const reported = filesHashOf(es);
+    // The reconciler reports content we did not find: the shared read we were given predates its
+    // read (a standby's own older read). Read afresh once; whatever that gives is the truth.
+    if (reported !== undefined && reported !== hash && maxAgeMs > 0) return this.read(key, es, spec, 0);
     const entry: FileSetEntry = { hash, files: rendered, generation: es.metadata.generation };
     const previous = this.entries.get(key);
     this.entries.delete(key);
     this.entries.set(key, entry);
-    this.checkedFor.set(key, filesHashOf(es));
+    this.checkedFor.set(key, reported);
     if (this.entries.size > MAX_ENTRIES) this.forget(this.entries.keys().next().value as string);
     if (previous && previous.hash !== hash) this.wake(key);
     return entry;
