@@ -50,6 +50,7 @@ interface Options {
   nodeArgs: string[];
   heapSnapshot: boolean;
   heapSnapshotAt: number | undefined;
+  heapSnapshotEnd: boolean;
   ref: string | undefined;
   restart: boolean;
   soakRounds: number;
@@ -76,13 +77,14 @@ function parseOptions(): Options {
       'node-arg': { type: 'string', multiple: true, default: [] },
       'heap-snapshot': { type: 'boolean', default: false },
       'heap-snapshot-at': { type: 'string' },
+      'heap-snapshot-end': { type: 'boolean', default: false },
       ref: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write('usage: tsx bench/sync-bench.ts [--n 1000] [--namespaces 10] [--workers 10] [--refresh-interval 30s]\n' +
-      '  [--create-concurrency 32] [--operator dist|src] [--ref COMMIT] [--node-arg=--max-old-space-size=96 ...] [--heap-snapshot [--heap-snapshot-at READY]]\n' +
+      '  [--create-concurrency 32] [--operator dist|src] [--ref COMMIT] [--node-arg=--max-old-space-size=96 ...] [--heap-snapshot [--heap-snapshot-at READY] | --heap-snapshot-end]\n' +
       '  [--no-floor] [--no-refresh] [--no-restart] [--soak-rounds 10] [--check] [--out FILE] [--keep]\n');
     process.exit(0);
   }
@@ -94,7 +96,7 @@ function parseOptions(): Options {
   if (!/^\d+(s|m)$/.test(values['refresh-interval'])) throw new Error('--refresh-interval must look like 30s or 1m');
   if (values.operator !== 'dist' && values.operator !== 'src') throw new Error('--operator must be dist or src');
   if (values.ref !== undefined && values.operator === 'src') throw new Error('--ref builds a commit; it cannot be combined with --operator src');
-  const snapshot = values['heap-snapshot'] || values['heap-snapshot-at'] !== undefined;
+  const snapshot = values['heap-snapshot'] || values['heap-snapshot-at'] !== undefined || values['heap-snapshot-end'];
   return {
     n: int('n', values.n),
     namespaces: int('namespaces', values.namespaces),
@@ -110,7 +112,8 @@ function parseOptions(): Options {
     out: values.out,
     keep: values.keep,
     nodeArgs: [...values['node-arg'], ...(snapshot ? ['--heapsnapshot-signal=SIGUSR2'] : [])],
-    heapSnapshot: snapshot,
+    heapSnapshot: values['heap-snapshot'] || values['heap-snapshot-at'] !== undefined,
+    heapSnapshotEnd: values['heap-snapshot-end'],
     ref: values.ref,
     heapSnapshotAt: values['heap-snapshot-at'] !== undefined ? int('heap-snapshot-at', values['heap-snapshot-at']) : undefined,
   };
@@ -480,6 +483,7 @@ async function main(): Promise<number> {
       results.soak = { rounds: samples, rssGrowthAfterRound2Percent: second > 0 ? round(((last - second) / second) * 100, 1) : 0 };
     }
     const memEnd = op.memory();
+    if (opts.heapSnapshotEnd) await takeHeapSnapshot(op, dir, opts.n);
     results.operator.peakRssOverallMB = mb(memEnd.peakRss);
     results.operator.rssAtEndMB = mb(memEnd.rss);
     await op.stop();

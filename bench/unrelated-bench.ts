@@ -5,7 +5,7 @@
 // the same way (peak RSS and heap used after /readyz and a settle). Target: ≤ 20 MB added for
 // 10,000 Deployments and 20,000 Secrets; and ≤ 60 MB with no objects at all (#11 point 1).
 //
-//   tsx bench/unrelated-bench.ts [--deployments 10000] [--secrets 20000] [--namespaces 10] [--settle 10s]
+//   tsx bench/unrelated-bench.ts [--deployments 10000] [--secrets 20000] [--namespaces 10] [--settle 10s] [--node-arg=--max-semi-space-size=4 ...]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,8 +53,10 @@ function secret(ns: string, i: number): Record<string, unknown> {
   };
 }
 
-async function measure(kubeconfigPath: string, dir: string, label: string, settleMs: number): Promise<Run> {
-  const op = await OperatorProcess.start({ kubeconfigPath, operatorNamespace: OPERATOR_NS, workers: 10, logFile: join(dir, `operator-${label}.log`), from: 'dist', cwd: dir });
+async function measure(kubeconfigPath: string, dir: string, label: string, settleMs: number, nodeArgs: string[]): Promise<Run> {
+  const op = await OperatorProcess.start({
+    kubeconfigPath, operatorNamespace: OPERATOR_NS, workers: 10, logFile: join(dir, `operator-${label}.log`), from: 'dist', cwd: dir, nodeArgs,
+  });
   try {
     const readyAt = await op.waitReady(300_000);
     await sleep(settleMs);
@@ -70,7 +72,9 @@ async function main(): Promise<number> {
   const { values } = parseArgs({ options: {
     deployments: { type: 'string', default: '10000' }, secrets: { type: 'string', default: '20000' },
     namespaces: { type: 'string', default: '10' }, settle: { type: 'string', default: '10s' },
+    'node-arg': { type: 'string', multiple: true, default: [] },
   } });
+  const nodeArgs = values['node-arg'];
   const deployments = Number(values.deployments);
   const secrets = Number(values.secrets);
   const namespaces = Array.from({ length: Number(values.namespaces) }, (_, i) => `unrelated-${i}`);
@@ -81,7 +85,7 @@ async function main(): Promise<number> {
     await prepareCluster(cp.kubeconfigPath, OPERATOR_NS);
     const http = new KubeHttp(loadAccess(cp.kubeconfigPath), 32);
     log('operator with no objects');
-    const empty = await measure(cp.kubeconfigPath, dir, 'empty', settleMs);
+    const empty = await measure(cp.kubeconfigPath, dir, 'empty', settleMs, nodeArgs);
     log(`  ready ${empty.readySeconds}s, peak RSS ${empty.peakRssMB} MB, heap used ${empty.heapUsedMB} MB`);
     for (const ns of namespaces) await createIgnoringConflict(http, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     const t = Date.now();
@@ -94,7 +98,7 @@ async function main(): Promise<number> {
       await createIgnoringConflict(http, `/api/v1/namespaces/${ns}/secrets`, secret(ns, i));
     });
     log(`created ${deployments} Deployments and ${secrets} Secrets in ${round((Date.now() - t) / 1000, 1)}s`);
-    const full = await measure(cp.kubeconfigPath, dir, 'unrelated', settleMs);
+    const full = await measure(cp.kubeconfigPath, dir, 'unrelated', settleMs, nodeArgs);
     log(`  ready ${full.readySeconds}s, peak RSS ${full.peakRssMB} MB, heap used ${full.heapUsedMB} MB`);
     http.close();
     const added = round(full.peakRssMB - empty.peakRssMB, 1);
@@ -106,6 +110,7 @@ async function main(): Promise<number> {
       ['heap used (MB)', String(empty.heapUsedMB), String(full.heapUsedMB), String(round(full.heapUsedMB - empty.heapUsedMB, 1))],
     ];
     const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+    if (nodeArgs.length > 0) process.stdout.write(`\noperator node flags: ${nodeArgs.join(' ')}\n`);
     process.stdout.write(`\n${rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n')}\n\n`);
     process.stdout.write(`target: peak RSS with no objects <= 60 MB: ${empty.peakRssMB} ${empty.peakRssMB <= 60 ? 'PASS' : 'MISS'}\n`);
     process.stdout.write(`target: added by unrelated objects <= 20 MB: ${added} ${added <= 20 ? 'PASS' : 'MISS'}\n`);
