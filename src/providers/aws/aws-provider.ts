@@ -7,7 +7,7 @@ import { networkOf } from '../store-network.js';
 import { InvalidConfigError, isProviderError, UnavailableError } from '../provider-errors.js';
 import { AwsSecretsClient } from './aws-client.js';
 import { buildCredentialProvider, STS_AUDIENCE } from './aws-credentials.js';
-import { buildSdkOptions, spendBudgetPerCall } from './aws-sdk-options.js';
+import { AttemptLog, buildSdkOptions, spendBudgetPerCall } from './aws-sdk-options.js';
 import { SecretBatchLoader } from './secret-batch-loader.js';
 
 export interface AwsProviderOptions {
@@ -54,10 +54,11 @@ async function connectAws(config: AwsProviderSpec, ctx: StoreContext, opts: AwsP
   const network = networkOf(ctx);
   const sm = new SecretsManagerClient({ ...buildSdkOptions(config, config.endpoint, network), credentials: credentials.provide });
   const sts = new STSClient({ ...buildSdkOptions(config, config.stsEndpoint ?? config.endpoint, network), credentials: credentials.provide });
-  spendBudgetPerCall(sm, ctx.budget);
+  const attempts = new AttemptLog();
+  spendBudgetPerCall(sm, ctx.budget, attempts);
   spendBudgetPerCall(sts, ctx.budget);
   opts.onClient?.(sm);
-  const loader = new SecretBatchLoader(sm, { batchScheduleFn: opts.batchScheduleFn ?? batchWindow });
+  const loader = new SecretBatchLoader(sm, { batchScheduleFn: opts.batchScheduleFn ?? batchWindow, attempts });
   ctx.log.debug({ region: config.region, auth: config.auth.jwt ? 'jwt' : 'secretRef', role: config.role }, 'aws client ready');
   return new AwsSecretsClient({ sm, sts, credentials, loader });
 }

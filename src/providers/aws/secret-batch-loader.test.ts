@@ -1,5 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidRefError, SecretNotFoundError, ThrottledError, UnavailableError } from '../provider-errors.js';
+import { AttemptLog, spendBudgetPerCall } from './aws-sdk-options.js';
 import { SecretBatchLoader } from './secret-batch-loader.js';
 
 type Handler = (command: string, input: Record<string, unknown>) => unknown;
@@ -139,5 +142,40 @@ describe('SecretBatchLoader with a deadline already passed', () => {
     await expect(new SecretBatchLoader(sm).load('a', AbortSignal.abort())).rejects.toBeInstanceOf(UnavailableError);
     await new Promise((r) => setTimeout(r, 5));
     expect(calls).toHaveLength(0);
+  });
+});
+
+describe('SecretBatchLoader when the deadline passes while the SDK retries', () => {
+  it("says what AWS answered to the failed attempt, and nothing of the answer's body", async () => {
+    // A loopback HTTP server: the first request gets a 500 InternalServiceError at once, the retry hangs.
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests += 1;
+      if (requests > 1) return; // never answered: the caller's deadline passes first
+      res.writeHead(500, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'InternalServiceError' });
+      res.end(JSON.stringify({ __type: 'InternalServiceError', message: 'body-text-not-for-conditions' }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const sm = new SecretsManagerClient({
+        region: 'us-east-1',
+        endpoint: `http://127.0.0.1:${port}`,
+        credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' },
+        maxAttempts: 2,
+      });
+      const attempts = new AttemptLog();
+      spendBudgetPerCall(sm, undefined, attempts);
+      const err = await new SecretBatchLoader(sm, { attempts }).load('db', AbortSignal.timeout(1_500)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect((err as Error).message).toBe(
+        "remote key 'db': deadline exceeded (AWS's last answer meanwhile: InternalServiceError, HTTP 500; the SDK was retrying)",
+      );
+      expect(requests).toBe(2);
+      sm.destroy();
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -14,7 +14,7 @@ import DataLoader from 'dataloader';
 import { encodeText } from '../json-value.js';
 import { InvalidRefError, isProviderError, type ProviderError, UnavailableError } from '../provider-errors.js';
 import { mapAwsError, mapAwsErrorCode } from './aws-errors.js';
-import { REQUEST_TIMEOUT_MS } from './aws-sdk-options.js';
+import { type AttemptLog, REQUEST_TIMEOUT_MS } from './aws-sdk-options.js';
 import type { VersionSelector } from './aws-ref.js';
 
 /** BatchGetSecretValue takes at most 20 entries in SecretIdList. */
@@ -38,15 +38,19 @@ function toSecretValue(id: string, entry: Entry): SecretValue {
   return { name: entry.Name ?? id, arn: entry.ARN ?? id, value };
 }
 
-function deadlineExceeded(what: string, signal: AbortSignal): UnavailableError {
-  return new UnavailableError(`${what}: deadline exceeded`, { cause: signal.reason });
+function deadlineExceeded(what: string, signal: AbortSignal, lastAnswer?: string): UnavailableError {
+  const last = lastAnswer ? ` (AWS's last answer meanwhile: ${lastAnswer}; the SDK was retrying)` : '';
+  return new UnavailableError(`${what}: deadline exceeded${last}`, { cause: signal.reason });
 }
 
-/** Rejects when the signal aborts (the caller's deadline); the shared request goes on for others. */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+/**
+ * Rejects when the signal aborts (the caller's deadline); the shared request goes on for others.
+ * `lastAnswer` tells, at that moment, what a failed attempt of the shared request answered.
+ */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, what: string, lastAnswer?: () => string | undefined): Promise<T> {
   if (signal.aborted) return Promise.reject(deadlineExceeded(what, signal));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(deadlineExceeded(what, signal));
+    const onAbort = () => reject(deadlineExceeded(what, signal, lastAnswer?.()));
     signal.addEventListener('abort', onAbort, { once: true });
     void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
@@ -54,24 +58,28 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, what: str
 
 export class SecretBatchLoader {
   private readonly loader: DataLoader<string, SecretValue>;
+  private readonly attempts: AttemptLog | undefined;
 
   constructor(
     private readonly sm: SecretsManagerClient,
-    opts: { batchScheduleFn?: (callback: () => void) => void } = {},
+    opts: { batchScheduleFn?: (callback: () => void) => void; attempts?: AttemptLog } = {},
   ) {
-    this.loader = new DataLoader<string, SecretValue>((ids) => this.fetchBatch(ids), { maxBatchSize: MAX_BATCH_SIZE, ...opts });
+    const { attempts, ...loaderOpts } = opts;
+    this.attempts = attempts;
+    this.loader = new DataLoader<string, SecretValue>((ids) => this.fetchBatch(ids), { maxBatchSize: MAX_BATCH_SIZE, ...loaderOpts });
   }
 
   /** The current value of `id` (a name or ARN). */
   load(id: string, signal: AbortSignal): Promise<SecretValue> {
     if (signal.aborted) return Promise.reject(deadlineExceeded(describeKey(id), signal));
+    const start = Date.now();
     const shared = this.loader.load(id);
     // Keep an entry only while in flight, so the next tick reads afresh.
     void shared.then(
       () => this.loader.clear(id),
       () => this.loader.clear(id),
     );
-    return raceAbort(shared, signal, describeKey(id));
+    return raceAbort(shared, signal, describeKey(id), () => this.attempts?.lastFailureSince(start));
   }
 
   /** One version of `id` through GetSecretValue (versions are not batched). */
