@@ -196,6 +196,42 @@ describe('helm chart', () => {
     expect(bindings.sort()).toEqual([releaseNs, 'team-a', 'team-b', 'default'].sort());
   });
 
+  it('with rbac.namespacedOnly, grants namespaced Roles only, and the operator asks for nothing cluster-scoped', async () => {
+    const values = { watchNamespaces: watchNss, rbac: { namespacedOnly: true }, filesDelivery: { enabled: false }, metrics: { auth: 'none' } };
+    const manifests = parseManifests(await helm.template(releaseNs, stringify(values)));
+    const kinds = manifests.map((m) => m.kind);
+    expect(kinds).not.toContain('ClusterRole');
+    expect(kinds).not.toContain('ClusterRoleBinding');
+    const full = computePermissions(roleYaml('role.yaml').rules);
+    const clusterScoped = computePermissions([
+      { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores/status'], verbs: ['get', 'patch'] },
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['rollouts.argoproj.io'], verbs: ['get'] },
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    ]);
+    for (const ns of watchNss) {
+      expect(computePermissions(rulesOf(findManifest(manifests, 'Role', ns)))).toEqual(full.filter((p) => !clusterScoped.includes(p)));
+    }
+    expect(named(manifests, 'Role', 'lockstep-controller-events', 'default')).toEqual([]);
+    const args = (findManifest(manifests, 'Deployment') as Manifest & { spec: { template: { spec: { containers: { args: string[] }[] } } } })
+      .spec.template.spec.containers[0]?.args;
+    expect(args).toEqual(expect.arrayContaining([`--namespace=${watchNss.join(',')}`, '--no-cluster-stores', '--argo-rollouts=never', '--metrics-auth=none']));
+    const on = parseManifests(await helm.template(releaseNs, stringify({ ...values, controller: { rollouts: { argoRollouts: 'always' } } })));
+    expect(JSON.stringify(findManifest(on, 'Deployment'))).toContain('--argo-rollouts=always');
+    // The server accepts the rendering.
+    await dryRunServer(stringify({ apiVersion: 'v1', kind: 'List', items: manifests.filter((m) => m.kind !== 'CustomResourceDefinition') }));
+  });
+
+  it.each([
+    ['without watchNamespaces', { rbac: { namespacedOnly: true } }, /rbac.namespacedOnly needs watchNamespaces/],
+    ['with delivery as files', { watchNamespaces: ['team-a'], rbac: { namespacedOnly: true } }, /rbac.namespacedOnly needs filesDelivery.enabled=false/],
+    ['with authenticated /metrics', { watchNamespaces: ['team-a'], rbac: { namespacedOnly: true }, filesDelivery: { enabled: false } }, /rbac.namespacedOnly needs metrics.auth=none/],
+  ])('refuses rbac.namespacedOnly %s, saying what to change', async (_what, values, message) => {
+    await expect(helm.template(releaseNs, stringify(values))).rejects.toThrow(message);
+  });
+
   it('with default among watchNamespaces, grants events there through its Role, without a second one', async () => {
     const manifests = parseManifests(await helm.template(releaseNs, stringify({ watchNamespaces: ['team-a', 'default'] })));
     const ids = manifests.map((m) => `${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`);

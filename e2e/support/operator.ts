@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { eventually, kubectl } from '../harness/cluster.js';
+import { chartIdentity, type ChartRbac } from './chart-rbac.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -16,6 +17,11 @@ export interface OperatorOptions {
   leaderElect?: boolean;
   identity?: string;
   extraArgs?: string[];
+  /**
+   * Whose rights the operator runs with: the admin kubeconfig (default), or the Helm chart's own
+   * ServiceAccount and RBAC, cluster-wide ('chart') or namespaced Roles only ('chart-namespaced').
+   */
+  rbac?: 'admin' | ChartRbac;
 }
 
 export interface RunningOperator {
@@ -52,18 +58,22 @@ export async function prepareCluster(kubeconfigPath: string, operatorNamespace: 
 
 export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
   const healthPort = await freePort();
+  const chart = opts.rbac && opts.rbac !== 'admin'
+    ? await chartIdentity(opts.kubeconfigPath, opts.operatorNamespace, opts.namespace ? [opts.namespace] : [], opts.rbac)
+    : undefined;
   // `--import tsx` runs the TypeScript source in this one process (the tsx CLI would fork a child
   // that a SIGKILL of the parent leaves running).
   const args = [
     '--import', 'tsx',
     resolve(ROOT, 'src/cmd/main.ts'),
     'controller',
-    '--kubeconfig', opts.kubeconfigPath,
+    '--kubeconfig', chart?.kubeconfigPath ?? opts.kubeconfigPath,
     '--operator-namespace', opts.operatorNamespace,
     '--health-addr', `127.0.0.1:${healthPort}`,
     '--metrics-addr', `127.0.0.1:${healthPort}`,
     '--log-level', 'debug',
-    ...(opts.namespace ? ['--namespace', opts.namespace] : []),
+    // The chart's own flags (--namespace among them) when running as its ServiceAccount.
+    ...(chart ? chart.args : opts.namespace ? ['--namespace', opts.namespace] : []),
     ...(opts.leaderElect ? [] : ['--no-leader-elect']),
     ...(opts.identity ? ['--identity', opts.identity] : []),
     ...(opts.extraArgs ?? []),
@@ -89,6 +99,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
+      await chart?.remove();
     },
   };
   await eventually(() => {

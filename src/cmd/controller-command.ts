@@ -152,10 +152,11 @@ async function lead(config: ControllerConfig, manager: Manager, kube: KubeClient
   return lost ? 1 : 0;
 }
 
-/** Deployments, StatefulSets and DaemonSets always; Argo Rollouts when their CRD is installed. */
+/** Deployments, StatefulSets and DaemonSets always; Argo Rollouts when --argo-rollouts says so or (auto) their CRD is installed. */
 async function detectWorkloadKinds(kube: KubeClient, config: ControllerConfig, log: Logger): Promise<WorkloadKind[]> {
   if (!config.rollouts) return [];
   const kinds: WorkloadKind[] = ['Deployment', 'StatefulSet', 'DaemonSet'];
+  if (config.argoRollouts !== 'auto') return config.argoRollouts === 'always' ? [...kinds, 'Rollout'] : kinds;
   const rolloutsCrd = await kube.get(CoreResources.customResourceDefinition, 'rollouts.argoproj.io').catch((err: unknown) => {
     log.warn({ err }, 'cannot check for the Argo Rollouts CRD; Rollouts will not be restarted');
     return undefined;

@@ -30,6 +30,12 @@ describe('controller config', () => {
     expect(() => parseControllerConfig(['--namespace', 'a,Team_B'], {})).toThrow(/--namespace: is not a namespace name/);
   });
 
+  it('serves ClusterSecretStores and looks for Argo Rollouts unless told otherwise', () => {
+    expect(parseControllerConfig([], {})).toMatchObject({ clusterStores: true, argoRollouts: 'auto' });
+    expect(parseControllerConfig(['--no-cluster-stores', '--argo-rollouts', 'never'], {})).toMatchObject({ clusterStores: false, argoRollouts: 'never' });
+    expect(() => parseControllerConfig(['--argo-rollouts', 'maybe'], {})).toThrow(/--argo-rollouts/);
+  });
+
   it('takes a comma-separated list of namespaces, without repeats', () => {
     expect(parseControllerConfig(['--namespace', 'team-a, team-b,team-a'], {}).namespaces).toEqual(['team-a', 'team-b']);
     expect(parseControllerConfig([], {}).namespaces).toBeUndefined();

@@ -36,6 +36,13 @@ const ControllerConfig = z.object({
   errorRequeueMs: Duration.transform(parseDuration),
   storeRevalidateMs: Duration.transform(parseDuration),
   rollouts: z.boolean(),
+  /** Restart Argo Rollouts too: "auto" when their CRD is installed (a cluster-wide get), or always/never. */
+  argoRollouts: z.enum(['auto', 'always', 'never']),
+  /**
+   * Serve ClusterSecretStores (a cluster-wide list/watch of them and of Namespaces). Off, the
+   * operator needs no cluster-scoped right at all with --namespace (namespaced Roles only).
+   */
+  clusterStores: z.boolean(),
   rolloutWindowMs: Duration.transform(parseDuration),
   rolloutMinIntervalMs: Duration.transform(parseDuration),
   maxRolloutsInFlight: z.coerce.number().int().min(1),
@@ -77,6 +84,9 @@ export const CONTROLLER_HELP = `usage: lockstep controller [flags]
   --error-requeue DURATION          retry interval after a permanent error (default 1m)
   --store-revalidate DURATION       how often stores are re-validated (default 10m)
   --rollouts / --no-rollouts        restart consuming workloads when a Secret rotates (default on)
+  --argo-rollouts auto|always|never  restart Argo Rollouts too (default auto: when their CRD is installed)
+  --cluster-stores / --no-cluster-stores  serve ClusterSecretStores (default on; off, with --namespace the
+                                    operator needs namespaced Roles only)
   --rollout-window DURATION         changes seen within this window restart a workload once (default 5s)
   --rollout-min-interval DURATION   least time between two restarts of one workload (default 1m)
   --max-rollouts-in-flight N        cluster-wide cap on restarts still rolling out (default 10)
@@ -114,6 +124,8 @@ function flagOptions(env: NodeJS.ProcessEnv) {
     'error-requeue': { type: 'string', default: '1m' },
     'store-revalidate': { type: 'string', default: '10m' },
     rollouts: { type: 'boolean', default: true },
+    'argo-rollouts': { type: 'string', default: 'auto' },
+    'cluster-stores': { type: 'boolean', default: true },
     'rollout-window': { type: 'string', default: '5s' },
     'rollout-min-interval': { type: 'string', default: '1m' },
     'max-rollouts-in-flight': { type: 'string', default: '10' },
@@ -158,6 +170,8 @@ export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = p
     errorRequeueMs: values['error-requeue'],
     storeRevalidateMs: values['store-revalidate'],
     rollouts: values.rollouts,
+    argoRollouts: values['argo-rollouts'],
+    clusterStores: values['cluster-stores'],
     rolloutWindowMs: values['rollout-window'],
     rolloutMinIntervalMs: values['rollout-min-interval'],
     maxRolloutsInFlight: values['max-rollouts-in-flight'],

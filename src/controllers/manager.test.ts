@@ -41,7 +41,7 @@ class GatedInformer implements Informer<KubeObject> {
   on(): void {}
 }
 
-function buildManager(workloadKinds: WorkloadKind[], namespaces?: string[]) {
+function buildManager(workloadKinds: WorkloadKind[], namespaces?: string[], clusterStores?: boolean) {
   const informers: GatedInformer[] = [];
   const registry = new Registry();
   const { log } = buildMemoryLogger();
@@ -68,6 +68,7 @@ function buildManager(workloadKinds: WorkloadKind[], namespaces?: string[]) {
     options: {
       rollout: { windowMs: 1000, minIntervalMs: 0, maxInFlight: 10 },
       namespaces,
+      clusterStores,
       workers: 1,
       providerTimeoutMs: 1000,
       errorRequeueMs: 1000,
@@ -122,6 +123,16 @@ describe('Manager namespaces', () => {
       'clustersecretstores@*', 'deployments@team-a', 'deployments@team-b', 'externalsecrets@team-a', 'externalsecrets@team-b',
       'namespaces@*', 'secrets@team-a', 'secrets@team-a', 'secrets@team-b', 'secrets@team-b', 'secretstores@team-a', 'secretstores@team-b',
     ]);
+    const starting = manager.startInformers();
+    for (const i of informers) i.completeList();
+    await starting;
+    expect(manager.hasSynced()).toBe(true);
+  });
+
+  it('with cluster stores off, lists and watches nothing cluster-scoped (namespaced Roles suffice)', async () => {
+    const { manager, informers } = buildManager(['Deployment'], ['team-a'], false);
+    expect(watched(informers)).toEqual(['deployments@team-a', 'externalsecrets@team-a', 'secrets@team-a', 'secrets@team-a', 'secretstores@team-a']);
+    expect(manager.informers.clusterStoresDisabled).toBe(true);
     const starting = manager.startInformers();
     for (const i of informers) i.completeList();
     await starting;

@@ -4,7 +4,7 @@
  */
 import { Annotations, Labels } from '../api/constants.js';
 import { LockstepResources } from '../api/resources.js';
-import { CoreResources, objectKey, type Informer, type KubeClient, type KubeObject, type Resource } from '../kube/kube-port.js';
+import { CoreResources, emptyInformer, objectKey, type Informer, type KubeClient, type KubeObject, type Resource } from '../kube/kube-port.js';
 import { mergeNamespaceInformers } from '../kube/multi-namespace-informer.js';
 import type { Logger } from '../observability/logger.js';
 import type { SyncMetrics } from '../observability/metrics.js';
@@ -57,6 +57,8 @@ export interface ManagerDeps {
     rollout: RolloutOptions;
     /** Namespaces to watch; undefined: all. */
     namespaces?: readonly string[];
+    /** Serve ClusterSecretStores (default true); off, nothing cluster-scoped is listed or watched. */
+    clusterStores?: boolean;
     workers: number;
     providerTimeoutMs: number;
     errorRequeueMs: number;
@@ -80,14 +82,16 @@ export class Manager {
 
   constructor(private readonly deps: ManagerDeps) {
     const watched = (res: Resource, opts: Omit<InformerFactoryOptions, 'namespace'> = {}) => namespacedInformer(deps, res, opts);
+    const clusterScoped = deps.options.clusterStores ?? true;
     this.informers = {
       externalSecrets: watched(LockstepResources.externalSecret),
       // Full objects only of the Secrets we write; every other Secret only as a trimmed index entry.
       secrets: watched(CoreResources.secret, { labelSelector: `${Labels.managed}=true` }),
       secretIndex: watched(CoreResources.secret, { metadataOnly: true, transform: buildSecretIndexEntry }),
       stores: watched(LockstepResources.secretStore),
-      clusterStores: deps.informerFactory(LockstepResources.clusterSecretStore, {}),
-      namespaces: deps.informerFactory(CoreResources.namespace, {}),
+      clusterStores: clusterScoped ? deps.informerFactory(LockstepResources.clusterSecretStore, {}) : emptyInformer(),
+      namespaces: clusterScoped ? deps.informerFactory(CoreResources.namespace, {}) : emptyInformer(),
+      clusterStoresDisabled: !clusterScoped,
     };
     for (const kind of deps.workloadKinds) {
       // Trimmed to what restarts read: a cluster's Deployments we never restart stay cheap.
@@ -133,7 +137,8 @@ export class Manager {
 
   /** Starts every informer; resolves when all caches hold their first list. */
   private allInformers(): Informer<KubeObject>[] {
-    return [...Object.values(this.informers), ...Object.values(this.workloads)];
+    const caches = Object.values(this.informers).filter((i): i is Informer<KubeObject> => typeof i === 'object');
+    return [...caches, ...Object.values(this.workloads)];
   }
 
   /**

@@ -119,6 +119,18 @@ export interface Informer<T extends KubeObject> {
   on(event: 'add' | 'update' | 'delete', handler: (obj: T, old?: T) => void): void;
 }
 
+/** A cache of a kind the operator does not watch (turned off by a flag): synced at once, always empty. */
+export function emptyInformer<T extends KubeObject>(): Informer<T> {
+  return {
+    start: () => Promise.resolve(),
+    stop: () => undefined,
+    hasSynced: () => true,
+    get: () => undefined,
+    list: () => [],
+    on: () => undefined,
+  };
+}
+
 export function objectKey(meta: ObjectMeta): string {
   return meta.namespace ? `${meta.namespace}/${meta.name}` : `${meta.name}`;
 }

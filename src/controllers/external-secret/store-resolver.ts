@@ -13,6 +13,8 @@ export interface StoreInformers {
   stores: Informer<KubeObject>;
   clusterStores: Informer<KubeObject>;
   namespaces: Informer<KubeObject>;
+  /** The operator runs with --no-cluster-stores: no ClusterSecretStore is served. */
+  clusterStoresDisabled?: boolean;
 }
 
 export type StoreResolution =
@@ -39,6 +41,13 @@ export async function resolveStore(
   const isCluster = kind === 'ClusterSecretStore';
   const object = isCluster ? informers.clusterStores.get(ref.name) : informers.stores.get(ref.name, namespace);
   const label = describe(kind, ref.name, namespace);
+  if (isCluster && informers.clusterStoresDisabled) {
+    return {
+      ok: false,
+      reason: Reasons.storeNotAllowed,
+      message: `${label} cannot be used: this operator serves no ClusterSecretStores (--no-cluster-stores); use a SecretStore in namespace '${namespace}'`,
+    };
+  }
   if (!object) {
     return { ok: false, reason: Reasons.storeNotFound, message: `${label} does not exist; create it or fix spec.secretStoreRef` };
   }
