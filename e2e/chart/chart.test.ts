@@ -102,9 +102,10 @@ describe('helm chart', () => {
   it('renders what each setting asks for', async () => {
     const plain = parseManifests(await helm.template(releaseNs));
     // Delivery as files is on by default: its ClusterRole and binding, the webhook's Service and configuration.
+    // Two Roles: the Lease's, and the control plane's members in default.
     expect(plain.map((m) => m.kind).sort()).toEqual([
       'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition',
-      'Deployment', 'MutatingWebhookConfiguration', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount',
+      'Deployment', 'MutatingWebhookConfiguration', 'PodDisruptionBudget', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'Service', 'ServiceAccount',
     ]);
     const webhook = findManifest(plain, 'MutatingWebhookConfiguration') as Manifest & { webhooks: { objectSelector: unknown; clientConfig: { service: { name: string } } }[] };
     expect(webhook.webhooks[0]?.objectSelector).toEqual({ matchLabels: { 'lockstep.dev/inject': 'true' } });
@@ -160,7 +161,9 @@ describe('helm chart', () => {
   it('grants exactly the RBAC of config/rbac/', async () => {
     const manifests = parseManifests(await helm.template(releaseNs));
     expect(rulesOf(findManifest(manifests, 'ClusterRole'))).toEqual(roleYaml('role.yaml').rules);
-    expect(rulesOf(findManifest(manifests, 'Role'))).toEqual(roleYaml('leader_election_role.yaml').rules);
+    expect(rulesOf(findManifest(manifests, 'Role', releaseNs))).toEqual(roleYaml('leader_election_role.yaml').rules);
+    expect(named(manifests, 'Role', 'lockstep-controller-apiserver-members', 'default').map(rulesOf)).toEqual([roleYaml('apiserver_members_role.yaml').rules]);
+    expect(named(manifests, 'RoleBinding', 'lockstep-controller-apiserver-members', 'default')).toHaveLength(1);
   });
 
   it('with watchNamespaces, splits the same permissions into a Role in each and a cluster-scoped rest', async () => {
@@ -193,7 +196,7 @@ describe('helm chart', () => {
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['lockstep-controller-webhook-tls'], verbs: ['get', 'patch'] },
     ]));
     const bindings = manifests.filter((m) => m.kind === 'RoleBinding').map((m) => m.metadata.namespace);
-    expect(bindings.sort()).toEqual([releaseNs, 'team-a', 'team-b', 'default'].sort());
+    expect(bindings.sort()).toEqual([releaseNs, 'team-a', 'team-b', 'default', 'default'].sort());
   });
 
   it('with rbac.namespacedOnly, grants namespaced Roles only, and the operator asks for nothing cluster-scoped', async () => {

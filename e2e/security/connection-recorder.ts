@@ -42,11 +42,17 @@ export async function startRecorder(host: string, port = 0): Promise<Recorder> {
   };
 }
 
-/** The metadata addresses, added to loopback; false when this run is not in a private network namespace. */
-export async function addMetadataAddresses(): Promise<boolean> {
+/** Addresses added to loopback (single hosts); false when this run is not in a private network namespace. */
+export async function addLoopbackAddresses(addresses: readonly string[]): Promise<boolean> {
   if (!inPrivateNetns()) return false;
-  for (const [address, prefix] of [['169.254.169.254', 32], ['fd00:ec2::254', 128]] as const) {
-    await run('ip', ['addr', 'replace', `${address}/${prefix}`, 'dev', 'lo', ...(address.includes(':') ? ['nodad'] : [])]);
+  for (const address of addresses) {
+    const v6 = address.includes(':');
+    await run('ip', ['addr', 'replace', `${address}/${v6 ? 128 : 32}`, 'dev', 'lo', ...(v6 ? ['nodad'] : [])]);
   }
   return true;
+}
+
+/** The metadata addresses, added to loopback; false when this run is not in a private network namespace. */
+export function addMetadataAddresses(): Promise<boolean> {
+  return addLoopbackAddresses(['169.254.169.254', 'fd00:ec2::254']);
 }

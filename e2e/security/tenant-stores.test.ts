@@ -15,7 +15,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { eventually, loadTestCluster, type TestCluster } from '../harness/cluster.js';
 import { prepareCluster, startOperator, type RunningOperator } from '../support/operator.js';
 import { apply, getJson, readyOf, type Condition } from '../support/resources.js';
-import { addMetadataAddresses, type Recorder, startRecorder } from './connection-recorder.js';
+import { addLoopbackAddresses, addMetadataAddresses, type Recorder, startRecorder } from './connection-recorder.js';
 
 let cluster: TestCluster;
 let op: RunningOperator;
@@ -26,6 +26,9 @@ let issuer: string;
 let metadataListeners = false;
 const recorders: Recorder[] = [];
 let loopback: Recorder;
+/** A control-plane member the kubeconfig does not name (TEST-NET-1), listed as the apiserver's own reconciler would. */
+const MEMBER = '192.0.2.44';
+let member: Recorder | undefined;
 const clusterStores: string[] = [];
 
 const TOKEN_REQUESTS = { verb: 'create', resource: 'serviceaccounts/token' };
@@ -73,6 +76,18 @@ beforeAll(async () => {
   if (metadataListeners) {
     for (const host of ['169.254.169.254', 'fd00:ec2::254']) for (const port of [80, 443]) recorders.push(await startRecorder(host, port));
   }
+  if (await addLoopbackAddresses([MEMBER])) {
+    member = await startRecorder(MEMBER, 8200);
+    recorders.push(member);
+  }
+  // An HA control plane: every API server lists its advertise address in the kubernetes Service's
+  // EndpointSlice. The test apiserver runs --endpoint-reconciler-type=none, so the test writes the
+  // slice the way the reconciler of a second member would (the apiserver refuses loopback addresses here).
+  await apply(cluster, JSON.stringify({
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+    addressType: 'IPv4', endpoints: [{ addresses: [MEMBER] }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }],
+  }));
   await prepareCluster(cluster.kubeconfigPath, opNs);
   op = await startOperator({ kubeconfigPath: cluster.kubeconfigPath, operatorNamespace: opNs, namespace: ns });
 }, 180_000);
@@ -80,12 +95,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await op?.stop();
   for (const name of clusterStores) await cluster.kubectl(['delete', 'clustersecretstore', name, '--ignore-not-found']).catch(() => undefined);
+  await cluster?.kubectl(['delete', 'endpointslice', 'kubernetes', '-n', 'default', '--ignore-not-found']).catch(() => undefined);
   await Promise.all(recorders.map((r) => r.close()));
   await cluster?.deleteNamespace(ns);
   await cluster?.deleteNamespace(opNs);
 });
 
-const metadataConnections = () => recorders.filter((r) => r !== loopback).reduce((n, r) => n + r.connections, 0);
+const metadataConnections = () => recorders.filter((r) => r !== loopback && r !== member).reduce((n, r) => n + r.connections, 0);
 
 describe('SecretStore endpoints: no server-side request forgery', () => {
   const refused: [string, Record<string, unknown>, RegExp][] = [
@@ -131,6 +147,14 @@ describe('SecretStore endpoints: no server-side request forgery', () => {
     expect(ready.message).toMatch(/'https:\/\/10\.0\.0\.1:8200' is the Kubernetes API server/);
   });
 
+  it('refuses the other members of an HA control plane, learnt from the kubernetes EndpointSlice, on every port', async () => {
+    await apply(cluster, store('vault-apiserver-member', vault(`https://${MEMBER}:8200`)));
+    const ready = await notReady('vault-apiserver-member');
+    expect(ready.reason).toBe('EndpointNotAllowed');
+    expect(ready.message).toMatch(/'https:\/\/192\.0\.2\.44:8200' is the Kubernetes API server/);
+    expect(member?.connections ?? 0).toBe(0);
+  });
+
   it('refuses a gRPC endpoint whose name the system resolver turns into a link-local address, at dial time', async () => {
     // 2852039166 is not an IP literal to Node or to the CRD, but getaddrinfo (inet_aton) resolves it to 169.254.169.254.
     await apply(cluster, store('gcp-endpoint-name', { gcp: { projectID: 'tenant-project', endpoint: '2852039166:443',
@@ -161,6 +185,15 @@ describe('SecretStore endpoints: no server-side request forgery', () => {
     const ready = await notReady(name, 'clustersecretstore');
     expect(ready.reason).toBe('ValidationFailed');
     expect(metadataConnections()).toBeGreaterThan(0);
+  });
+
+  it('does not limit a ClusterSecretStore: the control-plane member is dialed', async () => {
+    if (!member) return; // needs the private network namespace of `make test`
+    const name = `${ns}-cluster-member`;
+    clusterStores.push(name);
+    await apply(cluster, store(name, vault(`http://${MEMBER}:8200/`, { tokenSecretRef: { name: 'vault-token', key: 'token', namespace: ns } }), 'ClusterSecretStore'));
+    expect((await notReady(name, 'clustersecretstore')).reason).toBe('ValidationFailed');
+    expect(member.connections).toBeGreaterThan(0);
   });
 });
 

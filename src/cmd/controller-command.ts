@@ -7,7 +7,7 @@ import { Manager } from '../controllers/manager.js';
 import { fetchOrCreateHashKey } from '../controllers/hash-key.js';
 import { buildCredentialSource } from '../controllers/credential-source.js';
 import { createKubeClient, type KubeClientHandle } from '../kube/kube-client.js';
-import { ApiserverAudiences, discoverApiserverAddresses } from '../controllers/secret-store/apiserver-facts.js';
+import { ApiserverAudiences, discoverApiserverAddresses, readApiserverMembers } from '../controllers/secret-store/apiserver-facts.js';
 import { EndpointPolicy, isLoopbackAddress } from '../providers/endpoint-policy.js';
 import { buildMetricsAuthorizer } from '../observability/metrics-auth.js';
 import type { TenantPolicy } from '../providers/tenant-policy.js';
@@ -117,11 +117,29 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
   }
 }
 
-/** What a store may ask for: endpoints judged against the API server's addresses, token audiences against its own. */
+/** How often the API server's addresses are learnt again (control-plane members come and go). */
+const APISERVER_ADDRESSES_REFRESH_MS = 10 * 60_000;
+
+/**
+ * What a store may ask for: endpoints judged against the API server's addresses (learnt again
+ * every 10 minutes), token audiences against its own.
+ */
 async function buildTenantPolicy(kube: KubeClientHandle, log: Logger): Promise<TenantPolicy> {
   const server = kube.kubeConfig.getCurrentCluster()?.server ?? '';
   const audiences = new ApiserverAudiences({ fetchDiscovery: () => kube.getPath('/.well-known/openid-configuration'), log });
-  return { endpoints: new EndpointPolicy(await discoverApiserverAddresses(server)), apiserverAudiences: () => audiences.get() };
+  const learn = async () => new EndpointPolicy(await discoverApiserverAddresses(
+    server, process.env, undefined, undefined, () => readApiserverMembers((path) => kube.getPath(path), log),
+  ));
+  let endpoints = await learn();
+  setInterval(() => {
+    learn().then((next) => (endpoints = next), (err: unknown) => log.warn({ err: String(err) }, 'learning the API server addresses again failed'));
+  }, APISERVER_ADDRESSES_REFRESH_MS).unref();
+  return {
+    get endpoints() {
+      return endpoints;
+    },
+    apiserverAudiences: () => audiences.get(),
+  };
 }
 
 /** Runs the controllers while this replica leads. Losing the lease ends the process (exit 1) so a fresh start re-syncs. */

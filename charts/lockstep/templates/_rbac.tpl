@@ -59,6 +59,14 @@
   verbs: [get]
 {{- end }}
 
+{{/* In default: the kubernetes Service's EndpointSlice, which lists every API server of the control plane. */}}
+{{- define "lockstep.rbac.apiserverMembersRule" -}}
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  resourceNames: [kubernetes]
+  verbs: [get]
+{{- end }}
+
 {{/* Who gets the roles: the operator's ServiceAccount. */}}
 {{- define "lockstep.rbac.subject" -}}
 - kind: ServiceAccount

@@ -1,4 +1,5 @@
-import { ApiserverAudiences, discoverApiserverAddresses, parseTokenAudiences, readCertificateAddresses } from './apiserver-facts.js';
+import { ApiserverAudiences, discoverApiserverAddresses, parseTokenAudiences, readApiserverMembers, readCertificateAddresses } from './apiserver-facts.js';
+import { EndpointPolicy } from '../../providers/endpoint-policy.js';
 
 const jwt = (payload: object) => `h.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.s`;
 const log = { info: () => undefined, warn: () => undefined };
@@ -11,6 +12,27 @@ describe('apiserver facts', () => {
       { host: 'api.example.com', port: 6443 }, { host: '192.0.2.10', port: 6443 }, { host: '10.0.0.1', port: 443 }, { host: 'kubernetes.default.svc', port: 443 },
       { host: '192.0.2.20', port: 6443 },
     ]));
+  });
+
+  it("adds every control-plane member the kubernetes Service's EndpointSlice lists", async () => {
+    const slice = { endpoints: [{ addresses: ['192.0.2.31'] }, { addresses: ['192.0.2.32'] }], ports: [{ name: 'https', port: 6443 }] };
+    let asked = '';
+    const members = () => readApiserverMembers(async <T>(path: string) => {
+      asked = path;
+      return slice as T;
+    });
+    const found = await discoverApiserverAddresses('https://lb.example.com:443', {}, async () => ['192.0.2.10'], async () => [], members);
+    expect(asked).toBe('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes');
+    expect(found).toEqual(expect.arrayContaining([{ host: '192.0.2.31', port: 6443 }, { host: '192.0.2.32', port: 6443 }]));
+    // A member is refused on every port, like any non-loopback API server address.
+    expect(new EndpointPolicy(found).refusal('192.0.2.32', 8200)).toBe('the Kubernetes API server');
+  });
+
+  it('goes on without members when the EndpointSlice cannot be read', async () => {
+    const messages: string[] = [];
+    const members = await readApiserverMembers(async () => Promise.reject(new Error('403 forbidden')), { info: (_o: object, m: string) => void messages.push(m) });
+    expect(members).toEqual([]);
+    expect(messages[0]).toContain('EndpointSlice default/kubernetes');
   });
 
   it('reads no certificate addresses from a server that does not answer TLS', async () => {

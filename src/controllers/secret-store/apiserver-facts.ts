@@ -26,23 +26,51 @@ type Resolve = (host: string) => Promise<string[]>;
 const RESOLVE_TIMEOUT_MS = 2_000;
 const resolveAll: Resolve = async (host) => (await dnsLookup(host, { all: true })).map((a) => a.address);
 
+/** The `kubernetes` Service's EndpointSlice in `default`, as far as it is read here. */
+interface ApiserverSlice {
+  endpoints?: { addresses?: string[] }[];
+  ports?: { port?: number }[];
+}
+
+/**
+ * Every member of the control plane: the API server's own endpoint reconciler lists each running
+ * API server's advertise address and port in the `kubernetes` Service's EndpointSlice (named
+ * `kubernetes`, in `default`). An HA control plane behind a load balancer has members the
+ * kubeconfig never names, and a pod can dial each one directly. [] when it cannot be read.
+ */
+export async function readApiserverMembers(
+  getPath: <T>(path: string) => Promise<T>,
+  log?: { info(obj: object, msg: string): void },
+): Promise<HostPort[]> {
+  try {
+    const slice = await getPath<ApiserverSlice>('/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/kubernetes');
+    const ports = (slice.ports ?? []).flatMap((p) => (typeof p.port === 'number' ? [p.port] : []));
+    const addresses = (slice.endpoints ?? []).flatMap((e) => e.addresses ?? []);
+    return addresses.flatMap((host) => ports.map((port) => ({ host, port })));
+  } catch (err) {
+    log?.info({ err: String(err) }, 'cannot read the API server members (EndpointSlice default/kubernetes); refusing the addresses known otherwise');
+    return [];
+  }
+}
+
 /**
  * The API server's addresses: the kubeconfig's server (its name and what the name resolves to),
- * KUBERNETES_SERVICE_HOST/PORT in a pod, and the in-cluster names of the `kubernetes` Service
- * (refused as names; they resolve to KUBERNETES_SERVICE_HOST).
+ * KUBERNETES_SERVICE_HOST/PORT in a pod, the in-cluster names of the `kubernetes` Service
+ * (refused as names; they resolve to KUBERNETES_SERVICE_HOST), and the control plane's members.
  */
 export async function discoverApiserverAddresses(
   server: string,
   env: Record<string, string | undefined> = process.env,
   resolve: Resolve = resolveAll,
   certificateAddresses: (server: string) => Promise<string[]> = readCertificateAddresses,
+  members: () => Promise<HostPort[]> = () => Promise.resolve([]),
 ): Promise<HostPort[]> {
   const url = new URL(server);
   const port = Number(url.port || 443);
   // The serving certificate names the API server's own addresses (kubeadm: the advertise address,
   // the service IP), which a pod could dial directly instead of the service.
   const certified = (await certificateAddresses(server)).map((ip) => ({ host: ip, port }));
-  const found: HostPort[] = [{ host: url.hostname, port }, ...certified];
+  const found: HostPort[] = [{ host: url.hostname, port }, ...certified, ...(await members())];
   if (env.KUBERNETES_SERVICE_HOST) found.push({ host: env.KUBERNETES_SERVICE_HOST, port: Number(env.KUBERNETES_SERVICE_PORT ?? 443) });
   // The in-cluster names are refused as names; what they resolve to is KUBERNETES_SERVICE_HOST.
   for (const name of IN_CLUSTER_NAMES) found.push({ host: name, port: 443 });
