@@ -83,6 +83,8 @@ beforeAll(async () => {
   await prepareCluster(cluster.kubeconfigPath, opNs);
   await cluster.kubectl(['-n', ns, 'create', 'secret', 'generic', 'aws-reader',
     `--from-literal=id=${principals.reader.accessKeyId}`, `--from-literal=secret=${principals.reader.secretAccessKey}`]);
+  await cluster.kubectl(['-n', ns, 'create', 'secret', 'generic', 'aws-admin',
+    `--from-literal=id=${principals.admin.accessKeyId}`, `--from-literal=secret=${principals.admin.secretAccessKey}`]);
   op = await startOperator({ kubeconfigPath: cluster.kubeconfigPath, operatorNamespace: opNs, namespace: ns });
 }, 600_000);
 
@@ -115,6 +117,30 @@ describe('operator with an AWS Secrets Manager store', () => {
     }));
     await eventually(async () => (await ready('db'))?.status === 'True', 30_000, 'db Ready');
     expect(decodeData(await getJson(cluster, 'secret', ns, 'db'))).toEqual({ password: 'aws-op-e2e-password', 'app-token': 'aws-op-e2e-token' });
+  });
+
+  it('assumes an ESO-style role chain (additionalRoles, then role), and names the role a broken chain could not assume', async () => {
+    const chainStore = (name: string, additionalRoles: string[]) => apply(cluster, JSON.stringify({
+      apiVersion: 'lockstep.dev/v1alpha1', kind: 'SecretStore', metadata: { name, namespace: ns },
+      spec: {
+        provider: { aws: { region: REGION, endpoint: `http://127.0.0.1:${link.port}`, role: principals.readerRoleArn, additionalRoles, auth: { secretRef: {
+          accessKeyIDSecretRef: { name: 'aws-admin', key: 'id' },
+          secretAccessKeySecretRef: { name: 'aws-admin', key: 'secret' },
+        } } } },
+      },
+    }));
+    // The hop role may only assume roles, so the read proves its session assumed the reader role.
+    await chainStore('aws-chain', [principals.hopRoleArn]);
+    await apply(cluster, externalSecret(ns, 'chained', { secretStoreRef: { name: 'aws-chain' }, data: [{ secretKey: 'user', remoteRef: { key: 'app/db', property: 'user' } }] }));
+    await eventually(async () => (await ready('chained'))?.status === 'True', 30_000, 'chained Ready');
+    expect(decodeData(await getJson(cluster, 'secret', ns, 'chained'))).toEqual({ user: 'app' });
+    // The empty role may not call sts:AssumeRole: the chain breaks at role.
+    await chainStore('aws-chain-broken', [principals.emptyRoleArn]);
+    const broken = await eventually(async () => {
+      const r = readyOf(await getJson(cluster, 'secretstore', ns, 'aws-chain-broken'));
+      return r?.status === 'False' ? r : undefined;
+    }, 30_000, 'broken chain Ready=False');
+    expect(broken.message).toContain(`assuming role '${principals.readerRoleArn}' (role, with the credentials of the role before it): AccessDenied`);
   });
 
   it('keeps the last good Secret through an outage and recovers when the provider is back', async () => {

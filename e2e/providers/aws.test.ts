@@ -87,11 +87,12 @@ function storeContext(storeName: string, budget?: RequestBudget): StoreContext {
   };
 }
 
-function secretRefSpec(secret: string, role?: string): AwsProviderSpec {
+function secretRefSpec(secret: string, role?: string, chain: Partial<AwsProviderSpec> = {}): AwsProviderSpec {
   return AwsProviderSpec.parse({
     region: REGION,
     endpoint: peer.endpoint,
     role,
+    ...chain,
     auth: {
       secretRef: {
         accessKeyIDSecretRef: { name: secret, key: 'access-key-id' },
@@ -284,6 +285,44 @@ describe('aws provider against moto', () => {
     // The admin keys alone could read anything; a role without permissions proves the session is used.
     const emptyRole = await connect(secretRefSpec('aws-admin', principals.emptyRoleArn), 'aws-empty-role');
     await expect(emptyRole.getSecret({ key: key('present') }, { signal: signal() })).rejects.toBeInstanceOf(AuthError);
+  });
+});
+
+describe('aws provider: role chaining as ESO spells it (additionalRoles, then role)', () => {
+  const key = (name: string) => `lockstep/${run}/chain/${name}`;
+
+  beforeAll(async () => {
+    await put(key('db'), 'chained-read-value');
+  });
+
+  it('assumes each role with the session of the one before; the last role is the one that may read', async () => {
+    // The reader keys may not call sts:AssumeRole, so the admin keys start the chain. The hop role
+    // may only assume roles: the read works only if its session really assumed the reader role.
+    const chained = await connect(secretRefSpec('aws-admin', principals.readerRoleArn, { additionalRoles: [principals.hopRoleArn], externalID: 'lockstep-e2e', sessionTags: [{ key: 'team', value: 'a' }], transitiveTagKeys: ['team'] }), 'aws-chain');
+    await expect(chained.validate({ signal: signal() })).resolves.toBeUndefined();
+    expect(dec(await chained.getSecret({ key: key('db') }, { signal: signal() }))).toBe('chained-read-value');
+    // The hop alone reads nothing: what allowed the read above was the final role's policy.
+    const hopOnly = await connect(secretRefSpec('aws-admin', undefined, { additionalRoles: [principals.hopRoleArn] }), 'aws-chain-hop');
+    const denied = await hopOnly.getSecret({ key: key('db') }, { signal: signal() }).catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(AuthError);
+  });
+
+  it('chains several additionalRoles in order', async () => {
+    const spec = secretRefSpec('aws-admin', undefined, { additionalRoles: [principals.hopRoleArn, principals.hopRoleArn, principals.readerRoleArn] });
+    const chained = await connect(spec, 'aws-chain-3');
+    expect(dec(await chained.getSecret({ key: key('db') }, { signal: signal() }))).toBe('chained-read-value');
+    // Same roles, other order: the reader role's session may not assume the hop role.
+    const reversed = await connect(secretRefSpec('aws-admin', undefined, { additionalRoles: [principals.readerRoleArn, principals.hopRoleArn] }), 'aws-chain-reversed');
+    const err = await reversed.getSecret({ key: key('db') }, { signal: signal() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthError);
+    expect((err as Error).message).toContain(`assuming role '${principals.hopRoleArn}' (additionalRoles[1], with the credentials of the role before it)`);
+  });
+
+  it('names the role that could not be assumed when a link of the chain may not assume the next', async () => {
+    const broken = await connect(secretRefSpec('aws-admin', principals.readerRoleArn, { additionalRoles: [principals.emptyRoleArn] }), 'aws-chain-broken');
+    const err = await broken.validate({ signal: signal() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthError);
+    expect((err as Error).message).toContain(`assuming role '${principals.readerRoleArn}' (role, with the credentials of the role before it): AccessDenied`);
   });
 });
 

@@ -8,19 +8,44 @@ const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const noAuth = (m: ObjectMigration, path: FieldPath, how: string) =>
   m.report('unsupported', [...path, 'auth'], `no auth: ESO then uses ${how}; Lockstep has no ambient credentials, name them in auth`);
 
-export function convertAws(m: ObjectMigration, path: FieldPath): void {
+export function convertAws(m: ObjectMigration, path: FieldPath, ctx: StoreContext): void {
   const service = m.get([...path, 'service']);
   if (service === 'ParameterStore') m.report('unsupported', [...path, 'service'], 'service ParameterStore: Lockstep reads AWS Secrets Manager only');
   m.drop(service === 'ParameterStore' ? 'review' : 'dropped', [...path, 'service'], `service ${String(service)}: the aws provider is Secrets Manager`);
   m.drop('dropped', [...path, 'secretsManager'], 'secretsManager holds PushSecret options; Lockstep does not push');
-  for (const field of ['additionalRoles', 'externalID', 'sessionTags', 'transitiveTagKeys', 'prefix']) {
-    m.drop('unsupported', [...path, field], `${field} has no Lockstep equivalent`);
-  }
+  m.drop('unsupported', [...path, 'prefix'], 'prefix has no Lockstep equivalent');
   const auth = [...path, 'auth'];
   if (!m.has(auth)) noAuth(m, path, "the controller's own AWS credentials (its ServiceAccount's IRSA role, instance profile)");
+  if (m.has([...auth, 'jwt'])) convertAwsJwtChain(m, path, ctx);
   m.dropUnknown([...auth, 'secretRef'], ['accessKeyIDSecretRef', 'secretAccessKeySecretRef', 'sessionTokenSecretRef'], 'aws secretRef field');
   m.dropUnknown(auth, ['secretRef', 'jwt'], 'aws auth method');
-  m.dropUnknown(path, ['region', 'role', 'auth', 'endpoint'], 'aws field');
+  m.dropUnknown(path, ['region', 'role', 'additionalRoles', 'externalID', 'sessionTags', 'transitiveTagKeys', 'auth', 'endpoint'], 'aws field');
+}
+
+/**
+ * With static keys ESO's chain is ours (additionalRoles in order, then role). With jwt, ESO exchanges
+ * the token for the role in the ServiceAccount's annotation eks.amazonaws.com/role-arn, then assumes
+ * additionalRoles and role; Lockstep exchanges it for role, then assumes additionalRoles.
+ */
+function convertAwsJwtChain(m: ObjectMigration, path: FieldPath, ctx: StoreContext): void {
+  for (const field of ['externalID', 'sessionTags', 'transitiveTagKeys']) {
+    m.drop('unsupported', [...path, field], `${field} with auth.jwt: Lockstep sends it only when static keys (auth.secretRef) assume role`);
+  }
+  const sa = [...path, 'auth', 'jwt', 'serviceAccountRef'];
+  const name = m.get([...sa, 'name']);
+  const namespace = (m.get([...sa, 'namespace']) as string | undefined) ?? ctx.namespace;
+  const annotated = typeof name === 'string' ? ctx.serviceAccountAnnotations(namespace, name)?.['eks.amazonaws.com/role-arn'] : undefined;
+  const role = m.get([...path, 'role']);
+  const additional = m.get([...path, 'additionalRoles']);
+  const chain = [...(Array.isArray(additional) ? (additional as unknown[]) : []), ...(typeof role === 'string' ? [role] : [])];
+  if (annotated) {
+    if (annotated === role && chain.length === 1) return;
+    m.set([...path, 'role'], annotated);
+    if (chain.length > 0) m.set([...path, 'additionalRoles'], chain);
+    m.report('note', [...path, 'role'], `role is the ServiceAccount's eks.amazonaws.com/role-arn (ESO's web identity role); ESO's additionalRoles and role follow it in additionalRoles`);
+  } else if (Array.isArray(additional) && additional.length > 0) {
+    m.report('review', [...path, 'additionalRoles'], "with jwt ESO exchanges the token for the ServiceAccount's eks.amazonaws.com/role-arn, then assumes additionalRoles and role; Lockstep exchanges it for role, then assumes additionalRoles: set role to the annotation's role and append ESO's role to additionalRoles (the ServiceAccount is not among the inputs)");
+  }
 }
 
 export function convertVault(m: ObjectMigration, path: FieldPath, ctx: StoreContext): void {

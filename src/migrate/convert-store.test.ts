@@ -44,10 +44,43 @@ describe('store conversion rules', () => {
     expect(r.errors).toEqual([]);
   });
 
-  it('aws: ParameterStore, no auth and role chaining are unsupported', () => {
-    const r = migrate(store('    aws: { service: ParameterStore, region: eu-west-1, additionalRoles: [ "arn:aws:iam::123456789012:role/b" ] }\n'));
+  it('aws: ParameterStore, no auth and prefix are unsupported', () => {
+    const r = migrate(store('    aws: { service: ParameterStore, region: eu-west-1, prefix: team-a/ }\n'));
     expect(r.object?.outcome).toBe('partial');
-    expect(r.problems).toEqual(expect.arrayContaining(['unsupported spec.provider.aws.service', 'unsupported spec.provider.aws.auth', 'unsupported spec.provider.aws.additionalRoles']));
+    expect(r.problems).toEqual(expect.arrayContaining(['unsupported spec.provider.aws.service', 'unsupported spec.provider.aws.auth', 'unsupported spec.provider.aws.prefix']));
+  });
+
+  const arn = (name: string) => `arn:aws:iam::123456789012:role/${name}`;
+
+  it('aws: role chaining with static keys keeps ESO\'s spelling and order (additionalRoles, then role with externalID and tags)', () => {
+    const r = migrate(store(`    aws:
+      region: eu-west-1
+      role: ${arn('final')}
+      additionalRoles: [ ${arn('hop-1')}, ${arn('hop-2')} ]
+      externalID: team-a-4711
+      sessionTags: [ { key: team, value: a } ]
+      transitiveTagKeys: [ team ]
+      auth: { secretRef: { accessKeyIDSecretRef: ${ref('aws', 'id')}, secretAccessKeySecretRef: ${ref('aws', 'secret')} } }
+`));
+    expect(r.spec?.provider).toMatchObject({
+      aws: { role: arn('final'), additionalRoles: [arn('hop-1'), arn('hop-2')], externalID: 'team-a-4711', sessionTags: [{ key: 'team', value: 'a' }], transitiveTagKeys: ['team'] },
+    });
+    expect(r.problems).toEqual([]);
+    expect(r.errors).toEqual([]);
+  });
+
+  it("aws: with jwt, the ServiceAccount's IRSA role becomes role and ESO's additionalRoles and role follow it", () => {
+    const sa = `apiVersion: v1\nkind: ServiceAccount\nmetadata: { name: irsa, namespace: team-a, annotations: { eks.amazonaws.com/role-arn: "${arn('irsa')}" } }\n---\n`;
+    const provider = (extra: string) => `    aws:\n      region: eu-west-1\n      role: ${arn('final')}\n      additionalRoles: [ ${arn('hop')} ]\n${extra}      auth: { jwt: { serviceAccountRef: { name: irsa } } }\n`;
+    const r = migrate(sa + store(provider('')));
+    expect(r.spec?.provider).toMatchObject({ aws: { role: arn('irsa'), additionalRoles: [arn('hop'), arn('final')] } });
+    expect(r.problems).toEqual(['note spec.provider.aws.role']);
+    expect(r.errors).toEqual([]);
+    const tagged = migrate(sa + store(provider('      externalID: x-1\n')));
+    expect(tagged.problems).toContain('unsupported spec.provider.aws.externalID');
+    const unknown = migrate(store(provider('')));
+    expect(unknown.spec?.provider).toMatchObject({ aws: { role: arn('final'), additionalRoles: [arn('hop')] } });
+    expect(unknown.problems).toEqual(['review spec.provider.aws.additionalRoles']);
   });
 
   it('vault: token, appRole, kubernetes and the jwt token spelling', () => {

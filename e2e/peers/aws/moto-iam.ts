@@ -20,6 +20,8 @@ export interface MotoPrincipals {
   readerRoleArn: string;
   /** A role with no permissions at all. */
   emptyRoleArn: string;
+  /** A role whose sessions may only assume roles (sts:AssumeRole): a hop in a role chain. */
+  hopRoleArn: string;
 }
 
 /** The read-only actions the provider needs (moto checks actions, not resource ARNs). */
@@ -32,10 +34,16 @@ export const READ_ONLY_ACTIONS = [
 
 const SEED = 20_261_101;
 const policy = (statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statement });
-/** Web identity sessions, and the admin user (for sts:AssumeRole with static keys), may assume the roles. */
+/**
+ * Web identity sessions may assume the roles, and so may any principal of the account whose own
+ * policy allows sts:AssumeRole (the admin user with static keys; role sessions when chaining), as a
+ * trust of `arn:aws:iam::ACCOUNT:root` does. moto compares principals as plain strings (a role
+ * session never equals its role's ARN) and a statement naming another principal denies outright,
+ * so the account is spelled "*" here, in one statement; the callers' identity policies decide.
+ */
 const trust = policy([
   { Effect: 'Allow', Principal: { Federated: `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/kubernetes` }, Action: 'sts:AssumeRoleWithWebIdentity' },
-  { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:user/lockstep-admin` }, Action: 'sts:AssumeRole' },
+  { Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' },
 ]);
 
 /** An IAM query-API call. Only valid while enforcement is off: the signature is not computed. */
@@ -82,8 +90,9 @@ export async function enforceIam(peer: AwsPeer): Promise<MotoPrincipals> {
   const reader = await createUser(peer.endpoint, 'lockstep-reader', READ_ONLY_ACTIONS);
   const readerRoleArn = await createRole(peer.endpoint, 'lockstep-reader-role', READ_ONLY_ACTIONS);
   const emptyRoleArn = await createRole(peer.endpoint, 'lockstep-empty-role', []);
+  const hopRoleArn = await createRole(peer.endpoint, 'lockstep-hop-role', ['sts:AssumeRole']);
   await peer.motoApi('reset-auth', '0');
-  return { admin, reader, readerRoleArn, emptyRoleArn };
+  return { admin, reader, readerRoleArn, emptyRoleArn, hopRoleArn };
 }
 
 /**

@@ -40,6 +40,15 @@ export const AwsAuth = z
   });
 export type AwsAuth = z.infer<typeof AwsAuth>;
 
+/** An STS session tag: a key of 1 to 128 and a value of 0 to 256 characters, from the set STS allows. */
+export const AwsSessionTag = z
+  .object({
+    key: z.string().min(1).max(128).regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$/u).meta({ description: 'The tag key.' }),
+    value: z.string().max(256).regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u).meta({ description: 'The tag value.' }),
+  })
+  .meta({ description: 'A session tag passed to sts:AssumeRole of `role`.' });
+export type AwsSessionTag = z.infer<typeof AwsSessionTag>;
+
 export const AwsProviderSpec = z
   .object({
     region: z
@@ -55,8 +64,23 @@ export const AwsProviderSpec = z
     }),
     role: z.string().regex(ROLE_ARN_PATTERN).optional().meta({
       description:
-        'The ARN of an IAM role to use. With `auth.secretRef` the keys assume it (sts:AssumeRole); with `auth.jwt` it is ' +
-        'the role the ServiceAccount token is exchanged for (required).',
+        'The ARN of an IAM role to use. With `auth.secretRef` the keys (or the last of `additionalRoles`) assume it ' +
+        '(sts:AssumeRole); with `auth.jwt` it is the role the ServiceAccount token is exchanged for (required).',
+    }),
+    additionalRoles: z.array(z.string().regex(ROLE_ARN_PATTERN)).max(10).optional().meta({
+      description:
+        'Role chaining, as External Secrets Operator spells it: IAM role ARNs assumed in order (sts:AssumeRole), each with the ' +
+        'credentials of the one before. With `auth.secretRef` the keys assume the first and the last is followed by `role`; ' +
+        'with `auth.jwt` they follow the web identity session of `role`.',
+    }),
+    externalID: z.string().min(2).max(1224).regex(/^[\w+=,.@:/-]+$/).optional().meta({
+      description: "The external ID sent when `role` is assumed (the role's trust policy may require it). Needs `auth.secretRef` and `role`.",
+    }),
+    sessionTags: z.array(AwsSessionTag).max(50).optional().meta({
+      description: 'Session tags sent when `role` is assumed (the trust policy must allow sts:TagSession). Needs `auth.secretRef` and `role`.',
+    }),
+    transitiveTagKeys: z.array(z.string().min(1).max(128)).max(50).optional().meta({
+      description: 'Keys of `sessionTags` that stay on the session through further role chaining.',
     }),
     auth: AwsAuth,
   })

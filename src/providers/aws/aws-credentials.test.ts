@@ -1,7 +1,11 @@
 import { buildLogger } from '../../observability/logger.js';
 import { SecretScrubber } from '../../observability/secret-scrubber.js';
 import type { StoreContext } from '../provider.js';
-import { type AwsCredentials, buildCredentialProvider, buildSessionName, RefreshingCredentials } from './aws-credentials.js';
+import type { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { AwsProviderSpec } from '../../api/providers/aws.js';
+import { AuthError } from '../provider-errors.js';
+import { validateAwsConfig } from './aws-provider.js';
+import { assumeRoleLoader, type AwsCredentials, buildCredentialProvider, buildRoleChain, buildSessionName, RefreshingCredentials } from './aws-credentials.js';
 
 const MINUTE = 60_000;
 
@@ -97,5 +101,66 @@ describe('buildSessionName', () => {
   it('names the store within the characters STS allows', () => {
     expect(buildSessionName({ namespace: 'team-a', storeName: 'aws' })).toBe('lockstep-team-a.aws');
     expect(buildSessionName({ storeName: 'x'.repeat(100) })).toHaveLength(64);
+  });
+});
+
+describe('buildRoleChain (ESO: additionalRoles in order, then role with externalID and session tags)', () => {
+  const arn = (name: string) => `arn:aws:iam::123456789012:role/${name}`;
+  const keys = { secretRef: { accessKeyIDSecretRef: { name: 's', key: 'id' }, secretAccessKeySecretRef: { name: 's', key: 'secret' } } };
+
+  it('assumes additionalRoles first, then role, and sends the external ID and tags only with role', () => {
+    const spec = AwsProviderSpec.parse({
+      region: 'eu-west-1',
+      role: arn('final'),
+      additionalRoles: [arn('hop-1'), arn('hop-2')],
+      externalID: 'team-a-4711',
+      sessionTags: [{ key: 'team', value: 'a' }, { key: 'env', value: 'prod' }],
+      transitiveTagKeys: ['team'],
+      auth: keys,
+    });
+    expect(validateAwsConfig(spec)).toEqual([]);
+    expect(buildRoleChain(spec)).toEqual([
+      { role: arn('hop-1'), field: 'additionalRoles[0]' },
+      { role: arn('hop-2'), field: 'additionalRoles[1]' },
+      {
+        role: arn('final'),
+        field: 'role',
+        externalId: 'team-a-4711',
+        tags: [{ Key: 'team', Value: 'a' }, { Key: 'env', Value: 'prod' }],
+        transitiveTagKeys: ['team'],
+      },
+    ]);
+  });
+
+  it('with a web identity session of role, assumes only additionalRoles after it; without roles, nothing', () => {
+    const jwt = AwsProviderSpec.parse({ region: 'eu-west-1', role: arn('web'), additionalRoles: [arn('next')], auth: { jwt: { serviceAccountRef: { name: 'sa' } } } });
+    expect(buildRoleChain(jwt)).toEqual([{ role: arn('next'), field: 'additionalRoles[0]' }]);
+    expect(buildRoleChain(AwsProviderSpec.parse({ region: 'eu-west-1', auth: keys }))).toEqual([]);
+  });
+
+  it('refuses role options that would not be sent, stray transitive keys and repeated tags', () => {
+    const base = { region: 'eu-west-1', auth: keys };
+    expect(validateAwsConfig(AwsProviderSpec.parse({ ...base, externalID: 'x-1' }))).toEqual([
+      'externalID is sent when role is assumed with sts:AssumeRole: set role and auth.secretRef',
+    ]);
+    const jwt = AwsProviderSpec.parse({ region: 'eu-west-1', role: arn('web'), sessionTags: [{ key: 'a', value: '1' }], auth: { jwt: { serviceAccountRef: { name: 'sa' } } } });
+    expect(validateAwsConfig(jwt)).toEqual(['sessionTags is sent when role is assumed with sts:AssumeRole: set role and auth.secretRef']);
+    const tags = AwsProviderSpec.parse({ ...base, role: arn('r'), sessionTags: [{ key: 'a', value: '1' }, { key: 'a', value: '2' }], transitiveTagKeys: ['b'] });
+    expect(validateAwsConfig(tags)).toEqual(["transitiveTagKeys 'b' not among the keys of sessionTags", 'sessionTags has a key more than once']);
+    expect(AwsProviderSpec.safeParse({ ...base, additionalRoles: ['not-an-arn'] }).success).toBe(false);
+  });
+
+  it('sends the step to STS and names the role (and its place in the chain) when it cannot be assumed', async () => {
+    const sent: AssumeRoleCommand['input'][] = [];
+    const ok = { send: (cmd: AssumeRoleCommand) => (sent.push(cmd.input), Promise.resolve({ Credentials: { AccessKeyId: 'ASIA1', SecretAccessKey: 'chained-secret-key-0001', SessionToken: 'chained-session-token-0001', Expiration: new Date() } })) };
+    const step = { role: arn('final'), field: 'role', externalId: 'ext-1', tags: [{ Key: 'team', Value: 'a' }], transitiveTagKeys: ['team'] };
+    const ctx = { namespace: 'team-a', storeName: 'aws', scrubber: new SecretScrubber() } as unknown as StoreContext;
+    await assumeRoleLoader(step, ok as never, ctx, true)();
+    expect(sent[0]).toMatchObject({ RoleArn: arn('final'), RoleSessionName: 'lockstep-team-a.aws', ExternalId: 'ext-1', Tags: step.tags, TransitiveTagKeys: ['team'] });
+    expect(ctx.scrubber.scrub('chained-secret-key-0001 chained-session-token-0001')).toBe('[REDACTED] [REDACTED]');
+    const denied = Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    const err = await assumeRoleLoader({ role: arn('hop'), field: 'additionalRoles[1]' }, { send: () => Promise.reject(denied) } as never, ctx, true)().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthError);
+    expect((err as Error).message).toContain(`assuming role '${arn('hop')}' (additionalRoles[1], with the credentials of the role before it): AccessDenied`);
   });
 });

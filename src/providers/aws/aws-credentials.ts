@@ -129,10 +129,46 @@ function webIdentityLoader(config: AwsProviderSpec, sts: STSClient, ctx: StoreCo
   };
 }
 
-function assumeRoleLoader(role: string, sts: STSClient, ctx: StoreContext) {
-  const what = `assuming role '${role}'`;
+/** One sts:AssumeRole of a chain: the role, and the external ID and session tags sent with it. */
+export interface AssumeRoleStep {
+  role: string;
+  externalId?: string;
+  tags?: { Key: string; Value: string }[];
+  transitiveTagKeys?: string[];
+  /** Says where the role is in the chain, for messages ("additionalRoles[1]"). */
+  field: string;
+}
+
+/**
+ * The roles a store assumes after its first credentials, in order, as ESO does: with static keys
+ * additionalRoles then role (the external ID and session tags go with role); with a web identity
+ * session of role, additionalRoles.
+ */
+export function buildRoleChain(config: AwsProviderSpec): AssumeRoleStep[] {
+  const steps: AssumeRoleStep[] = (config.additionalRoles ?? []).map((role, i) => ({ role, field: `additionalRoles[${i}]` }));
+  if (config.auth.jwt || !config.role) return steps;
+  const tags = config.sessionTags?.map((t) => ({ Key: t.key, Value: t.value }));
+  steps.push({
+    role: config.role,
+    field: 'role',
+    ...(config.externalID ? { externalId: config.externalID } : {}),
+    ...(tags?.length ? { tags, ...(config.transitiveTagKeys?.length ? { transitiveTagKeys: config.transitiveTagKeys } : {}) } : {}),
+  });
+  return steps;
+}
+
+export function assumeRoleLoader(step: AssumeRoleStep, sts: Pick<STSClient, 'send'>, ctx: StoreContext, chained: boolean) {
+  const what = `assuming role '${step.role}' (${step.field}${chained ? ', with the credentials of the role before it' : ''})`;
   return async (): Promise<AwsCredentials> => {
-    const input = { RoleArn: role, RoleSessionName: buildSessionName(ctx), DurationSeconds: SESSION_SECONDS };
+    const input = {
+      RoleArn: step.role,
+      RoleSessionName: buildSessionName(ctx),
+      // A chained session lasts at most one hour, which is also what we ask for.
+      DurationSeconds: SESSION_SECONDS,
+      ExternalId: step.externalId,
+      Tags: step.tags,
+      TransitiveTagKeys: step.transitiveTagKeys,
+    };
     const out = await sts.send(new AssumeRoleCommand(input)).catch((err: unknown) => {
       throw mapAwsError(err, { what, invalid: 'config' });
     });
@@ -148,14 +184,23 @@ export interface CredentialProvider {
 
 /** The credential provider the store's SDK clients use; static keys are read once, here. */
 export async function buildCredentialProvider(config: AwsProviderSpec, ctx: StoreContext): Promise<CredentialProvider> {
+  const clients: STSClient[] = [];
+  let provide: () => Promise<AwsCredentials>;
   if (config.auth.jwt) {
     const sts = stsClient(config, noCredentials, ctx);
-    return { provide: new RefreshingCredentials(webIdentityLoader(config, sts, ctx)).provide, close: () => sts.destroy() };
+    clients.push(sts);
+    provide = new RefreshingCredentials(webIdentityLoader(config, sts, ctx)).provide;
+  } else {
+    if (!config.auth.secretRef) throw new InvalidConfigError('auth must set secretRef or jwt');
+    const keys = await readStaticKeys(config.auth.secretRef, ctx);
+    provide = () => Promise.resolve(keys);
   }
-  if (!config.auth.secretRef) throw new InvalidConfigError('auth must set secretRef or jwt');
-  const keys = await readStaticKeys(config.auth.secretRef, ctx);
-  const base = () => Promise.resolve(keys);
-  if (!config.role) return { provide: base, close: () => undefined };
-  const sts = stsClient(config, base, ctx);
-  return { provide: new RefreshingCredentials(assumeRoleLoader(config.role, sts, ctx)).provide, close: () => sts.destroy() };
+  // Each role is assumed with the credentials of the one before, refreshed on its own schedule.
+  const steps = buildRoleChain(config);
+  steps.forEach((step, i) => {
+    const sts = stsClient(config, provide, ctx);
+    clients.push(sts);
+    provide = new RefreshingCredentials(assumeRoleLoader(step, sts, ctx, i > 0 || Boolean(config.auth.jwt))).provide;
+  });
+  return { provide, close: () => clients.forEach((c) => c.destroy()) };
 }

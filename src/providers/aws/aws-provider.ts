@@ -30,8 +30,23 @@ export function validateAwsConfig(config: AwsProviderSpec): string[] {
   const methods = Object.entries(config.auth ?? {}).filter(([, v]) => v !== undefined);
   if (methods.length !== 1) problems.push('auth must set exactly one of secretRef or jwt');
   if (config.auth?.jwt && !config.role) problems.push('auth.jwt needs role: the IAM role the ServiceAccount token is exchanged for');
+  problems.push(...roleOptionProblems(config));
   if (config.endpoint && !isUrl(config.endpoint)) problems.push(`endpoint '${config.endpoint}' is not an http(s) URL`);
   if (config.stsEndpoint && !isUrl(config.stsEndpoint)) problems.push(`stsEndpoint '${config.stsEndpoint}' is not an http(s) URL`);
+  return problems;
+}
+
+/** externalID, sessionTags and transitiveTagKeys go with the sts:AssumeRole of role, which only static keys make. */
+function roleOptionProblems(config: AwsProviderSpec): string[] {
+  const problems: string[] = [];
+  const options = (['externalID', 'sessionTags', 'transitiveTagKeys'] as const).filter((f) => config[f] !== undefined);
+  if (options.length > 0 && (!config.role || !config.auth?.secretRef)) {
+    problems.push(`${options.join(', ')} ${options.length > 1 ? 'are' : 'is'} sent when role is assumed with sts:AssumeRole: set role and auth.secretRef`);
+  }
+  const tagKeys = new Set(config.sessionTags?.map((t) => t.key) ?? []);
+  const strays = (config.transitiveTagKeys ?? []).filter((k) => !tagKeys.has(k));
+  if (strays.length > 0) problems.push(`transitiveTagKeys ${strays.map((k) => `'${k}'`).join(', ')} not among the keys of sessionTags`);
+  if (tagKeys.size !== (config.sessionTags?.length ?? 0)) problems.push('sessionTags has a key more than once');
   return problems;
 }
 
@@ -59,7 +74,7 @@ async function connectAws(config: AwsProviderSpec, ctx: StoreContext, opts: AwsP
   spendBudgetPerCall(sts, ctx.budget);
   opts.onClient?.(sm);
   const loader = new SecretBatchLoader(sm, { batchScheduleFn: opts.batchScheduleFn ?? batchWindow, attempts });
-  ctx.log.debug({ region: config.region, auth: config.auth.jwt ? 'jwt' : 'secretRef', role: config.role }, 'aws client ready');
+  ctx.log.debug({ region: config.region, auth: config.auth.jwt ? 'jwt' : 'secretRef', role: config.role, additionalRoles: config.additionalRoles }, 'aws client ready');
   return new AwsSecretsClient({ sm, sts, credentials, loader });
 }
 
