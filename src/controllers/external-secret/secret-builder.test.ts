@@ -41,6 +41,14 @@ describe('secret builder', () => {
     expect(dec(out.get('s'))).toBe('has CERTnone');
   });
 
+  it('renders values that are not UTF-8 byte for byte, next to UTF-8 template text', () => {
+    const binary = new Uint8Array([0xff, 0xfe, 0x00, 0xc3, 0x28, 0x80, 0x41]);
+    const out = renderTemplate({ data: { der: '{{ key }}', both: 'é:{{ key }}:{{#key}}{{.}}{{/key}}' } }, new Map([['key', binary]]));
+    expect(Buffer.from(out.get('der') ?? [])).toEqual(Buffer.from(binary));
+    expect(Buffer.from(out.get('both') ?? [])).toEqual(Buffer.concat([Buffer.from('é:'), binary, Buffer.from(':'), binary]));
+    expect(out.get('key')).toBe(binary); // Merge keeps the fetched bytes as they are
+  });
+
   it('rewrites keys and reports keys a Secret cannot hold', () => {
     const found = new Map([['team/db', enc('x')]]);
     expect(findInvalidKeys(found)).toEqual(['team/db']);

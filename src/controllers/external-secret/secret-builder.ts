@@ -21,7 +21,13 @@ export interface DesiredSecret {
 
 export class TemplateError extends Error {}
 
-const decoder = new TextDecoder();
+/**
+ * Values are rendered as byte strings (latin1: one character per byte), so a value that is not
+ * UTF-8 (a binary AWS SecretBinary, a DER key) comes out byte for byte, as ESO's Go templates
+ * keep it; UTF-8 decoding would turn each invalid byte into U+FFFD. The template's own text is
+ * UTF-8 and is converted the same way.
+ */
+const asBytes = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
 
 /**
  * Renders the template. The syntax is Mustache, parsed by mustache.js; it is logic-less (no code
@@ -33,7 +39,7 @@ const decoder = new TextDecoder();
  */
 export function renderTemplate(template: Template | undefined, fetched: Map<string, Uint8Array>): Map<string, Uint8Array> {
   if (!template?.data) return fetched;
-  const view = new Map([...fetched].map(([k, v]) => [k, decoder.decode(v)]));
+  const view = new Map([...fetched].map(([k, v]) => [k, Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1')]));
   const rendered = new Map<string, Uint8Array>(template.mergePolicy === 'Replace' ? [] : fetched);
   for (const [key, text] of Object.entries(template.data)) {
     let tokens: MustacheToken[];
@@ -44,7 +50,7 @@ export function renderTemplate(template: Template | undefined, fetched: Map<stri
     }
     const missing = [...new Set(namesIn(tokens))].filter((name) => name !== '.' && !view.has(name));
     if (missing.length > 0) throw new TemplateError(describeMissing(key, missing, [...view.keys()]));
-    rendered.set(key, Buffer.from(renderTokens(tokens, view, undefined), 'utf8'));
+    rendered.set(key, new Uint8Array(Buffer.from(renderTokens(tokens, view, undefined), 'latin1')));
   }
   return rendered;
 }
@@ -66,7 +72,7 @@ function renderTokens(tokens: MustacheToken[], view: Map<string, string>, curren
   let out = '';
   for (const [type, value, , , children] of tokens) {
     const resolved = value === '.' ? (current ?? '') : (view.get(value) ?? '');
-    if (type === 'text') out += value;
+    if (type === 'text') out += asBytes(value);
     else if (type === 'name' || type === '&') out += resolved;
     else if (type === '#' && resolved !== '') out += renderTokens(children ?? [], view, resolved);
     else if (type === '^' && resolved === '') out += renderTokens(children ?? [], view, current);
