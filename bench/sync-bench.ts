@@ -20,7 +20,7 @@ import { prepareCluster } from '../e2e/support/operator.js';
 import { createFixtures, GROUP_PATH, namespacesOf, planExternalSecrets, SET_LABEL, soakVersions, STORE_NAME, storeData } from './lib/fixtures.js';
 import { runFloor } from './lib/floor.js';
 import { ContentTypes, KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
-import { diffGroups, OperatorProcess, ROOT, type Metrics } from './lib/operator-process.js';
+import { diffGroups, IMAGE_NODE_FLAGS, OperatorProcess, ROOT, type Metrics } from './lib/operator-process.js';
 import { diffCpu, machineLoad, round, snapshotCpu, type CpuSnapshot } from './lib/proc.js';
 import { ReadyWatcher } from './lib/ready-watcher.js';
 import { checkedTargets, printReport, type RequestSummary, type Results } from './lib/report.js';
@@ -306,7 +306,7 @@ async function main(): Promise<number> {
   const results: Partial<Results> & { config: Results['config'] } = {
     config: {
       n: opts.n, namespaces: opts.namespaces, workers: opts.workers, refreshInterval: opts.refreshInterval,
-      operator: opts.operator, nodeArgs: opts.nodeArgs, floorOrder: 'after the operator, with the operator stopped',
+      operator: opts.operator, nodeArgs: [...IMAGE_NODE_FLAGS, ...opts.nodeArgs], floorOrder: 'after the operator, with the operator stopped',
       startedAt: new Date().toISOString(),
       commit: gitDescribe(opts.ref),
     },

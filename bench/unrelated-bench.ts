@@ -14,7 +14,7 @@ import { startControlPlane } from '../e2e/harness/control-plane.js';
 import { prepareCluster } from '../e2e/support/operator.js';
 import { createIgnoringConflict } from './lib/fixtures.js';
 import { KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
-import { OperatorProcess } from './lib/operator-process.js';
+import { IMAGE_NODE_FLAGS, OperatorProcess } from './lib/operator-process.js';
 import { round } from './lib/proc.js';
 
 const OPERATOR_NS = 'lockstep-system';
@@ -110,7 +110,7 @@ async function main(): Promise<number> {
       ['heap used (MB)', String(empty.heapUsedMB), String(full.heapUsedMB), String(round(full.heapUsedMB - empty.heapUsedMB, 1))],
     ];
     const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-    if (nodeArgs.length > 0) process.stdout.write(`\noperator node flags: ${nodeArgs.join(' ')}\n`);
+    process.stdout.write(`\noperator node flags: ${[...IMAGE_NODE_FLAGS, ...nodeArgs].join(' ')} (the image's, then --node-arg)\n`);
     process.stdout.write(`\n${rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n')}\n\n`);
     process.stdout.write(`target: peak RSS with no objects <= 60 MB: ${empty.peakRssMB} ${empty.peakRssMB <= 60 ? 'PASS' : 'MISS'}\n`);
     process.stdout.write(`target: added by unrelated objects <= 20 MB: ${added} ${added <= 20 ? 'PASS' : 'MISS'}\n`);

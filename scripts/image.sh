@@ -65,7 +65,9 @@ tar --numeric-owner --owner=0 --group=0 --sort=name --mtime="@$EPOCH" --format=p
   --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C "$root" -cf "$layer" .
 diff_id="$(sha256sum "$layer" | cut -d' ' -f1)"
 mkdir "$work/$diff_id"; mv "$layer" "$work/$diff_id/layer.tar"
-IMAGE_REF="$IMAGE:$TAG" VERSION="$VERSION" REVISION="$REVISION" SOURCE="$SOURCE" CREATED="$CREATED" DIFF_ID="$diff_id" \
+# Node's own flags for the operator (scripts/operator-node-flags; the benchmarks run with them too).
+NODE_FLAGS="$(tr -s ' \n' ' ' < scripts/operator-node-flags)"
+IMAGE_REF="$IMAGE:$TAG" NODE_FLAGS="$NODE_FLAGS" VERSION="$VERSION" REVISION="$REVISION" SOURCE="$SOURCE" CREATED="$CREATED" DIFF_ID="$diff_id" \
   node_modules/.bin/node -e '
 const e = process.env;
 const config = {
@@ -73,7 +75,7 @@ const config = {
   config: {
     User: "65532:65532",
     Env: ["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_ENV=production"],
-    Entrypoint: ["/usr/local/bin/node", "/app/main.mjs"],
+    Entrypoint: ["/usr/local/bin/node", ...e.NODE_FLAGS.split(" ").filter(Boolean), "/app/main.mjs"],
     Cmd: ["controller"],
     WorkingDir: "/app",
     Labels: {

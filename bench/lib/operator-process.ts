@@ -28,7 +28,10 @@ export interface OperatorOptions {
   /** A built main.js to run instead of dist/cmd/main.js (see --ref). */
   entry?: string;
   extraArgs?: string[];
-  /** Flags for node itself (e.g. --max-old-space-size=128, --heapsnapshot-signal=SIGUSR2). */
+  /**
+   * Flags for node itself (e.g. --max-old-space-size=128, --heapsnapshot-signal=SIGUSR2), after
+   * the image's own (scripts/operator-node-flags), which they override.
+   */
   nodeArgs?: string[];
   /** Working directory (heap snapshots land here); default the repository root. */
   cwd?: string;
@@ -40,6 +43,9 @@ export interface Memory {
   /** Current resident set size (VmRSS), bytes. */
   rss: number;
 }
+
+/** The flags the image runs node with, so that what is measured is what ships. */
+export const IMAGE_NODE_FLAGS = readFileSync(resolve(ROOT, 'scripts/operator-node-flags'), 'utf8').split(/\s+/).filter(Boolean);
 
 export class OperatorProcess {
   readonly startedAt = Date.now();
@@ -56,6 +62,7 @@ export class OperatorProcess {
       ? [opts.entry ?? resolve(ROOT, 'dist/cmd/main.js')]
       : [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cmd/main.ts')];
     const args = [
+      ...IMAGE_NODE_FLAGS,
       ...(opts.nodeArgs ?? []),
       ...entry, 'controller',
       '--kubeconfig', opts.kubeconfigPath,

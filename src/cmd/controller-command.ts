@@ -23,7 +23,6 @@ import { LeaderElector } from '../runtime/leader-election.js';
 import { CoreResources, type KubeClient } from '../kube/kube-port.js';
 import type { WorkloadKind } from '../api/external-secret.js';
 import { buildRuntimeMetrics } from '../runtime/metrics.js';
-import { startFilesDelivery } from '../delivery/files-delivery.js';
 
 export async function runControllerCommand(args: string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -102,6 +101,8 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
   const servers = await startServers(config, registry, () => manager.hasSynced(), kube);
   try {
     if (config.files) {
+      // Loaded only when delivery as files is on (it brings the certificate library).
+      const { startFilesDelivery } = await import('../delivery/files-delivery.js');
       servers.push(await startFilesDelivery({
         config: config.files, operatorNamespace: config.operatorNamespace, kube, log, scrubber, hashKey,
         informers: manager.informers, registry: providers, clients, providerTimeoutMs: config.providerTimeoutMs, metrics: registry,

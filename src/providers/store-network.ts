@@ -11,7 +11,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Agent as UndiciAgent, buildConnector, fetch as undiciFetch } from 'undici';
+import type { Agent as UndiciAgent, buildConnector } from 'undici';
 import { Reasons } from '../api/constants.js';
 import { bareAddress, ENDPOINT_REFUSED_CODE, EndpointPolicy, REFUSAL_SUFFIX } from './endpoint-policy.js';
 import type { StoreContext } from './provider.js';
@@ -106,21 +106,30 @@ class CheckedHttpsAgent extends https.Agent {
   }
 }
 
-function checkedDispatcher(policy: EndpointPolicy, tls: { ca?: string }): UndiciAgent {
+type Undici = typeof import('undici');
+let undiciModule: Promise<Undici> | undefined;
+/** undici is loaded on the first fetch (GCP's token endpoints): an operator without such a store never pays for it. */
+const loadUndici = (): Promise<Undici> => (undiciModule ??= import('undici'));
+
+function checkedDispatcher(undici: Undici, policy: EndpointPolicy, tls: { ca?: string }): UndiciAgent {
   const connect: buildConnector.connector = (opts, callback) => {
     const plaintext = opts.protocol === 'http:';
     const port = Number(opts.port || (plaintext ? 80 : 443));
     const refused = literalRefusal(policy, opts.hostname, port, plaintext);
     if (refused) return callback(refused, null);
-    buildConnector({ ...tls, lookup: checkedLookup(policy, port, { loopbackOnly: plaintext }) } as buildConnector.BuildOptions)(opts, callback);
+    undici.buildConnector({ ...tls, lookup: checkedLookup(policy, port, { loopbackOnly: plaintext }) } as buildConnector.BuildOptions)(opts, callback);
   };
-  return new UndiciAgent({ connect });
+  return new undici.Agent({ connect });
 }
 
-function pooledFetch(dispatcher: UndiciAgent): { fetchFn: FetchFn; close(): Promise<void> } {
-  const fetchFn = ((url: string, init?: RequestInit) =>
-    undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher })) as unknown as FetchFn;
-  return { fetchFn, close: () => dispatcher.close() };
+function pooledFetch(makeDispatcher: (undici: Undici) => UndiciAgent): { fetchFn: FetchFn; close(): Promise<void> } {
+  let dispatcher: Promise<UndiciAgent> | undefined;
+  const fetchFn = (async (url: string, init?: RequestInit) => {
+    const undici = await loadUndici();
+    dispatcher ??= Promise.resolve(makeDispatcher(undici));
+    return undici.fetch(url, { ...(init as Parameters<Undici['fetch']>[1]), dispatcher: await dispatcher });
+  }) as unknown as FetchFn;
+  return { fetchFn, close: async () => (dispatcher ? (await dispatcher).close() : undefined) };
 }
 
 /** Every connection checked against `policy`: the network of a namespaced SecretStore. */
@@ -129,7 +138,7 @@ export function buildCheckedNetwork(policy: EndpointPolicy): StoreNetwork {
     policy,
     httpAgent: (opts) => new CheckedHttpAgent(policy, opts),
     httpsAgent: (opts) => new CheckedHttpsAgent(policy, opts),
-    fetch: (tls = {}) => pooledFetch(checkedDispatcher(policy, tls)),
+    fetch: (tls = {}) => pooledFetch((undici) => checkedDispatcher(undici, policy, tls)),
   };
 }
 
@@ -137,7 +146,7 @@ export function buildCheckedNetwork(policy: EndpointPolicy): StoreNetwork {
 export const openNetwork: StoreNetwork = {
   httpAgent: (opts) => new http.Agent(opts),
   httpsAgent: (opts) => new https.Agent(opts),
-  fetch: (tls = {}) => pooledFetch(new UndiciAgent({ connect: tls })),
+  fetch: (tls = {}) => pooledFetch((undici) => new undici.Agent({ connect: tls })),
 };
 
 /** The network for a store of this kind. */
