@@ -49,6 +49,9 @@ function vaultMessage(err: ErrorLike): string {
 function fromStatus(status: number, err: ErrorLike, what: string, op: VaultOperation): ProviderError {
   const detail = `${what}: Vault answered ${status}${vaultMessage(err)}`;
   if (status === 404) return op === 'login' ? new InvalidConfigError(`${detail} (is the auth method mounted there?)`, { cause: err }) : new SecretNotFoundError(`${what} does not exist`, { cause: err });
+  if ((status === 401 || status === 403) && op === 'login') {
+    return new AuthError(`${detail} (check the auth configuration; Vault also refuses every login of a role or user it locked out after repeated failed logins, until the lockout ends or sys/locked-users unlocks it)`, { cause: err });
+  }
   if (status === 401 || status === 403) return new AuthError(`${detail} (check the token's policies and the auth configuration)`, { cause: err });
   if (status === 429) return new ThrottledError(detail, { cause: err });
   if (status >= 500 || status === 412) return new UnavailableError(detail, { cause: err });

@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { UnavailableError } from '../provider-errors.js';
+import { AuthError, UnavailableError } from '../provider-errors.js';
 import type { ApiCallOptions, VaultApi } from './vault-api.js';
 import type { VaultAuthMethod, VaultLogin } from './vault-auth.js';
 import { VaultSession } from './vault-session.js';
@@ -111,6 +111,73 @@ describe('VaultSession', () => {
     expect(session.stats.logins).toBe(2);
     await expect(read('denied')).rejects.toMatchObject({ response: { statusCode: 403 } });
     expect(session.stats.logins).toBe(2);
+  });
+
+  it('a revocation seen by concurrent callers costs one token check and one login', async () => {
+    const { vault, session, read } = setup({ leaseSeconds: 3600 });
+    await read();
+    const lookups: string[] = [];
+    const readToken = vault.read.bind(vault);
+    vault.read = (path, o) => {
+      if (path === 'auth/token/lookup-self') lookups.push(o.token ?? '');
+      return readToken(path, o);
+    };
+    vault.alive.clear();
+    await Promise.all([read(), read(), read(), read()]);
+    expect(lookups).toEqual(['t1']);
+    expect(session.stats.logins).toBe(2);
+  });
+
+  it('pauses a login Vault refused (30 s, doubling, 2 min at most) so repeated failures do not lock the role out', async () => {
+    const clock = { now: 0 };
+    const vault = new FakeVault(clock);
+    let attempts = 0;
+    let secretIdValid = false;
+    const method: VaultAuthMethod = {
+      description: 'approle (auth/approle)',
+      issuesTokens: true,
+      login: async () => {
+        attempts += 1;
+        if (!secretIdValid) throw new AuthError('logging in with approle (auth/approle): Vault answered 400: invalid role or secret ID', { cause: apiError(400) });
+        vault.alive.add('fresh');
+        return { token: 'fresh', leaseSeconds: 3600, renewable: true };
+      },
+    };
+    const session = new VaultSession(vault, method, { log, now: () => clock.now });
+    const read = () => session.withToken(signal, (token) => vault.read('secret/data/a', { token, signal }));
+    await expect(read()).rejects.toThrow('invalid role or secret ID');
+    for (const at of [1_000, 10_000, 29_999]) {
+      clock.now = at;
+      await expect(read()).rejects.toThrow(/invalid role or secret ID; not tried again before 1970-01-01T00:00:30.000Z/);
+    }
+    expect(attempts).toBe(1);
+    clock.now = 30_000;
+    await expect(read()).rejects.toBeInstanceOf(AuthError);
+    clock.now = 89_999; // the second refusal pauses 60 s
+    await expect(read()).rejects.toThrow('not tried again');
+    expect(attempts).toBe(2);
+    secretIdValid = true; // a new SecretID was issued
+    clock.now = 90_000;
+    await expect(read()).resolves.toBeDefined();
+    expect(attempts).toBe(3);
+  });
+
+  it('does not pause after an outage: the next call logs in again', async () => {
+    const clock = { now: 0 };
+    const vault = new FakeVault(clock);
+    let attempts = 0;
+    const method: VaultAuthMethod = {
+      description: 'approle (auth/approle)',
+      issuesTokens: true,
+      login: async () => {
+        attempts += 1;
+        throw new UnavailableError('logging in: Vault answered 503', { cause: apiError(503) });
+      },
+    };
+    const session = new VaultSession(vault, method, { log, now: () => clock.now });
+    await expect(session.token(signal)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(session.token(signal)).rejects.toBeInstanceOf(UnavailableError);
+    expect(attempts).toBe(2);
   });
 
   it('re-reads a static token on 403 and gives up when it has not changed', async () => {
