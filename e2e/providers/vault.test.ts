@@ -8,6 +8,7 @@ import { findLeaks } from '../support/leaks.js';
 import { loadTestCluster } from '../harness/cluster.js';
 import { APP_SERVICE_ACCOUNT, type KubeAuthSetup, prepareKubeAuth } from '../peers/vault/vault-kube.js';
 import { ROOT_TOKEN, startVaultPeer, type VaultPeer } from '../peers/vault/vault-peer.js';
+import { type ClientCertificatePem, makeClientCertificate, seedCertAuth } from '../peers/vault/client-certs.js';
 import { APPROLE, SHORT_MAX_TTL_SECONDS, SHORT_TTL_SECONDS, TEAM_NAMESPACE, VAULT_AUDIENCE, seedVault } from '../peers/vault/vault-seed.js';
 import type { VaultAuth, VaultProviderSpec } from '../../src/api/providers/vault.js';
 import { SecretScrubber } from '../../src/observability/secret-scrubber.js';
@@ -350,6 +351,52 @@ describe('vault provider: namespaces, TLS, throttling, outages and deadlines', (
       clients.push(wrongCa);
       await expect(wrongCa.getSecret({ key: 'tls' }, { signal: signal() })).rejects.toThrow(InvalidConfigError);
       expect(vaultProvider.validateConfig(spec(Buffer.from('not a pem').toString('base64')))).toEqual([expect.stringMatching(/caBundle/)]);
+    } finally {
+      await tls.stop();
+    }
+  });
+
+  it('logs in with a TLS client certificate (cert auth), and refuses a certificate the role does not trust', async () => {
+    const [trusted, stranger] = await Promise.all([makeClientCertificate('lockstep-app'), makeClientCertificate('someone-else')]);
+    const certSecret = (name: string, c: ClientCertificatePem) => (secrets[name] = { 'tls.crt': c.certPem, 'tls.key': c.keyPem });
+    certSecret('client-cert', trusted);
+    certSecret('stranger-cert', stranger);
+    secrets['mismatched-cert'] = { 'tls.crt': trusted.certPem, 'tls.key': stranger.keyPem };
+    const tls = await startVaultPeer({ tls: true, seed: async (p) => {
+      await p.admin('PUT', 'sys/policies/acl/cert-read', { policy: 'path "secret/data/*" { capabilities = ["read"] }' });
+      await seedCertAuth(p, trusted, ['cert-read']);
+    } });
+    try {
+      await tls.admin('POST', 'secret/data/by-cert', { data: { value: 'read-with-a-client-certificate' } });
+      const caBundle = Buffer.from(tls.caPem() ?? '').toString('base64');
+      const certAuth = (secret: string, role?: string): VaultAuth => ({ cert: { role, clientCert: { name: secret, key: 'tls.crt' }, secretRef: { name: secret, key: 'tls.key' } } });
+      const connectTls = async (auth: VaultAuth) => {
+        const spec: VaultProviderSpec = { server: tls.endpoint, path: 'secret', caBundle, auth };
+        expect(vaultProvider.validateConfig(spec)).toEqual([]);
+        const client = (await vaultProvider.connect(spec, context())) as VaultSecretsClient;
+        clients.push(client);
+        return client;
+      };
+      const ok = await connectTls(certAuth('client-cert'));
+      expect(dec(await ok.getSecret({ key: 'by-cert' }, { signal: signal() }))).toBe('read-with-a-client-certificate');
+      await expect(ok.validate({ signal: signal() })).resolves.toBeUndefined();
+      expect(ok.stats.logins).toBe(1);
+      // The role named explicitly, as the login's `name`.
+      const named = await connectTls(certAuth('client-cert', 'lockstep'));
+      expect(dec(await named.getSecret({ key: 'by-cert' }, { signal: signal() }))).toBe('read-with-a-client-certificate');
+
+      const wrong = await connectTls(certAuth('stranger-cert'));
+      const refused = await wrong.validate({ signal: signal() }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(AuthError);
+      expect((refused as Error).message).toMatch(/^logging in with cert \(auth\/cert\): .*invalid certificate/);
+      const mismatched = await connectTls(certAuth('mismatched-cert'));
+      const badPair = await mismatched.validate({ signal: signal() }).catch((e: unknown) => e);
+      expect(badPair).toBeInstanceOf(InvalidConfigError);
+      expect((badPair as Error).message).toBe("cert auth: the private key in Secret 'mismatched-cert' key 'tls.key' does not belong to the certificate in Secret 'mismatched-cert' key 'tls.crt'");
+      expect(vaultProvider.validateConfig({ server: peer.endpoint, path: 'secret', auth: certAuth('client-cert') })).toEqual([
+        'auth.cert needs an https server: the client certificate is presented in the TLS handshake',
+      ]);
+      expect(scrubber.added).toEqual(expect.arrayContaining([trusted.keyPem.trim()]));
     } finally {
       await tls.stop();
     }

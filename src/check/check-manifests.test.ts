@@ -43,7 +43,7 @@ describe('checkManifests on broken manifests', () => {
 
   it('reports each problem once, with its line, severity and code', () => {
     expect(brief(findings)).toEqual([
-      '11 error eso-field spec.provider.vault.auth.cert',
+      '11 error eso-field spec.provider.vault.auth.iam',
       '17 error store-not-allowed spec.secretStoreRef.name',
       '18 error schema spec.refreshInterval',
       '19 error schema spec.target',

@@ -70,10 +70,14 @@ export function convertVault(m: ObjectMigration, path: FieldPath, ctx: StoreCont
   m.dropUnknown(kube, ['mountPath', 'role', 'serviceAccountRef'], 'kubernetes auth field');
   convertVaultJwt(m, [...auth, 'jwt']);
   for (const method of ['userPass', 'ldap']) m.dropUnknown([...auth, method], ['path', 'username', 'secretRef'], `${method} field`);
-  for (const method of ['cert', 'iam', 'gcp']) {
+  const cert = [...auth, 'cert'];
+  if (m.has(cert) && !m.has([...cert, 'clientCert'])) m.report('unsupported', [...cert, 'clientCert'], 'cert auth without clientCert: Lockstep needs the certificate (and secretRef, its key)');
+  if (m.has(cert) && m.get([...path, 'server'])?.toString().startsWith('http:')) m.report('unsupported', cert, 'cert auth over plain http: the client certificate is presented in the TLS handshake');
+  m.dropUnknown(cert, ['path', 'role', 'clientCert', 'secretRef'], 'cert auth field');
+  for (const method of ['iam', 'gcp']) {
     m.drop('unsupported', [...auth, method], `Vault ${method} auth has no Lockstep equivalent yet`);
   }
-  m.dropUnknown(auth, ['tokenSecretRef', 'appRole', 'kubernetes', 'jwt', 'userPass', 'ldap'], 'vault auth method');
+  m.dropUnknown(auth, ['tokenSecretRef', 'appRole', 'kubernetes', 'jwt', 'userPass', 'ldap', 'cert'], 'vault auth method');
   m.dropUnknown(path, ['server', 'path', 'version', 'namespace', 'caBundle', 'auth'], 'vault field');
 }
 

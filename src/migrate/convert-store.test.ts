@@ -101,8 +101,17 @@ describe('store conversion rules', () => {
     expect(r.errors).toEqual([]);
   });
 
+  it('vault: cert (TLS certificate auth) keeps its shape', () => {
+    const r = migrate(store(`    vault:\n      server: https://vault:8200\n      path: secret\n      auth:\n        cert: { clientCert: ${ref('c', 'tls.crt')}, secretRef: ${ref('c', 'tls.key')} }\n`));
+    expect(r.spec?.provider).toEqual({ vault: { server: 'https://vault:8200', path: 'secret', auth: { cert: { clientCert: { name: 'c', key: 'tls.crt' }, secretRef: { name: 'c', key: 'tls.key' } } } } });
+    expect(r.object?.outcome).toBe('converted');
+    expect(r.errors).toEqual([]);
+    const plain = migrate(store(`    vault:\n      server: http://vault:8200\n      path: secret\n      auth:\n        cert: { clientCert: ${ref('c', 'tls.crt')}, secretRef: ${ref('c', 'tls.key')} }\n`));
+    expect(plain.problems).toEqual(['unsupported spec.provider.vault.auth.cert']);
+  });
+
   it.each([
-    ['cert', `        cert: { clientCert: ${ref('c', 'tls.crt')}, secretRef: ${ref('c', 'tls.key')} }\n`, 'spec.provider.vault.auth.cert'],
+    ['cert without clientCert', `        cert: { secretRef: ${ref('c', 'tls.key')} }\n`, 'spec.provider.vault.auth.cert.clientCert'],
     ['iam', '        iam: { region: eu-west-1, role: r }\n', 'spec.provider.vault.auth.iam'],
     ['kubernetes.secretRef', `        kubernetes: { role: app, secretRef: ${ref('sa-token', 'token')} }\n`, 'spec.provider.vault.auth.kubernetes.secretRef'],
     ['appRole.roleRef', `        appRole: { roleRef: ${ref('r', 'id')}, secretRef: ${ref('r', 'secret')} }\n`, 'spec.provider.vault.auth.appRole.roleRef'],

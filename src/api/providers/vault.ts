@@ -74,6 +74,31 @@ const passwordAuth = (method: string, defaultPath: string) =>
 export const VaultUserPassAuth = passwordAuth('userpass', 'userpass');
 export const VaultLdapAuth = passwordAuth('LDAP', 'ldap');
 
+export const VaultCertAuth = z
+  .object({
+    path: z
+      .string()
+      .regex(VAULT_PATH)
+      .optional()
+      .meta({ description: 'The path the TLS certificate auth method is mounted at (default "cert").' }),
+    role: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: 'The certificate role to log in as (the login\'s `name`); by default Vault tries every role the certificate matches.' }),
+    clientCert: SecretKeySelector.meta({
+      description: 'The key of a Secret holding the client certificate (PEM; a chain may follow it), e.g. `tls.crt` of a kubernetes.io/tls Secret.',
+    }),
+    secretRef: SecretKeySelector.meta({
+      description: "The key of a Secret holding the certificate's private key (PEM), e.g. `tls.key`. Both are read again at every login.",
+    }),
+  })
+  .meta({
+    description:
+      'Log in with a TLS client certificate (Vault cert auth method), as External Secrets Operator spells it. Needs an https server; ' +
+      'the certificate is presented on the login request only.',
+  });
+
 export const VaultAuth = z
   .object({
     tokenSecretRef: SecretKeySelector.optional().meta({
@@ -84,6 +109,7 @@ export const VaultAuth = z
     jwt: VaultJwtAuth.optional(),
     userPass: VaultUserPassAuth.optional(),
     ldap: VaultLdapAuth.optional(),
+    cert: VaultCertAuth.optional(),
   })
   .meta({
     description:

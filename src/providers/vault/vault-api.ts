@@ -5,12 +5,14 @@
 import nodeVault from 'node-vault';
 import type { RequestBudget } from '../provider.js';
 import type { StoreNetwork } from '../store-network.js';
-import { createVaultTransport, type TransportRequest, type TransportResponse } from './vault-transport.js';
+import { type ClientCertificate, createVaultTransport, type TransportRequest, type TransportResponse } from './vault-transport.js';
 
 export interface ApiCallOptions {
   /** The Vault token to send; none for login endpoints. */
   token?: string;
   signal: AbortSignal;
+  /** A TLS client certificate presented on this request only (cert auth's login). */
+  clientCert?: ClientCertificate;
 }
 
 /** Vault's HTTP API; every method resolves with the response body and rejects with node-vault's errors. */
@@ -60,6 +62,7 @@ export function createVaultApi(opts: VaultApiOptions): VaultApi {
   const requestOptions = (o: ApiCallOptions) => ({
     signal: o.signal,
     headers: o.token ? { 'X-Vault-Token': o.token } : {},
+    ...(o.clientCert ? { clientCert: o.clientCert } : {}),
   });
   return {
     read: (path, o) => client.read(path, requestOptions(o)) as Promise<unknown>,

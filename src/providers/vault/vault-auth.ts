@@ -3,12 +3,14 @@
  * rotated SecretID or a fresh ServiceAccount token is used at the next login), registers every
  * credential and token with the scrubber, and returns the Vault token with its lease.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { VaultAuth } from '../../api/providers/vault.js';
 import type { ServiceAccountSelector } from '../../api/common.js';
 import type { StoreContext } from '../provider.js';
 import { AuthError, InvalidConfigError } from '../provider-errors.js';
 import type { VaultApi } from './vault-api.js';
+import type { ClientCertificate } from './vault-transport.js';
 import { mapVaultError } from './vault-errors.js';
 
 export interface VaultLogin {
@@ -25,6 +27,9 @@ export interface VaultAuthMethod {
   readonly issuesTokens: boolean;
   login(api: VaultApi, signal: AbortSignal): Promise<VaultLogin>;
 }
+
+/** The auth methods a store may set, for messages. */
+export const VAULT_AUTH_METHODS = 'tokenSecretRef, appRole, kubernetes, jwt, userPass, ldap or cert';
 
 export interface AuthDeps {
   /** The operator's own ServiceAccount token, for a ClusterSecretStore's kubernetes auth without serviceAccountRef. */
@@ -127,7 +132,8 @@ export function buildAuthMethod(auth: VaultAuth, ctx: StoreContext, deps: AuthDe
   }
   if (auth.userPass) return passwordLogin('userpass', auth.userPass, ctx);
   if (auth.ldap) return passwordLogin('ldap', auth.ldap, ctx);
-  throw new InvalidConfigError('vault auth: set exactly one of tokenSecretRef, appRole, kubernetes, jwt, userPass or ldap');
+  if (auth.cert) return certLogin(auth.cert, ctx);
+  throw new InvalidConfigError(`vault auth: set exactly one of ${VAULT_AUTH_METHODS}`);
 }
 
 /** userpass and LDAP: POST auth/PATH/login/USERNAME { password }, the password read again at every login. */
@@ -140,4 +146,49 @@ function passwordLogin(method: 'userpass' | 'ldap', spec: NonNullable<VaultAuth[
   };
   const description = `${method} user '${spec.username}' (auth/${path})`;
   return loginWith(description, path, async () => ({ password: await password() }), ctx, `auth/${path}/login/${encodeURIComponent(spec.username)}`);
+}
+
+/**
+ * The client certificate and key from their Secrets, checked to be PEM and a pair, so a wrong
+ * Secret is a config error naming it rather than a TLS failure.
+ */
+export function parseClientCertificate(certPem: string, keyPem: string, refs: NonNullable<VaultAuth['cert']>): ClientCertificate {
+  const where = (ref: { name: string; key: string }) => `Secret '${ref.name}' key '${ref.key}'`;
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(certPem);
+  } catch {
+    throw new InvalidConfigError(`cert auth: ${where(refs.clientCert)} does not hold a PEM certificate`);
+  }
+  let key: ReturnType<typeof createPrivateKey>;
+  try {
+    key = createPrivateKey(keyPem);
+  } catch {
+    throw new InvalidConfigError(`cert auth: ${where(refs.secretRef)} does not hold a PEM private key`);
+  }
+  if (!cert.checkPrivateKey(key)) {
+    throw new InvalidConfigError(`cert auth: the private key in ${where(refs.secretRef)} does not belong to the certificate in ${where(refs.clientCert)}`);
+  }
+  return { certPem, keyPem };
+}
+
+/** TLS certificate auth: POST auth/PATH/login { name? } on a connection that presents the client certificate. */
+function certLogin(spec: NonNullable<VaultAuth['cert']>, ctx: StoreContext): VaultAuthMethod {
+  const path = spec.path ?? 'cert';
+  const description = `cert${spec.role ? ` role '${spec.role}'` : ''} (auth/${path})`;
+  return {
+    description,
+    issuesTokens: true,
+    async login(api, signal) {
+      const [certPem, keyPem] = await Promise.all([ctx.credentials.readSecretKey(spec.clientCert), ctx.credentials.readSecretKey(spec.secretRef)]);
+      ctx.scrubber.add(keyPem.trim());
+      const clientCert = parseClientCertificate(certPem, keyPem, spec);
+      const response = await api
+        .write(`auth/${path}/login`, spec.role ? { name: spec.role } : {}, { signal, clientCert })
+        .catch((err: unknown) => Promise.reject(mapVaultError(err, `logging in with ${description}`, 'login')));
+      const login = parseLogin(response, description);
+      ctx.scrubber.add(login.token);
+      return login;
+    },
+  };
 }

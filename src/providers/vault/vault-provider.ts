@@ -4,7 +4,7 @@ import type { Provider, RequestedToken, SecretsClient, StoreAccess, StoreContext
 import { InvalidConfigError } from '../provider-errors.js';
 import { networkOf } from '../store-network.js';
 import { createVaultApi, type VaultApi, type VaultApiOptions } from './vault-api.js';
-import { type AuthDeps, buildAuthMethod } from './vault-auth.js';
+import { type AuthDeps, buildAuthMethod, VAULT_AUTH_METHODS } from './vault-auth.js';
 import { VaultSecretsClient } from './vault-client.js';
 import { KvPaths } from './vault-kv.js';
 import { VaultSession } from './vault-session.js';
@@ -46,7 +46,8 @@ export function validateVaultConfig(config: VaultProviderSpec): string[] {
     if (config.server.startsWith('http:')) problems.push('caBundle is set but server is plain http');
   }
   const methods = Object.values(config.auth).filter((v) => v !== undefined);
-  if (methods.length !== 1) problems.push('auth must set exactly one of tokenSecretRef, appRole, kubernetes or jwt');
+  if (methods.length !== 1) problems.push(`auth must set exactly one of ${VAULT_AUTH_METHODS}`);
+  if (config.auth.cert && config.server.startsWith('http:')) problems.push('auth.cert needs an https server: the client certificate is presented in the TLS handshake');
   return problems;
 }
 

@@ -19,6 +19,13 @@ export interface TransportRequest {
   headers?: Record<string, string>;
   json?: unknown;
   signal?: AbortSignal;
+  /** A TLS client certificate for this request only (cert auth's login): sent on a connection of its own, never pooled. */
+  clientCert?: ClientCertificate;
+}
+
+export interface ClientCertificate {
+  certPem: string;
+  keyPem: string;
 }
 
 /** What node-vault expects back (the shape `request-promise` resolved with). */
@@ -73,10 +80,13 @@ export function createVaultTransport(opts: { caPem?: string; network?: StoreNetw
       headers['content-length'] = String(Buffer.byteLength(body));
     }
     return new Promise((resolve, reject) => {
-      const options = { method: req.method, headers, signal: req.signal, agent: isHttps ? httpsAgent : httpAgent };
+      // A login with a client certificate gets an agent of its own, so no pooled connection ever carries it.
+      const own = isHttps && req.clientCert ? network.httpsAgent({ keepAlive: false, ...(opts.caPem ? { ca: opts.caPem } : {}), cert: req.clientCert.certPem, key: req.clientCert.keyPem }) : undefined;
+      const options = { method: req.method, headers, signal: req.signal, agent: own ?? (isHttps ? httpsAgent : httpAgent) };
       const onResponse = (res: http.IncomingMessage) => readResponse(res, url.pathname).then(resolve, reject);
       const request = isHttps ? https.request(url, options, onResponse) : http.request(url, options, onResponse);
       request.on('error', reject);
+      if (own) request.on('close', () => own.destroy());
       request.end(body);
     });
   };
