@@ -62,6 +62,15 @@ const rulesOf = (m: Manifest) => m['rules'] as PolicyRule[];
 const named = (manifests: Manifest[], kind: string, name: string, namespace?: string) =>
   manifests.filter((m) => m.kind === kind && m.metadata.name === name && m.metadata.namespace === namespace);
 const EVENTS_RULE: PolicyRule = { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] };
+/** What the ClusterRole keeps with watchNamespaces: the cluster-scoped rest of config/rbac/role.yaml. */
+const CLUSTER_SCOPED_RULES: PolicyRule[] = [
+  { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores/status'], verbs: ['get', 'patch'] },
+  { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['rollouts.argoproj.io'], verbs: ['get'] },
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+  { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+];
 
 beforeAll(async () => {
   cluster = loadTestCluster();
@@ -169,14 +178,7 @@ describe('helm chart', () => {
   it('with watchNamespaces, splits the same permissions into a Role in each and a cluster-scoped rest', async () => {
     const manifests = parseManifests(await helm.template(releaseNs, stringify({ watchNamespaces: ['team-a', 'team-b'] })));
     const clusterRole = computePermissions(rulesOf(findManifest(manifests, 'ClusterRole')));
-    expect(clusterRole).toEqual(computePermissions([
-      { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores/status'], verbs: ['get', 'patch'] },
-      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['rollouts.argoproj.io'], verbs: ['get'] },
-      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
-    ]));
+    expect(clusterRole).toEqual(computePermissions(CLUSTER_SCOPED_RULES));
     const teamA = rulesOf(findManifest(manifests, 'Role', 'team-a'));
     expect(rulesOf(findManifest(manifests, 'Role', 'team-b'))).toEqual(teamA);
     for (const ns of ['team-a', 'team-b']) {
@@ -206,14 +208,7 @@ describe('helm chart', () => {
     expect(kinds).not.toContain('ClusterRole');
     expect(kinds).not.toContain('ClusterRoleBinding');
     const full = computePermissions(roleYaml('role.yaml').rules);
-    const clusterScoped = computePermissions([
-      { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['lockstep.dev'], resources: ['clustersecretstores/status'], verbs: ['get', 'patch'] },
-      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], resourceNames: ['rollouts.argoproj.io'], verbs: ['get'] },
-      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
-    ]);
+    const clusterScoped = computePermissions(CLUSTER_SCOPED_RULES);
     for (const ns of watchNss) {
       expect(computePermissions(rulesOf(findManifest(manifests, 'Role', ns)))).toEqual(full.filter((p) => !clusterScoped.includes(p)));
     }
