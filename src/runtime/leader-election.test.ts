@@ -118,6 +118,22 @@ describe('LeaderElector', () => {
     await a.run;
   });
 
+  it('writes nothing when a lease read that timed out answers late, after it stepped down', async () => {
+    const clock = new FakeClock(0);
+    const store = new FakeLeaseStore();
+    const a = startReplica(store, clock, 'pod-a');
+    await flushMicrotasks();
+    a.client.mode = 'hold'; // the partition: renewals are sent but not answered
+    await advance(clock, 11_000, 100);
+    expect(a.events).toEqual(['started@0', 'stopped@10000']);
+    const writes = store.writes.length;
+    a.client.mode = 'ok';
+    a.client.releaseHeld(); // it heals before the lease (15 s) expires: the late answers arrive
+    await advance(clock, 1_000, 100);
+    await a.run;
+    expect(store.writes.slice(writes).map((w) => w.spec)).toEqual([]);
+  });
+
   it('judges expiry by its own observation time, not the holder\'s renewTime', async () => {
     const clock = new FakeClock(Date.parse('2030-01-01T00:00:00Z'));
     const store = new FakeLeaseStore();

@@ -150,11 +150,17 @@ export class LeaderElector {
     return 'lost';
   }
 
-  /** One try, bounded by `budgetMs`; failures are logged and reported as 'failed'. */
+  /**
+   * One try, bounded by `budgetMs`; failures are logged and reported as 'failed'. A try that runs
+   * out of time is abandoned: if its read of the lease answers late, it writes nothing (a replica
+   * that has just stepped down must not renew the lease while it exits).
+   */
   private async attempt(budgetMs: number): Promise<Attempt> {
+    const abandoned = new AbortController();
     try {
-      const result = await this.withDeadline(this.tryAcquireOrRenew(), budgetMs);
+      const result = await this.withDeadline(this.tryAcquireOrRenew(abandoned.signal), budgetMs);
       if (result !== TIMED_OUT) return result;
+      abandoned.abort();
       this.log.warn({ budgetMs }, 'lease request timed out');
     } catch (err) {
       if (err instanceof ConflictError) this.log.debug('lease changed concurrently; another replica won this round');
@@ -163,8 +169,9 @@ export class LeaderElector {
     return 'failed';
   }
 
-  private async tryAcquireOrRenew(): Promise<Attempt> {
+  private async tryAcquireOrRenew(abandoned: AbortSignal): Promise<Attempt> {
     const current = await this.opts.kube.get<Lease>(LEASE, this.opts.name, this.opts.namespace);
+    if (abandoned.aborted) return 'failed';
     const now = this.opts.clock.now();
     if (!current) return this.write(undefined, {}, now);
     const spec = parseSpec(current, this.log);

@@ -1,8 +1,11 @@
 import type { KubeClient, KubeObject, Resource } from '../../kube/kube-port.js';
 import { ConflictError, NotFoundError } from '../../kube/kube-errors.js';
 
-/** How a client view answers: normally, with an error (partition), or never (hung connection). */
-export type FakeLeaseMode = 'ok' | 'fail' | 'hang';
+/**
+ * How a client view answers: normally, with an error (partition), never (hung connection), or
+ * once `releaseHeld` is called (a slow connection).
+ */
+export type FakeLeaseMode = 'ok' | 'fail' | 'hang' | 'hold';
 
 /**
  * An in-memory API server for Leases only, with resourceVersion checks on replace.
@@ -60,6 +63,7 @@ export class FakeLeaseStore {
 export class FakeLeaseClient implements KubeClient {
   mode: FakeLeaseMode = 'ok';
   calls = 0;
+  private held: (() => void)[] = [];
 
   constructor(private readonly store: FakeLeaseStore) {}
 
@@ -98,10 +102,18 @@ export class FakeLeaseClient implements KubeClient {
     throw new Error('FakeLeaseClient.createToken is not implemented');
   }
 
+  /** Lets every request held in mode 'hold' go on. */
+  releaseHeld(): void {
+    const held = this.held;
+    this.held = [];
+    for (const go of held) go();
+  }
+
   private gate(): Promise<void> {
     this.calls++;
     if (this.mode === 'fail') return Promise.reject(new Error('connection refused'));
     if (this.mode === 'hang') return new Promise<void>(() => undefined);
+    if (this.mode === 'hold') return new Promise<void>((go) => this.held.push(go));
     return Promise.resolve();
   }
 }
