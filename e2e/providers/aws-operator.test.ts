@@ -119,6 +119,19 @@ describe('operator with an AWS Secrets Manager store', () => {
     expect(decodeData(await getJson(cluster, 'secret', ns, 'db'))).toEqual({ password: 'aws-op-e2e-password', 'app-token': 'aws-op-e2e-token' });
   });
 
+  it('syncs a tag with metadataPolicy Fetch beside the value of the same remote key', async () => {
+    await apply(cluster, externalSecret(ns, 'tags', {
+      secretStoreRef: { name: 'aws' },
+      data: [
+        { secretKey: 'team', remoteRef: { key: 'app/token', metadataPolicy: 'Fetch', property: 'team' } },
+        { secretKey: 'token', remoteRef: { key: 'app/token' } },
+        { secretKey: 'all-tags', remoteRef: { key: 'app/token', metadataPolicy: 'Fetch' } },
+      ],
+    }));
+    await eventually(async () => (await ready('tags'))?.status === 'True', 30_000, 'tags Ready');
+    expect(decodeData(await getJson(cluster, 'secret', ns, 'tags'))).toEqual({ team: 'a', token: 'aws-op-e2e-token', 'all-tags': '{"team":"a"}' });
+  });
+
   it('assumes an ESO-style role chain (additionalRoles, then role), and names the role a broken chain could not assume', async () => {
     const chainStore = (name: string, additionalRoles: string[]) => apply(cluster, JSON.stringify({
       apiVersion: 'lockstep.dev/v1alpha1', kind: 'SecretStore', metadata: { name, namespace: ns },

@@ -288,6 +288,32 @@ describe('aws provider against moto', () => {
   });
 });
 
+describe('aws provider: metadataPolicy Fetch reads the tags', () => {
+  const key = (name: string) => `lockstep/${run}/meta/${name}`;
+
+  it('reads the tags as JSON, one tag with property, every tag with extract; never the value', async () => {
+    await put(key('tagged'), 'the-value-not-the-tags', { team: 'a', 'app.kubernetes.io/name': 'shop', owner: 'payments' });
+    await put(key('untagged'), 'x');
+    const client = await connect(secretRefSpec('aws-reader'), 'aws-meta');
+    const fetch = (extra: object = {}) => ({ key: key('tagged'), metadataPolicy: 'Fetch' as const, ...extra });
+    expect(JSON.parse(dec(await client.getSecret(fetch(), { signal: signal() })))).toEqual({ team: 'a', 'app.kubernetes.io/name': 'shop', owner: 'payments' });
+    expect(dec(await client.getSecret(fetch({ property: 'app.kubernetes.io/name' }), { signal: signal() }))).toBe('shop');
+    const map = await client.getSecretMap(fetch(), { signal: signal() });
+    expect(Object.fromEntries([...map].map(([k, v]) => [k, dec(v)]))).toEqual({ team: 'a', 'app.kubernetes.io/name': 'shop', owner: 'payments' });
+    expect(dec(await client.getSecret({ key: key('tagged') }, { signal: signal() }))).toBe('the-value-not-the-tags');
+    expect(dec(await client.getSecret({ key: key('untagged'), metadataPolicy: 'Fetch' }, { signal: signal() }))).toBe('{}');
+    const missingTag = await client.getSecret(fetch({ property: 'cost-center' }), { signal: signal() }).catch((e: unknown) => e);
+    expect(missingTag).toBeInstanceOf(InvalidRefError);
+    expect((missingTag as Error).message).toBe(`metadata 'cost-center' does not exist on remote key '${key('tagged')}' (its metadata keys are 'app.kubernetes.io/name', 'owner', 'team')`);
+    await expect(client.getSecret({ key: key('absent'), metadataPolicy: 'Fetch' }, { signal: signal() })).rejects.toBeInstanceOf(SecretNotFoundError);
+  });
+
+  it('reads tags with the session of the assumed role, whose policy must allow secretsmanager:DescribeSecret', async () => {
+    const emptyRole = await connect(secretRefSpec('aws-admin', principals.emptyRoleArn), 'aws-meta-empty');
+    await expect(emptyRole.getSecret({ key: key('tagged'), metadataPolicy: 'Fetch' }, { signal: signal() })).rejects.toBeInstanceOf(AuthError);
+  });
+});
+
 describe('aws provider: role chaining as ESO spells it (additionalRoles, then role)', () => {
   const key = (name: string) => `lockstep/${run}/chain/${name}`;
 

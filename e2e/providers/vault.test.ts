@@ -195,6 +195,27 @@ describe('vault provider: KV v2', () => {
   });
 });
 
+describe('vault provider: metadataPolicy Fetch reads KV v2 custom_metadata', () => {
+  it('reads the custom metadata as JSON, one entry with property, every entry with extract; refuses KV v1', async () => {
+    const key = `meta-${run}`;
+    await putV2(key, { password: 'the-value-not-the-metadata' });
+    await peer.admin('POST', `secret/metadata/${key}`, { custom_metadata: { owner: 'payments', 'app.kubernetes.io/name': 'shop' } });
+    const client = await connect(appRoleAuth());
+    const fetch = (extra: object = {}) => ({ key, metadataPolicy: 'Fetch' as const, ...extra });
+    expect(JSON.parse(dec(await client.getSecret(fetch(), { signal: signal() })))).toEqual({ owner: 'payments', 'app.kubernetes.io/name': 'shop' });
+    expect(dec(await client.getSecret(fetch({ property: 'owner' }), { signal: signal() }))).toBe('payments');
+    const map = await client.getSecretMap(fetch(), { signal: signal() });
+    expect(Object.fromEntries([...map].map(([k, v]) => [k, dec(v)]))).toEqual({ owner: 'payments', 'app.kubernetes.io/name': 'shop' });
+    expect(dec(await client.getSecret({ key, property: 'password' }, { signal: signal() }))).toBe('the-value-not-the-metadata');
+    await expect(client.getSecret(fetch({ property: 'team' }), { signal: signal() })).rejects.toThrow(
+      `metadata 'team' does not exist on remote key '${key}' (its metadata keys are 'app.kubernetes.io/name', 'owner')`,
+    );
+    await expect(client.getSecret({ key: `no-such-${run}`, metadataPolicy: 'Fetch' }, { signal: signal() })).rejects.toBeInstanceOf(SecretNotFoundError);
+    const v1 = await connect(tokenAuth(), { path: 'kv1', version: 'v1' });
+    await expect(v1.getSecret(fetch(), { signal: signal() })).rejects.toThrow(InvalidRefError);
+  });
+});
+
 describe('vault provider: KV v1', () => {
   let client: VaultSecretsClient;
   const key = (name: string) => `kv1-${run}/${name}`;

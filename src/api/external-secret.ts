@@ -18,6 +18,14 @@ export const ConversionStrategy = z.enum(['Default', 'Unicode']).meta({
 });
 export type ConversionStrategy = z.infer<typeof ConversionStrategy>;
 
+export const MetadataPolicy = z.enum(['None', 'Fetch']).meta({
+  description:
+    "What is read: None (default) the secret's value; Fetch its metadata instead, as External Secrets Operator does: " +
+    'AWS Secrets Manager tags, Vault KV v2 custom_metadata. The value is the metadata as a JSON object (extract: one key ' +
+    'per entry), or with `property` the one entry of that name.',
+});
+export type MetadataPolicy = z.infer<typeof MetadataPolicy>;
+
 export const RemoteRef = z.object({
   key: z.string().min(1).meta({ description: 'The key (name or path) of the secret in the provider.' }),
   property: z
@@ -27,6 +35,7 @@ export const RemoteRef = z.object({
     .meta({ description: 'A field of a JSON value; dots select nested fields ("db.password").' }),
   version: z.string().min(1).optional().meta({ description: 'The provider version to read; default the current one.' }),
   decodingStrategy: DecodingStrategy.optional(),
+  metadataPolicy: MetadataPolicy.optional(),
 });
 export type RemoteRef = z.infer<typeof RemoteRef>;
 

@@ -49,7 +49,7 @@ describe('checkManifests on broken manifests', () => {
       '19 error schema spec.target',
       '24 error template spec.target.template.data.url',
       '25 error template spec.target.template.data.broken',
-      '28 error eso-field spec.data[0].remoteRef.metadataPolicy',
+      '28 error eso-field spec.data[0].remoteRef.nullBytePolicy',
       '30 error pattern spec.dataFrom[0].find.name.regexp',
       '31 error pattern spec.dataFrom[0].rewrite[0].regexp.source',
       '43 error credential-ref spec.provider.gcp.auth.secretRef.secretAccessKeySecretRef',

@@ -41,6 +41,7 @@ export const ESO_ONLY_FIELDS = new Set([
   'literal',
   'sourceRef',
   'metadataPolicy',
+  'nullBytePolicy',
   'transform',
   'deletionGracePeriod',
 ]);

@@ -111,7 +111,7 @@ describe('ExternalSecret conversion rules', () => {
     ['templateFrom', '  target: { template: { templateFrom: [ { configMap: { name: t, items: [ { key: k } ] } } ] } }\n', 'spec.target.template.templateFrom'],
     ['template.literal', '  target: { template: { literal: "{{ .a }}" } }\n', 'spec.target.template.literal'],
     ['sourceRef on data', '  data: [ { secretKey: a, sourceRef: { generatorRef: { kind: Password, name: p } }, remoteRef: { key: k } } ]\n', 'spec.data[0].sourceRef'],
-    ['metadataPolicy Fetch', '  data: [ { secretKey: a, remoteRef: { key: k, metadataPolicy: Fetch } } ]\n', 'spec.data[0].remoteRef.metadataPolicy'],
+    ['metadataPolicy Fetch on find', '  dataFrom: [ { find: { name: { regexp: x }, metadataPolicy: Fetch } } ]\n', 'spec.dataFrom[0].find.metadataPolicy'],
     ['nullBytePolicy Fail', '  data: [ { secretKey: a, remoteRef: { key: k, nullBytePolicy: Fail } } ]\n', 'spec.data[0].remoteRef.nullBytePolicy'],
     ['rewrite.transform', '  dataFrom: [ { extract: { key: k }, rewrite: [ { transform: { template: "x" } } ] } ]\n', 'spec.dataFrom[0].rewrite[0].transform'],
   ])('reports %s as unsupported and removes it', (_what, spec, field) => {
@@ -148,6 +148,18 @@ describe('ExternalSecret conversion rules', () => {
     const r = migrate(es('  data: [ { secretKey: a, remoteRef: { key: k, decodingStrategy: None, metadataPolicy: None, nullBytePolicy: Ignore } } ]\n'));
     expect(r.object?.outcome).toBe('converted');
     expect(r.out.spec.data).toEqual([{ secretKey: 'a', remoteRef: { key: 'k' } }]);
+  });
+
+  it('keeps metadataPolicy Fetch on data and extract, with a note on the providers that have metadata', () => {
+    const r = migrate(es(`  data: [ { secretKey: owner, remoteRef: { key: k, property: owner, metadataPolicy: Fetch } } ]
+  dataFrom: [ { extract: { key: k, metadataPolicy: Fetch } } ]
+`));
+    expect(r.out.spec.data).toEqual([{ secretKey: 'owner', remoteRef: { key: 'k', property: 'owner', metadataPolicy: 'Fetch' } }]);
+    // ESO converts the keys extract produces by default (tag keys such as app.kubernetes.io/name hold a '/').
+    expect(r.out.spec.dataFrom).toEqual([{ extract: { key: 'k', metadataPolicy: 'Fetch', conversionStrategy: 'Default' } }]);
+    expect(problems(r)).toEqual(expect.arrayContaining(['note spec.data[0].remoteRef.metadataPolicy', 'note spec.dataFrom[0].extract.metadataPolicy']));
+    expect(r.object?.outcome).toBe('converted');
+    expect(r.errors).toEqual([]);
   });
 
   it('keeps decodingStrategy, and conversionStrategy where it means something', () => {

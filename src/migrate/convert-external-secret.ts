@@ -69,18 +69,21 @@ function convertTarget(m: ObjectMigration): void {
 }
 
 /**
- * The per-reference strategy fields. decodingStrategy is Lockstep's too; conversionStrategy only
- * means something for extract and find (the keys they produce); metadataPolicy Fetch and
- * nullBytePolicy Fail are features Lockstep lacks; the defaults are dropped.
+ * The per-reference strategy fields. decodingStrategy is Lockstep's too; metadataPolicy Fetch too on
+ * data and extract (not find: ESO has none there); conversionStrategy only means something for
+ * extract and find (the keys they produce); nullBytePolicy Fail is a feature Lockstep lacks; the
+ * defaults are dropped.
  */
-function convertStrategies(m: ObjectMigration, ref: FieldPath, keysFromProvider: boolean): void {
+function convertStrategies(m: ObjectMigration, ref: FieldPath, keysFromProvider: boolean, isFind = false): void {
   const defaults: Record<string, string> = { decodingStrategy: 'None', metadataPolicy: 'None', nullBytePolicy: 'Ignore' };
   for (const field of ['decodingStrategy', 'metadataPolicy', 'nullBytePolicy']) {
     const path = [...ref, field];
     if (!m.has(path)) continue;
     const value = m.get(path);
+    const ours = field === 'decodingStrategy' || (field === 'metadataPolicy' && value === 'Fetch' && !isFind);
     if (value === defaults[field]) m.drop('dropped', path, `${field} ${String(value)} is Lockstep's behaviour`);
-    else if (field !== 'decodingStrategy') m.drop('unsupported', path, `${field} ${String(value)} has no Lockstep equivalent`);
+    else if (!ours) m.drop('unsupported', path, `${field} ${String(value)} has no Lockstep equivalent${field === 'metadataPolicy' ? ' here' : ''}`);
+    else if (field === 'metadataPolicy') m.report('note', path, 'metadataPolicy Fetch reads AWS tags and Vault KV v2 custom metadata; a store of another provider refuses it (InvalidRef)');
   }
   if (!keysFromProvider) m.drop('dropped', [...ref, 'conversionStrategy'], 'conversionStrategy has no effect on a data entry (its key is secretKey)');
 }
@@ -89,7 +92,7 @@ function convertDataItem(m: ObjectMigration, item: FieldPath): void {
   m.drop('unsupported', [...item, 'sourceRef'], 'sourceRef (a per-entry store or a generator) has no Lockstep equivalent');
   const ref = [...item, 'remoteRef'];
   convertStrategies(m, ref, false);
-  m.dropUnknown(ref, ['key', 'property', 'version', 'decodingStrategy'], 'remoteRef field');
+  m.dropUnknown(ref, ['key', 'property', 'version', 'decodingStrategy', 'metadataPolicy'], 'remoteRef field');
   m.dropUnknown(item, ['secretKey', 'remoteRef'], 'data field');
 }
 
@@ -103,10 +106,10 @@ function convertDataFromItem(m: ObjectMigration, item: FieldPath): void {
   const find = [...item, 'find'];
   if (m.has(extract)) {
     convertStrategies(m, extract, true);
-    m.dropUnknown(extract, ['key', 'property', 'version', 'decodingStrategy', 'conversionStrategy'], 'extract field');
+    m.dropUnknown(extract, ['key', 'property', 'version', 'decodingStrategy', 'conversionStrategy', 'metadataPolicy'], 'extract field');
   }
   if (m.has(find)) {
-    convertStrategies(m, find, true);
+    convertStrategies(m, find, true, true);
     m.dropUnknown([...find, 'name'], ['regexp'], 'find.name field');
     m.dropUnknown(find, ['name', 'tags', 'path', 'decodingStrategy', 'conversionStrategy'], 'find field');
   }

@@ -31,10 +31,10 @@ describe('lockstep migrate', () => {
   it('exits 1 and lists what could not be converted, with lines; --report json', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'migrate-'));
     const file = join(dir, 'es.yaml');
-    writeFileSync(file, 'apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: { name: a }\nspec:\n  secretStoreRef: { name: s }\n  data: [ { secretKey: k, remoteRef: { key: r, metadataPolicy: Fetch } } ]\n');
+    writeFileSync(file, 'apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: { name: a }\nspec:\n  secretStoreRef: { name: s }\n  data: [ { secretKey: k, remoteRef: { key: r, nullBytePolicy: Fail } } ]\n');
     const text = await run(file);
     expect(text.code).toBe(1);
-    expect(text.err).toMatch(/es\.yaml:6: unsupported: spec\.data\[0\]\.remoteRef\.metadataPolicy: metadataPolicy Fetch/);
+    expect(text.err).toMatch(/es\.yaml:6: unsupported: spec\.data\[0\]\.remoteRef\.nullBytePolicy: nullBytePolicy Fail/);
     const json = await run('--report', 'json', file);
     const report = JSON.parse(json.err) as { files: { objects: { outcome: string; problems: { line: number; level: string }[] }[] }[] };
     expect(report.files[0]?.objects[0]).toMatchObject({ outcome: 'partial', problems: [{ line: 6, level: 'unsupported' }] });

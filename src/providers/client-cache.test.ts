@@ -6,6 +6,7 @@ import { buildMemoryLogger } from '../runtime/testing/memory-logger.js';
 import { ClientCache, type StoreIdentity } from './client-cache.js';
 import { fakeProvider } from './fake/fake-provider.js';
 import type { Provider, StoreContext } from './provider.js';
+import { InvalidRefError } from './provider-errors.js';
 
 const store: StoreIdentity = { kind: 'SecretStore', name: 'st', namespace: 'team-a', uid: 'u1', generation: 1 };
 const signal = new AbortController().signal;
@@ -53,6 +54,18 @@ describe('ClientCache', () => {
     await clock.advance(1000);
     await Promise.all(reads);
     expect(done).toBe(3);
+  });
+
+  it('refuses metadataPolicy Fetch for a provider without metadata, instead of returning the value', async () => {
+    const { provider, cache, config } = setup();
+    const client = await cache.get(store, provider, config);
+    await expect(client.getSecret({ key: 'a', metadataPolicy: 'Fetch' }, { signal })).rejects.toThrow(
+      new InvalidRefError('metadataPolicy Fetch: the fake provider reads no metadata (aws and vault do)'),
+    );
+    await expect(client.getSecretMap({ key: 'a', metadataPolicy: 'Fetch' }, { signal })).rejects.toBeInstanceOf(InvalidRefError);
+    expect(new TextDecoder().decode(await client.getSecret({ key: 'a', metadataPolicy: 'None' }, { signal }))).toBe('1');
+    const withMetadata = await cache.get({ ...store, name: 'meta' }, { ...provider, readsMetadata: true }, config);
+    await expect(withMetadata.getSecret({ key: 'a', metadataPolicy: 'Fetch' }, { signal })).resolves.toBeDefined();
   });
 
   it('gives no budget without a rateLimit', async () => {

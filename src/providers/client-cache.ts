@@ -10,7 +10,8 @@ import type { Clock } from '../runtime/clock.js';
 import { TokenBucket, type RateLimitSpec } from '../runtime/token-bucket.js';
 import type { CredentialSource } from './provider.js';
 import { SharedReads } from './shared-reads.js';
-import type { Provider, SecretsClient } from './provider.js';
+import type { Provider, RemoteRef, SecretsClient } from './provider.js';
+import { InvalidRefError } from './provider-errors.js';
 import { EndpointPolicy } from './endpoint-policy.js';
 import { buildStoreNetwork } from './store-network.js';
 import { checkStoreAccess, DEFAULT_APISERVER_AUDIENCES, type TenantPolicy } from './tenant-policy.js';
@@ -74,7 +75,7 @@ export class ClientCache {
     const owner = `store/${key}@${version}`;
     const client = this.deps.scrubber
       .withOwner(owner, () => this.open(store, provider, config, owner, budget))
-      .then((c) => new SharedReads(instrumentClient(ownedBy(c, this.deps.scrubber, owner), key, this.deps.metrics), this.deps.clock));
+      .then((c) => new SharedReads(instrumentClient(ownedBy(c, this.deps.scrubber, owner, provider), key, this.deps.metrics), this.deps.clock));
     const entry = { version, client, owner };
     this.entries.set(key, entry);
     // A failed connect is not cached: the next call tries again.
@@ -130,11 +131,16 @@ export class ClientCache {
  * tokens it fetches on the way (a login, a token exchange) live as long as the client, not as
  * long as the ExternalSecret whose reconcile happened to trigger them.
  */
-function ownedBy(client: SecretsClient, scrubber: SecretScrubber, owner: string): SecretsClient {
+function ownedBy(client: SecretsClient, scrubber: SecretScrubber, owner: string, provider: Pick<Provider, 'name' | 'readsMetadata'>): SecretsClient {
   const run = <T>(fn: () => Promise<T>) => scrubber.withOwner(owner, fn);
+  // metadataPolicy Fetch against a provider that would read the value instead: refused here, once for all providers.
+  const checked = <T>(ref: RemoteRef, fn: () => Promise<T>) =>
+    ref.metadataPolicy === 'Fetch' && !provider.readsMetadata
+      ? Promise.reject(new InvalidRefError(`metadataPolicy Fetch: the ${provider.name} provider reads no metadata (aws and vault do)`))
+      : run(fn);
   return {
-    getSecret: (ref, opts) => run(() => client.getSecret(ref, opts)),
-    getSecretMap: (ref, opts) => run(() => client.getSecretMap(ref, opts)),
+    getSecret: (ref, opts) => checked(ref, () => client.getSecret(ref, opts)),
+    getSecretMap: (ref, opts) => checked(ref, () => client.getSecretMap(ref, opts)),
     findSecrets: (query, opts) => run(() => client.findSecrets(query, opts)),
     validate: (opts) => run(() => client.validate(opts)),
     close: () => run(() => client.close()),

@@ -12,6 +12,8 @@ export interface RemoteRef {
   key: string;
   property?: string;
   version?: string;
+  /** Fetch: read the secret's metadata (tags, custom metadata) instead of its value; only providers with `readsMetadata` do. */
+  metadataPolicy?: 'None' | 'Fetch';
 }
 
 export interface FindQuery {
@@ -117,6 +119,8 @@ export interface StoreAccess {
 export interface Provider<Config = unknown> {
   /** The key under `spec.provider` that selects this provider (e.g. 'fake', 'aws'). */
   readonly name: string;
+  /** Whether its clients honour `metadataPolicy: Fetch`; for other providers such a read is InvalidRef. */
+  readonly readsMetadata?: boolean;
   /** Checks semantics the CRD schema cannot; returns human messages naming what to fix. */
   validateConfig(config: Config): string[];
   /** The endpoints, ambient identity and tokens a config asks for (judged by the tenant policy). */

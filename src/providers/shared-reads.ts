@@ -31,10 +31,10 @@ export class SharedReads implements SecretsClient {
   ) {}
 
   getSecret: SecretsClient['getSecret'] = (ref, opts) =>
-    this.read(`s|${ref.key}|${ref.property ?? ''}|${ref.version ?? ''}`, opts, () => this.inner.getSecret(ref, opts));
+    this.read(`s${ref.metadataPolicy === 'Fetch' ? 'M' : ''}|${ref.key}|${ref.property ?? ''}|${ref.version ?? ''}`, opts, () => this.inner.getSecret(ref, opts));
 
   getSecretMap: SecretsClient['getSecretMap'] = (ref, opts) =>
-    this.read(`m|${ref.key}|${ref.property ?? ''}|${ref.version ?? ''}`, opts, () => this.inner.getSecretMap(ref, opts));
+    this.read(`m${ref.metadataPolicy === 'Fetch' ? 'M' : ''}|${ref.key}|${ref.property ?? ''}|${ref.version ?? ''}`, opts, () => this.inner.getSecretMap(ref, opts));
 
   findSecrets: SecretsClient['findSecrets'] = (query, opts) =>
     this.read(`f|${JSON.stringify(query)}`, opts, () => this.inner.findSecrets(query, opts));

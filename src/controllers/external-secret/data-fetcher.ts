@@ -49,7 +49,7 @@ export async function fetchSecretData(
     for (const [k, v] of decodeMap(keyed, strategies.decodingStrategy, what)) data.set(k, v);
   }
   // Distinct refs are read once, concurrently, even when several secretKeys point at them.
-  const refId = (ref: RemoteRef) => JSON.stringify([ref.key, ref.property, ref.version]);
+  const refId = (ref: RemoteRef) => JSON.stringify([ref.key, ref.property, ref.version, ref.metadataPolicy === 'Fetch']);
   const distinct = new Map((spec.data ?? []).map((item) => [refId(item.remoteRef), item.remoteRef]));
   const values = new Map<string, Uint8Array | undefined>();
   await Promise.all(

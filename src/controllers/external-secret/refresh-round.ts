@@ -114,7 +114,7 @@ export function collectRoundReads(input: {
     if (!seen) into.set(id, { ref, maxAgeMs });
     else seen.maxAgeMs = Math.max(seen.maxAgeMs, maxAgeMs);
   };
-  const refId = (ref: RemoteRef) => JSON.stringify([ref.key, ref.property, ref.version]);
+  const refId = (ref: RemoteRef) => JSON.stringify([ref.key, ref.property, ref.version, ref.metadataPolicy === 'Fetch']);
   const allowed = new Map<string, boolean>();
   const members: RoundMember[] = [];
   for (const es of input.candidates) {

@@ -1,8 +1,9 @@
 /** A Secrets Manager client for one store: batched reads, versioned reads, find, validate. */
-import { ListSecretsCommand, type ListSecretsCommandOutput, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, ListSecretsCommand, type ListSecretsCommandOutput, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { expandJsonObject, extractProperty } from '../json-value.js';
 import { compileNamePattern } from '../name-pattern.js';
+import { expandMetadata, isMetadataFetch, type Metadata, selectMetadata } from '../metadata-value.js';
 import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../provider.js';
 import { SecretNotFoundError } from '../provider-errors.js';
 import type { CredentialProvider } from './aws-credentials.js';
@@ -34,12 +35,23 @@ export class AwsSecretsClient implements SecretsClient {
   }
 
   async getSecret(ref: RemoteRef, { signal }: CallOptions): Promise<Uint8Array> {
+    if (isMetadataFetch(ref)) return selectMetadata(await this.readTags(ref.key, signal), ref);
     const value = await this.read(ref, signal);
     return ref.property ? extractProperty(value, ref.property, ref.key) : value;
   }
 
   async getSecretMap(ref: RemoteRef, { signal }: CallOptions): Promise<Map<string, Uint8Array>> {
+    if (isMetadataFetch(ref)) return expandMetadata(await this.readTags(ref.key, signal), ref);
     return expandJsonObject(await this.read(ref, signal), ref.key);
+  }
+
+  /** metadataPolicy Fetch: the secret's tags (secretsmanager:DescribeSecret; tags have no versions). */
+  private async readTags(key: string, signal: AbortSignal): Promise<Metadata> {
+    const out = await this.deps.sm.send(new DescribeSecretCommand({ SecretId: key }), { abortSignal: signal }).catch((err: unknown) => {
+      throw mapAwsError(err, { what: `remote key '${key}' (its tags)`, invalid: 'ref' });
+    });
+    if (out.DeletedDate) throw new SecretNotFoundError(`remote key '${key}' is scheduled for deletion`);
+    return Object.fromEntries((out.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
   }
 
   async findSecrets(query: FindQuery, { signal }: CallOptions): Promise<Map<string, Uint8Array>> {

@@ -81,6 +81,7 @@ async function connectAws(config: AwsProviderSpec, ctx: StoreContext, opts: AwsP
 export function createAwsProvider(opts: AwsProviderOptions = {}): Provider<AwsProviderSpec> {
   return {
     name: 'aws',
+    readsMetadata: true,
     validateConfig: validateAwsConfig,
     describeAccess: describeAwsAccess,
     connect: (config, ctx) => connectAws(config, ctx, opts),

@@ -5,10 +5,11 @@
  */
 import { expandJsonObject, extractProperty } from '../json-value.js';
 import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../provider.js';
-import { InvalidConfigError, SecretNotFoundError } from '../provider-errors.js';
+import { InvalidConfigError, InvalidRefError, SecretNotFoundError } from '../provider-errors.js';
 import type { VaultApi } from './vault-api.js';
 import { mapVaultError, vaultStatus } from './vault-errors.js';
 import { compileNamePattern } from '../name-pattern.js';
+import { expandMetadata, isMetadataFetch, type Metadata, selectMetadata } from '../metadata-value.js';
 import { forEachLimited, listKeys } from './vault-find.js';
 import { dataJson, type KvPaths, parseCustomMetadata, parseKvData, parseKvList, secretValue } from './vault-kv.js';
 import type { SessionStats, VaultSession } from './vault-session.js';
@@ -30,11 +31,13 @@ export class VaultSecretsClient implements SecretsClient {
   }
 
   async getSecret(ref: RemoteRef, { signal }: CallOptions): Promise<Uint8Array> {
+    if (isMetadataFetch(ref)) return selectMetadata(await this.readMetadata(ref.key, signal), ref);
     const data = await this.readData(ref, signal);
     return ref.property ? extractProperty(dataJson(data), ref.property, ref.key) : secretValue(data);
   }
 
   async getSecretMap(ref: RemoteRef, { signal }: CallOptions): Promise<Map<string, Uint8Array>> {
+    if (isMetadataFetch(ref)) return expandMetadata(await this.readMetadata(ref.key, signal), ref);
     const data = await this.readData(ref, signal);
     return ref.property ? expandJsonObject(extractProperty(dataJson(data), ref.property, ref.key), ref.key) : expandJsonObject(dataJson(data), ref.key);
   }
@@ -85,6 +88,16 @@ export class VaultSecretsClient implements SecretsClient {
     const data = parseKvData(body, this.kv.version);
     if (!data) throw new SecretNotFoundError(`${what} has no data (the version is deleted or destroyed)`);
     return data;
+  }
+
+  /** metadataPolicy Fetch: the secret's KV v2 custom_metadata (the metadata/ endpoint; it has no versions). */
+  private async readMetadata(key: string, signal: AbortSignal): Promise<Metadata> {
+    if (this.kv.version === 'v1') {
+      throw new InvalidRefError(`metadataPolicy Fetch reads KV v2 custom metadata; ${this.kv.mount}/ is KV v1, which has none`);
+    }
+    const path = this.kv.metadata(key);
+    const body = await this.call(signal, `reading the metadata of ${this.kv.describe(key)}`, 'read', (token) => this.api.read(path, { token, signal }));
+    return parseCustomMetadata(body);
   }
 
   private async listFolder(folder: string, signal: AbortSignal): Promise<string[]> {

@@ -90,6 +90,7 @@ export function describeVaultAccess(config: VaultProviderSpec): StoreAccess {
 export function createVaultProvider(deps: VaultProviderDeps = {}): Provider<VaultProviderSpec> {
   return {
     name: 'vault',
+    readsMetadata: true,
     validateConfig: validateVaultConfig,
     describeAccess: describeVaultAccess,
     // Connecting makes no request: the first call logs in, so a store with a Vault outage still gets a client.
