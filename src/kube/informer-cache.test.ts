@@ -42,6 +42,16 @@ describe('InformerCache', () => {
     expect(cache.list('a').map((o) => o.metadata.name)).toEqual(['p']);
   });
 
+  it("drops kubectl's last-applied-configuration and keeps every other annotation", () => {
+    const cache = new InformerCache<KubeObject>();
+    const manifest = JSON.stringify({ spec: { data: 'x'.repeat(2000) } });
+    cache.upsert({ metadata: { name: 'es', namespace: 'a', resourceVersion: '1', annotations: {
+      'kubectl.kubernetes.io/last-applied-configuration': manifest, 'lockstep.dev/force-sync': '1' } } });
+    cache.upsert({ metadata: { name: 'only', namespace: 'a', resourceVersion: '1', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': manifest } } });
+    expect(cache.get('a/es')?.metadata.annotations).toEqual({ 'lockstep.dev/force-sync': '1' });
+    expect(cache.get('a/only')?.metadata.annotations).toBeUndefined();
+  });
+
   it('caches what the transform keeps, and hands handlers the transformed object', () => {
     const trim = (o: KubeObject): KubeObject => ({ metadata: { name: o.metadata.name, namespace: o.metadata.namespace, resourceVersion: o.metadata.resourceVersion } });
     const cache = new InformerCache<KubeObject>(trim);

@@ -5,10 +5,25 @@ export type CacheChange<T extends KubeObject> =
   | { type: 'update'; obj: T; old: T }
   | { type: 'delete'; obj: T };
 
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Drops what no reader of a cache needs and what is often the larger half of an object:
+ * `managedFields`, and kubectl's `last-applied-configuration` annotation (a second copy of the
+ * whole manifest on every object a client-side `kubectl apply` wrote, ExternalSecrets included).
+ */
+export function dropBulkMetadata(obj: KubeObject): void {
+  delete obj.metadata.managedFields;
+  const annotations = obj.metadata.annotations;
+  if (annotations && LAST_APPLIED in annotations) {
+    delete annotations[LAST_APPLIED];
+    if (Object.keys(annotations).length === 0) delete obj.metadata.annotations;
+  }
+}
+
 /**
  * The objects an informer holds, keyed `namespace/name` and indexed by namespace, and the changes
- * each write makes. `managedFields` are dropped on the way in: nothing here reads them, and they
- * are often the larger half of an object.
+ * each write makes, with their bulk metadata dropped on the way in (`dropBulkMetadata`).
  */
 export class InformerCache<T extends KubeObject> {
   private readonly byKey = new Map<string, T>();
@@ -32,7 +47,7 @@ export class InformerCache<T extends KubeObject> {
 
   /** ADDED/MODIFIED: an add, an update, or nothing when the resourceVersion is the one we hold. */
   upsert(received: T, transformed = false): CacheChange<T> | undefined {
-    delete received.metadata.managedFields;
+    dropBulkMetadata(received);
     const obj = this.transform && !transformed ? this.transform(received) : received;
     const key = objectKey(obj.metadata);
     const old = this.byKey.get(key);

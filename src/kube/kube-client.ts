@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { buildEvent } from './event-builder.js';
 import { loadKubeAccess } from './kube-access.js';
 import { NotFoundError } from './kube-errors.js';
+import { dropBulkMetadata } from './informer-cache.js';
 import { buildApiVersion, buildQuery, buildResourceLabel, buildResourcePath, describeTarget } from './kube-paths.js';
 import {
   CoreResources,
@@ -117,7 +118,7 @@ class RestKubeClient implements KubeClientHandle {
       const page = await this.fetchListPage(res, opts, token);
       for (const item of page.items ?? []) {
         const typed = withTypeMeta(res, item, opts.metadataOnly);
-        if (opts.transform) delete typed.metadata.managedFields;
+        if (opts.transform) dropBulkMetadata(typed);
         items.push((opts.transform ? opts.transform(typed) : typed) as T);
       }
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
