@@ -20,7 +20,7 @@ import { prepareCluster } from '../e2e/support/operator.js';
 import { createFixtures, GROUP_PATH, namespacesOf, planExternalSecrets, SET_LABEL, soakVersions, STORE_NAME, storeData } from './lib/fixtures.js';
 import { runFloor } from './lib/floor.js';
 import { ContentTypes, KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
-import { diffGroups, IMAGE_NODE_FLAGS, OperatorProcess, ROOT, type Metrics } from './lib/operator-process.js';
+import { diffGroups, IMAGE_NODE_FLAGS, OperatorProcess, operatorNodeVersion, ROOT, type Metrics } from './lib/operator-process.js';
 import { diffCpu, machineLoad, round, snapshotCpu, type CpuSnapshot } from './lib/proc.js';
 import { ReadyWatcher } from './lib/ready-watcher.js';
 import { checkedTargets, printReport, type RequestSummary, type Results } from './lib/report.js';
@@ -553,7 +553,7 @@ async function main(): Promise<number> {
       results.ratioExcludingStartup = round(results.operator.syncSeconds / floorSeconds, 2);
       results.cpuRatio = round(ourCpu(results.operator.cpuSeconds) / ourCpu(results.floor.cpuSeconds), 2);
     }
-    results.machine = { ...loadAtStart, loadavg1AtEnd: machineLoad().loadavg1, node: process.version };
+    results.machine = { ...loadAtStart, loadavg1AtEnd: machineLoad().loadavg1, node: `${operatorNodeVersion()} (operator)` };
     const full = results as Results;
     printReport(full);
     const outDir = join(ROOT, 'bench/results');

@@ -1,6 +1,6 @@
 // Runs the built operator (`node dist/cmd/main.js controller`) as a child process, reads its
 // Prometheus metrics and its memory from /proc, and stops it by pid.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -44,6 +44,10 @@ export interface Memory {
   rss: number;
 }
 
+/** The Node the operator runs on (the project's Node 24 from npm, as in the image), whatever runs the benchmark. */
+export const OPERATOR_NODE = resolve(ROOT, 'node_modules/.bin/node');
+export const operatorNodeVersion = (): string => execFileSync(OPERATOR_NODE, ['--version'], { encoding: 'utf8' }).trim();
+
 /** The flags the image runs node with, so that what is measured is what ships. */
 export const IMAGE_NODE_FLAGS = readFileSync(resolve(ROOT, 'scripts/operator-node-flags'), 'utf8').split(/\s+/).filter(Boolean);
 
@@ -75,7 +79,7 @@ export class OperatorProcess {
       ...(opts.extraArgs ?? []),
     ];
     const log = createWriteStream(opts.logFile);
-    const child = spawn(resolve(ROOT, 'node_modules/.bin/node'), args, {
+    const child = spawn(OPERATOR_NODE, args, {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none' },
       stdio: ['ignore', 'pipe', 'pipe'],
