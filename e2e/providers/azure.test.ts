@@ -157,6 +157,22 @@ describe('azure provider against the Key Vault double', () => {
     await peer.clearFaults();
   });
 
+  it('reads tags with metadataPolicy Fetch: the version read, as JSON, one tag with property, every tag with extract', async () => {
+    const v1 = await put(key('tagged'), 'the-value-not-the-tags', { team: 'a', owner: 'payments' });
+    await put(key('tagged'), 'second-value', { team: 'b' });
+    const fetch = (extra: object = {}) => ({ key: key('tagged'), metadataPolicy: 'Fetch' as const, ...extra });
+    expect(JSON.parse(dec(await client.getSecret(fetch(), { signal: signal() })))).toEqual({ team: 'b' });
+    expect(JSON.parse(dec(await client.getSecret(fetch({ version: v1 }), { signal: signal() })))).toEqual({ owner: 'payments', team: 'a' });
+    expect(dec(await client.getSecret(fetch({ version: v1, property: 'owner' }), { signal: signal() }))).toBe('payments');
+    const map = await client.getSecretMap(fetch({ version: v1 }), { signal: signal() });
+    expect(Object.fromEntries([...map].map(([k, v]) => [k, dec(v)]))).toEqual({ team: 'a', owner: 'payments' });
+    expect(dec(await client.getSecret({ key: key('tagged') }, { signal: signal() }))).toBe('second-value');
+    await expect(client.getSecret(fetch({ property: 'owner' }), { signal: signal() })).rejects.toThrow(
+      `metadata 'owner' does not exist on remote key '${key('tagged')}' (its metadata keys are 'team')`,
+    );
+    await expect(client.getSecret({ key: key('absent'), metadataPolicy: 'Fetch' }, { signal: signal() })).rejects.toBeInstanceOf(SecretNotFoundError);
+  });
+
   it('authenticates with workload identity: a ServiceAccount token for api://AzureADTokenExchange', async () => {
     await put(key('wi'), 'workload-identity-value');
     const verified = (await peer.stats()).verifiedAssertions;

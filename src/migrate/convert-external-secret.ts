@@ -83,7 +83,7 @@ function convertStrategies(m: ObjectMigration, ref: FieldPath, keysFromProvider:
     const ours = field === 'decodingStrategy' || (field === 'metadataPolicy' && value === 'Fetch' && !isFind);
     if (value === defaults[field]) m.drop('dropped', path, `${field} ${String(value)} is Lockstep's behaviour`);
     else if (!ours) m.drop('unsupported', path, `${field} ${String(value)} has no Lockstep equivalent${field === 'metadataPolicy' ? ' here' : ''}`);
-    else if (field === 'metadataPolicy') m.report('note', path, 'metadataPolicy Fetch reads AWS tags and Vault KV v2 custom metadata; a store of another provider refuses it (InvalidRef)');
+    else if (field === 'metadataPolicy') m.report('note', path, 'metadataPolicy Fetch reads AWS and Azure tags and Vault KV v2 custom metadata; a gcp store refuses it (InvalidRef)');
   }
   if (!keysFromProvider) m.drop('dropped', [...ref, 'conversionStrategy'], 'conversionStrategy has no effect on a data entry (its key is secretKey)');
 }

@@ -69,6 +69,7 @@ export function buildSecretClientOptions(config: AzureProviderSpec, budget?: Req
 
 export const azureProvider: Provider<AzureProviderSpec> = {
   name: 'azure',
+  readsMetadata: true,
   validateConfig: validateAzureConfig,
   describeAccess: describeAzureAccess,
   async connect(config, ctx) {

@@ -9,6 +9,7 @@ import { encodeText, expandJsonObject, extractProperty } from '../json-value.js'
 import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../provider.js';
 import { InvalidRefError, SecretNotFoundError } from '../provider-errors.js';
 import { toProviderError } from './azure-errors.js';
+import { expandMetadata, isMetadataFetch, type Metadata, selectMetadata } from '../metadata-value.js';
 
 /** Key Vault secret names: 1–127 letters, digits and dashes. */
 export const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
@@ -35,25 +36,32 @@ export class AzureSecretsClient implements SecretsClient {
     private readonly release: () => void = () => undefined,
   ) {}
 
-  private async readValue(name: string, version: string | undefined, signal: AbortSignal): Promise<Uint8Array> {
+  private async readSecret(name: string, version: string | undefined, signal: AbortSignal): Promise<{ value: Uint8Array; tags: Metadata }> {
     if (!SECRET_NAME.test(name)) {
       throw new InvalidRefError(`remote key '${name}' is not a Key Vault secret name (1-127 letters, digits and dashes)`);
     }
     const what = `reading secret '${name}'${version ? ` version '${version}'` : ''}`;
     try {
       const secret = await this.client.getSecret(name, { version, abortSignal: signal });
-      return encodeText(secret.value ?? '');
+      return { value: encodeText(secret.value ?? ''), tags: { ...secret.properties.tags } };
     } catch (err) {
       throw toProviderError(err, what);
     }
   }
 
+  private async readValue(name: string, version: string | undefined, signal: AbortSignal): Promise<Uint8Array> {
+    return (await this.readSecret(name, version, signal)).value;
+  }
+
   async getSecret(ref: RemoteRef, opts: CallOptions): Promise<Uint8Array> {
+    // metadataPolicy Fetch: the tags of the version read (Key Vault keeps tags per version), as ESO reads them.
+    if (isMetadataFetch(ref)) return selectMetadata((await this.readSecret(ref.key, ref.version, opts.signal)).tags, ref);
     const value = await this.readValue(ref.key, ref.version, opts.signal);
     return ref.property ? extractProperty(value, ref.property, ref.key) : value;
   }
 
   async getSecretMap(ref: RemoteRef, opts: CallOptions): Promise<Map<string, Uint8Array>> {
+    if (isMetadataFetch(ref)) return expandMetadata((await this.readSecret(ref.key, ref.version, opts.signal)).tags, ref);
     const value = await this.readValue(ref.key, ref.version, opts.signal);
     const object = ref.property ? extractProperty(value, ref.property, ref.key) : value;
     return expandJsonObject(object, ref.key);
