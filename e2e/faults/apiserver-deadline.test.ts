@@ -60,6 +60,15 @@ describe('apiserver answers slower than the request deadline', () => {
         expect(gaveUpAfter[i]).toBeLessThan(DELAY_MS);
       }
       expect(writes).toBeLessThanOrEqual(bound);
+      // Every ExternalSecret announces its rotation once, those whose write answer was lost too (the
+      // write landed; the retry finds nothing left to write and announces it then).
+      const rotatedEvents = await eventually(async () => {
+        const events = JSON.parse(await s.cluster.kubectl(['get', 'events.events.k8s.io', '-n', s.ns, '--field-selector', 'reason=SecretRotated', '-o', 'json'])) as
+          { items: { regarding?: { name?: string } }[] };
+        const names = events.items.map((e) => e.regarding?.name ?? '').sort();
+        return names.length >= s.names.length && names;
+      }, 30_000, 'a SecretRotated Event for each ExternalSecret');
+      expect(rotatedEvents).toEqual([...s.names].sort());
       expect(blankingsOrDeletions(s)).toEqual([]);
       expectAlive(op);
     } finally {

@@ -113,6 +113,11 @@ export class ExternalSecretReconciler {
   private readonly firstIncluded = new Map<string, number>();
   /** Last reads and store rounds: what an unchanged refresh no longer writes to status. */
   readonly refreshes = new RefreshTracker();
+  /**
+   * Rotations whose write was sent but not answered (a deadline, a reset): the hash we wrote. If
+   * the write landed, the next reconcile finds nothing to write and announces the rotation then.
+   */
+  private readonly unannounced = new Map<string, string>();
 
   constructor(private readonly deps: ExternalSecretReconcilerDeps) {}
 
@@ -148,6 +153,7 @@ export class ExternalSecretReconciler {
   /** Forgets what we rendered for an ExternalSecret (it was deleted). */
   forget(key: string): void {
     this.rendered.delete(key);
+    this.unannounced.delete(key);
     this.firstIncluded.delete(key);
     this.transientFailures.delete(key);
     void this.reportRound(this.refreshes.forget(key));
@@ -406,7 +412,10 @@ export class ExternalSecretReconciler {
     const recorded = current?.metadata.annotations?.[Annotations.dataHash];
     if (current) {
       const actual = computeDataHash(this.deps.hashKey, projectCurrent(current, desired));
-      if (recorded === hash && actual === hash) return false;
+      if (recorded === hash && actual === hash) {
+        if (this.unannounced.get(ctx.key) === hash) await this.announceRotation(ctx, desired);
+        return false;
+      }
       if (current.immutable) {
         throw new SyncFailure(
           Reasons.secretImmutable,
@@ -416,13 +425,20 @@ export class ExternalSecretReconciler {
     }
     // A rotation is a change of what we rendered: not a first sync, not a restore of drift.
     const rotated = current !== undefined && recorded !== undefined && recorded !== hash;
-    if (rotated) await this.recordRotation(ctx, desired, hash, current);
-    await this.applySecret(ctx, policy, desired, hash);
     if (rotated) {
-      this.deps.rolloutMetrics?.rotations.inc();
-      await this.deps.events.record(ctx.es, 'Normal', EventReasons.rotated, `Secret '${desired.name}' content changed`);
+      await this.recordRotation(ctx, desired, hash, current);
+      this.unannounced.set(ctx.key, hash);
     }
+    await this.applySecret(ctx, policy, desired, hash);
+    if (rotated) await this.announceRotation(ctx, desired);
     return true;
+  }
+
+  /** The SecretRotated Event and counter of a rotation that was written. */
+  private async announceRotation(ctx: SyncContext, desired: DesiredSecret): Promise<void> {
+    this.unannounced.delete(ctx.key);
+    this.deps.rolloutMetrics?.rotations.inc();
+    await this.deps.events.record(ctx.es, 'Normal', EventReasons.rotated, `Secret '${desired.name}' content changed`);
   }
 
   /**
