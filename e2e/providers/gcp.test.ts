@@ -174,7 +174,7 @@ runContractSuite(
 describe('gcp provider against the Secret Manager test peer', () => {
   let client: SecretsClient;
   const key = (name: string) => `gcp-${run}-${name}`;
-  const read = (ref: { key: string; version?: string; property?: string }, c = client) => c.getSecret(ref, { signal: signal() }).then(dec);
+  const read = (ref: { key: string; version?: string; property?: string; metadataPolicy?: 'Fetch' }, c = client) => c.getSecret(ref, { signal: signal() }).then(dec);
 
   beforeAll(async () => {
     client = await connect(keySpec('reader'), 'gcp-specific');
@@ -190,6 +190,20 @@ describe('gcp provider against the Secret Manager test peer', () => {
     const keyLine = (JSON.parse(reader.keyJson) as { private_key: string }).private_key.split('\n')[5] ?? '';
     expect(keyLine.length).toBeGreaterThan(40);
     expect(scrubber.scrub(`leak: ${keyLine}`)).toBe('leak: [REDACTED]');
+  });
+
+  it('reads labels and annotations with metadataPolicy Fetch, as ESO spells the property (labels.KEY, annotations.KEY)', async () => {
+    await peer.admin.put(key('meta'), 'the-value-not-the-metadata', { team: 'a', env: 'prod' });
+    await peer.admin.setAnnotations(key('meta'), { 'owner.example.com/team': 'payments' });
+    const fetch = (property?: string) => read({ key: key('meta'), property, metadataPolicy: 'Fetch' });
+    expect(JSON.parse(await fetch())).toEqual({ annotations: { 'owner.example.com/team': 'payments' }, labels: { env: 'prod', team: 'a' } });
+    expect(JSON.parse(await fetch('labels'))).toEqual({ env: 'prod', team: 'a' });
+    expect(await fetch('labels.team')).toBe('a');
+    expect(await fetch('annotations.owner.example.com/team')).toBe('payments');
+    expect(await read({ key: key('meta') })).toBe('the-value-not-the-metadata');
+    await expect(fetch('labels.owner')).rejects.toThrow(`metadata 'owner' does not exist on remote key '${key('meta')}' (its metadata keys are 'env', 'team')`);
+    await expect(fetch('team')).rejects.toBeInstanceOf(InvalidRefError);
+    await expect(read({ key: key('no-such'), metadataPolicy: 'Fetch' })).rejects.toBeInstanceOf(SecretNotFoundError);
   });
 
   it('reads versions by number, by latest and by alias', async () => {

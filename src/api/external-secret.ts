@@ -21,7 +21,7 @@ export type ConversionStrategy = z.infer<typeof ConversionStrategy>;
 export const MetadataPolicy = z.enum(['None', 'Fetch']).meta({
   description:
     "What is read: None (default) the secret's value; Fetch its metadata instead, as External Secrets Operator does: " +
-    'AWS Secrets Manager tags, Vault KV v2 custom_metadata, Azure Key Vault tags. The value is the metadata as a JSON object (extract: one key ' +
+    'AWS Secrets Manager and Azure Key Vault tags, Vault KV v2 custom_metadata, GCP labels and annotations. The value is the metadata as a JSON object (extract: one key ' +
     'per entry), or with `property` the one entry of that name.',
 });
 export type MetadataPolicy = z.infer<typeof MetadataPolicy>;

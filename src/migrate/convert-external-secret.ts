@@ -70,7 +70,7 @@ function convertTarget(m: ObjectMigration): void {
 
 /**
  * The per-reference strategy fields. decodingStrategy is Lockstep's too; metadataPolicy Fetch too on
- * data and extract (not find: ESO has none there); conversionStrategy only means something for
+ * data and extract, for the four providers (not find: ESO has none there); conversionStrategy only means something for
  * extract and find (the keys they produce); nullBytePolicy Fail is a feature Lockstep lacks; the
  * defaults are dropped.
  */
@@ -83,7 +83,6 @@ function convertStrategies(m: ObjectMigration, ref: FieldPath, keysFromProvider:
     const ours = field === 'decodingStrategy' || (field === 'metadataPolicy' && value === 'Fetch' && !isFind);
     if (value === defaults[field]) m.drop('dropped', path, `${field} ${String(value)} is Lockstep's behaviour`);
     else if (!ours) m.drop('unsupported', path, `${field} ${String(value)} has no Lockstep equivalent${field === 'metadataPolicy' ? ' here' : ''}`);
-    else if (field === 'metadataPolicy') m.report('note', path, 'metadataPolicy Fetch reads AWS and Azure tags and Vault KV v2 custom metadata; a gcp store refuses it (InvalidRef)');
   }
   if (!keysFromProvider) m.drop('dropped', [...ref, 'conversionStrategy'], 'conversionStrategy has no effect on a data entry (its key is secretKey)');
 }

@@ -60,7 +60,7 @@ describe('ClientCache', () => {
     const { provider, cache, config } = setup();
     const client = await cache.get(store, provider, config);
     await expect(client.getSecret({ key: 'a', metadataPolicy: 'Fetch' }, { signal })).rejects.toThrow(
-      new InvalidRefError('metadataPolicy Fetch: the fake provider reads no metadata (aws, vault and azure do)'),
+      new InvalidRefError('metadataPolicy Fetch: the fake provider reads no metadata (aws, vault, azure and gcp do)'),
     );
     await expect(client.getSecretMap({ key: 'a', metadataPolicy: 'Fetch' }, { signal })).rejects.toBeInstanceOf(InvalidRefError);
     expect(new TextDecoder().decode(await client.getSecret({ key: 'a', metadataPolicy: 'None' }, { signal }))).toBe('1');

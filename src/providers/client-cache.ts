@@ -136,7 +136,7 @@ function ownedBy(client: SecretsClient, scrubber: SecretScrubber, owner: string,
   // metadataPolicy Fetch against a provider that would read the value instead: refused here, once for all providers.
   const checked = <T>(ref: RemoteRef, fn: () => Promise<T>) =>
     ref.metadataPolicy === 'Fetch' && !provider.readsMetadata
-      ? Promise.reject(new InvalidRefError(`metadataPolicy Fetch: the ${provider.name} provider reads no metadata (aws, vault and azure do)`))
+      ? Promise.reject(new InvalidRefError(`metadataPolicy Fetch: the ${provider.name} provider reads no metadata (aws, vault, azure and gcp do)`))
       : run(fn);
   return {
     getSecret: (ref, opts) => checked(ref, () => client.getSecret(ref, opts)),

@@ -140,6 +140,10 @@ export class SecretManagerAdmin {
     return this.change('UpdateSecret', { secret: { name: this.secretName(id), labels }, updateMask: { paths: ['labels'] } });
   }
 
+  setAnnotations(id: string, annotations: Record<string, string>): Promise<unknown> {
+    return this.change('UpdateSecret', { secret: { name: this.secretName(id), annotations }, updateMask: { paths: ['annotations'] } });
+  }
+
   setAliases(id: string, aliases: Record<string, string>): Promise<unknown> {
     return this.change('UpdateSecret', { secret: { name: this.secretName(id), versionAliases: aliases }, updateMask: { paths: ['version_aliases'] } });
   }

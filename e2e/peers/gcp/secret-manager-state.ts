@@ -38,6 +38,8 @@ interface StoredVersion {
 interface StoredSecret {
   id: string;
   labels: Record<string, string>;
+  /** Free-form metadata (keys up to 63 characters, 16 KiB in all), returned as it was set. */
+  annotations: Record<string, string>;
   aliases: Record<string, number>;
   replication: unknown;
   createTime: number;
@@ -120,6 +122,7 @@ export class SecretManagerState {
       replication: s.replication,
       createTime: timestamp(s.createTime),
       labels: s.labels,
+      annotations: s.annotations,
       versionAliases: Object.fromEntries(Object.entries(s.aliases).map(([k, v]) => [k, String(v)])),
       etag: `"${s.createTime.toString(16)}${s.versions.length.toString(16)}"`,
     };
@@ -143,14 +146,14 @@ export class SecretManagerState {
     }
   }
 
-  createSecret(req: { parent: string; secretId: string; secret?: { labels?: Record<string, string>; replication?: unknown } | null }): unknown {
+  createSecret(req: { parent: string; secretId: string; secret?: { labels?: Record<string, string>; annotations?: Record<string, string>; replication?: unknown } | null }): unknown {
     this.parent(req.parent, 'secretmanager.secrets.create');
     if (!SECRET_ID.test(req.secretId)) throw new StatusError(Status.INVALID_ARGUMENT, `Invalid secret id '${req.secretId}'.`);
     if (!req.secret?.replication) throw new StatusError(Status.INVALID_ARGUMENT, 'Secret.replication must be set.');
     if (this.secrets.has(req.secretId)) throw new StatusError(Status.ALREADY_EXISTS, `Secret [${this.secretName(req.secretId)}] already exists.`);
     const labels = { ...req.secret.labels };
     this.checkLabels(labels);
-    const secret = { id: req.secretId, labels, aliases: {}, replication: req.secret.replication, createTime: this.now(), versions: [] };
+    const secret = { id: req.secretId, labels, annotations: { ...req.secret.annotations }, aliases: {}, replication: req.secret.replication, createTime: this.now(), versions: [] };
     this.secrets.set(req.secretId, secret);
     return this.toSecret(secret);
   }
@@ -159,8 +162,8 @@ export class SecretManagerState {
     return this.toSecret(this.findSecret(name, 'secretmanager.secrets.get'));
   }
 
-  /** UpdateSecret for the two fields the fixture changes: `labels` and `version_aliases`. */
-  updateSecret(req: { secret?: { name?: string; labels?: Record<string, string>; versionAliases?: Record<string, string> } | null; updateMask?: { paths?: string[] } | null }): unknown {
+  /** UpdateSecret for the fields the fixture changes: `labels`, `annotations` and `version_aliases`. */
+  updateSecret(req: { secret?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string>; versionAliases?: Record<string, string> } | null; updateMask?: { paths?: string[] } | null }): unknown {
     const secret = this.findSecret(req.secret?.name ?? '', 'secretmanager.secrets.update');
     const paths = req.updateMask?.paths ?? [];
     if (paths.length === 0) throw new StatusError(Status.INVALID_ARGUMENT, 'update_mask must be set.');
@@ -169,6 +172,8 @@ export class SecretManagerState {
         const labels = { ...req.secret?.labels };
         this.checkLabels(labels);
         secret.labels = labels;
+      } else if (path === 'annotations') {
+        secret.annotations = { ...req.secret?.annotations };
       } else if (path === 'version_aliases') {
         secret.aliases = this.parseAliases(secret, req.secret?.versionAliases ?? {});
       } else {

@@ -28,6 +28,11 @@ const CONNECT_WAIT_MS = 3_000;
 const DEFAULT_ENDPOINT = { host: 'secretmanager.googleapis.com', port: 443 };
 const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
+export interface SecretMetadata {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
 export interface SecretPage {
   secrets: ListedSecret[];
   nextPageToken?: string;
@@ -37,6 +42,8 @@ export interface SecretPage {
 export interface SecretManagerApi {
   accessSecretVersion(name: string, what: string, signal: AbortSignal): Promise<Uint8Array>;
   listSecrets(req: { parent: string; filter?: string; pageSize: number; pageToken?: string }, signal: AbortSignal): Promise<SecretPage>;
+  /** A secret's labels and annotations (GetSecret: secretmanager.secrets.get). */
+  getSecretMetadata(name: string, what: string, signal: AbortSignal): Promise<SecretMetadata>;
   close(): Promise<void>;
 }
 
@@ -47,6 +54,10 @@ type InnerCall<Req, Res> = (request: Req, options: GaxCallOptions) => Cancellabl
 
 interface AccessResponse {
   payload?: { data?: Uint8Array | string | null } | null;
+}
+interface SecretResponse {
+  labels?: Record<string, string> | null;
+  annotations?: Record<string, string> | null;
 }
 interface ListResponse {
   secrets?: { name?: string | null; labels?: Record<string, string> | null }[] | null;
@@ -178,6 +189,11 @@ export class SdkSecretManagerApi implements SecretManagerApi {
     const [, , raw] = await this.call<typeof req, [unknown, unknown, ListResponse]>('listSecrets', req, { parent: req.parent }, what, signal);
     const secrets = (raw.secrets ?? []).map((s) => ({ name: s.name ?? '', labels: s.labels ?? {} }));
     return { secrets, nextPageToken: raw.nextPageToken || undefined };
+  }
+
+  async getSecretMetadata(name: string, what: string, signal: AbortSignal): Promise<SecretMetadata> {
+    const [secret] = await this.call<{ name: string }, [SecretResponse]>('getSecret', { name }, { name }, what, signal);
+    return { labels: { ...secret.labels }, annotations: { ...secret.annotations } };
   }
 
   close(): Promise<void> {

@@ -67,6 +67,7 @@ export function describeGcpAccess(config: GcpProviderSpec): StoreAccess {
 
 export const gcpProvider: Provider<GcpProviderSpec> = {
   name: 'gcp',
+  readsMetadata: true,
   validateConfig: validateGcpConfig,
   describeAccess: describeGcpAccess,
   async connect(config, ctx) {

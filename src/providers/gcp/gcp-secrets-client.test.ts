@@ -1,7 +1,7 @@
 import { Status } from 'google-gax';
 import type { SecretManagerApi, SecretPage } from './gcp-api.js';
 import { mapGcpError } from './gcp-errors.js';
-import { GcpSecretsClient } from './gcp-secrets-client.js';
+import { GcpSecretsClient, selectGcpMetadata } from './gcp-secrets-client.js';
 import { AuthError, SecretNotFoundError } from '../provider-errors.js';
 
 const dec = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
@@ -31,6 +31,12 @@ class MemoryApi implements SecretManagerApi {
     const start = Number(req.pageToken ?? 0);
     const page = this.secrets.slice(start, start + 2).map((s) => ({ name: `projects/123/secrets/${s.id}`, labels: s.labels ?? {} }));
     return Promise.resolve({ secrets: page, nextPageToken: start + 2 < this.secrets.length ? String(start + 2) : undefined });
+  }
+
+  getSecretMetadata(name: string): Promise<{ labels: Record<string, string>; annotations: Record<string, string> }> {
+    const secret = this.secrets.find((s) => s.id === name.split('/')[3]);
+    if (!secret) return Promise.reject(fail(Status.NOT_FOUND));
+    return Promise.resolve({ labels: secret.labels ?? {}, annotations: { 'owner.example.com/team': 'payments' } });
   }
 
   close(): Promise<void> {
@@ -72,5 +78,29 @@ describe('GcpSecretsClient', () => {
     api.listError = fail(Status.UNAUTHENTICATED);
     await expect(client.validate({ signal })).rejects.toBeInstanceOf(AuthError);
     api.listError = undefined;
+  });
+});
+
+describe('GCP metadataPolicy Fetch (ESO rules: annotations and labels)', () => {
+  const metadata = { labels: { team: 'a' }, annotations: { 'owner.example.com/team': 'payments' } };
+  const text = (property?: string) => dec(selectGcpMetadata(metadata, { key: 'db', property }));
+
+  it('reads both maps, one map, or one entry by labels.KEY / annotations.KEY (the key may hold dots)', () => {
+    expect(JSON.parse(text())).toEqual(metadata);
+    expect(JSON.parse(text('labels'))).toEqual({ team: 'a' });
+    expect(text('labels.team')).toBe('a');
+    expect(text('annotations.owner.example.com/team')).toBe('payments');
+  });
+
+  it('refuses another property, and names a missing entry', () => {
+    expect(() => text('team')).toThrow("metadata property 'team' of remote key 'db' must be labels, annotations, labels.KEY or annotations.KEY");
+    expect(() => text('labels.env')).toThrow("metadata 'env' does not exist on remote key 'db' (its metadata keys are 'team')");
+  });
+
+  it('goes through the client: GetSecret, not AccessSecretVersion', async () => {
+    const api = new MemoryApi([{ id: 'db', labels: { team: 'a' }, value: 'the-value' }]);
+    const client = new GcpSecretsClient(api, { projectID: 'proj' });
+    expect(dec(await client.getSecret({ key: 'db', property: 'labels.team', metadataPolicy: 'Fetch' }, { signal: new AbortController().signal }))).toBe('a');
+    expect(api.accessed).toEqual([]);
   });
 });

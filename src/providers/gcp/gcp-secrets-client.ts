@@ -1,12 +1,13 @@
 /** A SecretsClient for one GCP Secret Manager store, over the SecretManagerApi port. */
 import { Status } from 'google-gax';
 import type { Logger } from '../../observability/logger.js';
-import { expandJsonObject, extractProperty } from '../json-value.js';
+import { encodeText, expandJsonObject, extractProperty } from '../json-value.js';
+import { isMetadataFetch, selectMetadata } from '../metadata-value.js';
 import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../provider.js';
-import { AuthError, ProviderError } from '../provider-errors.js';
-import type { SecretManagerApi } from './gcp-api.js';
+import { AuthError, InvalidRefError, ProviderError } from '../provider-errors.js';
+import type { SecretManagerApi, SecretMetadata } from './gcp-api.js';
 import { statusOf } from './gcp-errors.js';
-import { buildListFilter, buildSecretMatcher, buildVersionName, type ListedSecret, parseSecretId } from './gcp-names.js';
+import { buildListFilter, buildSecretMatcher, buildSecretName, buildVersionName, type ListedSecret, parseSecretId } from './gcp-names.js';
 
 const PAGE_SIZE = 250;
 /** How many secrets `find` reads at once. */
@@ -19,6 +20,18 @@ export interface GcpClientOptions {
   /** Releases what connect opened besides the SDK client (a token endpoint connection pool). */
   dispose?: () => Promise<void>;
   log?: Pick<Logger, 'debug'>;
+}
+
+/** ESO's property rule for GCP metadata (see readMetadata). */
+export function selectGcpMetadata(metadata: SecretMetadata, ref: Pick<RemoteRef, 'key' | 'property'>): Uint8Array {
+  const { property } = ref;
+  if (property === undefined) return encodeText(JSON.stringify({ annotations: metadata.annotations, labels: metadata.labels }));
+  const [kind, ...rest] = property.split('.');
+  if (kind !== 'labels' && kind !== 'annotations') {
+    throw new InvalidRefError(`metadata property '${property}' of remote key '${ref.key}' must be labels, annotations, labels.KEY or annotations.KEY`);
+  }
+  if (rest.length === 0) return selectMetadata(metadata[kind], { key: ref.key });
+  return selectMetadata(metadata[kind], { key: ref.key, property: rest.join('.') });
 }
 
 export class GcpSecretsClient implements SecretsClient {
@@ -35,8 +48,19 @@ export class GcpSecretsClient implements SecretsClient {
   }
 
   async getSecret(ref: RemoteRef, { signal }: CallOptions): Promise<Uint8Array> {
+    if (isMetadataFetch(ref)) return this.readMetadata(ref, signal);
     const value = await this.readVersion(ref, signal);
     return ref.property ? extractProperty(value, ref.property, ref.key) : value;
+  }
+
+  /**
+   * metadataPolicy Fetch, as ESO reads GCP: the secret's `{ annotations, labels }` as JSON; with
+   * property `labels` or `annotations` that map, with `labels.KEY` or `annotations.KEY` one entry.
+   */
+  private async readMetadata(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+    await this.opts.prepare?.(signal);
+    const metadata = await this.api.getSecretMetadata(buildSecretName(this.opts.projectID, ref.key), `remote key '${ref.key}' (its labels and annotations)`, signal);
+    return selectGcpMetadata(metadata, ref);
   }
 
   async getSecretMap(ref: RemoteRef, opts: CallOptions): Promise<Map<string, Uint8Array>> {
