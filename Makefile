@@ -94,6 +94,15 @@ test-unit: install
 test-e2e: install controlplane peers node image kstatus
 	$(JEST) --selectProjects e2e $(JEST_ARGS)
 
+# A longer kill -9 soak than `make test` runs: the same test, more rotations and kills, another seed.
+CHAOS_ROUNDS ?= 10
+CHAOS_KILLS ?= 6
+CHAOS_SEED ?= 20261203
+.PHONY: chaos
+chaos: install controlplane ## kill -9 soak: 2,000 ExternalSecrets, 100 rotating CHAOS_ROUNDS times (10), CHAOS_KILLS kills per phase (6), CHAOS_SEED (~15 min)
+	LOCKSTEP_NODE=0 LOCKSTEP_KILL_ROUNDS=$(CHAOS_ROUNDS) LOCKSTEP_KILLS_PER_PHASE=$(CHAOS_KILLS) LOCKSTEP_KILL_SEED=$(CHAOS_SEED) \
+		$(JEST) e2e/faults/kill-nine.test.ts --selectProjects e2e
+
 # `make bench PROVIDER=aws|vault` runs the provider benchmark instead (the same as bench-provider).
 ifdef PROVIDER
 bench: bench-provider
