@@ -1,24 +1,58 @@
-import { StringMatcher } from './string-matcher.js';
+import { HashedMatcher } from './string-matcher.js';
 
-describe('StringMatcher', () => {
-  it('finds overlapping and nested strings and merges their ranges', () => {
-    const m = new StringMatcher(['he', 'she', 'hers', 'his']);
-    expect(m.ranges('ushers')).toEqual([[1, 6]]);
-    expect(m.ranges('a his b he')).toEqual([[2, 5], [8, 10]]);
-    expect(new StringMatcher(['bc', 'abcd']).ranges('abcd')).toEqual([[0, 4]]);
-    expect(new StringMatcher([]).ranges('anything')).toEqual([]);
+const covered = (text: string, ranges: [number, number][]) => {
+  const marks = new Array<boolean>(text.length).fill(false);
+  for (const [s, e] of ranges) marks.fill(true, s, e);
+  return marks;
+};
+
+describe('HashedMatcher', () => {
+  it('finds overlapping and nested strings, longest at each start', () => {
+    const m = new HashedMatcher();
+    for (const w of ['shers', 'hers', 'herself', 'his-x']) m.add(w);
+    expect(m.ranges('ushers')).toEqual(expect.arrayContaining([[1, 6], [2, 6]]));
+    expect(m.ranges('a his-x b herself')).toEqual([[2, 7], [10, 17]]);
+    expect(new HashedMatcher().ranges('anything')).toEqual([]);
   });
 
   it('agrees with a naive search on random texts', () => {
     const rnd = (n: number) => Array.from({ length: n }, () => 'abc'[Math.floor(Math.random() * 3)]).join('');
-    for (let round = 0; round < 200; round++) {
-      const words = Array.from({ length: 5 }, () => rnd(1 + Math.floor(Math.random() * 4)));
-      const text = rnd(40);
-      const covered = new Array<boolean>(text.length).fill(false);
-      for (const w of words) for (let at = text.indexOf(w); at >= 0; at = text.indexOf(w, at + 1)) covered.fill(true, at, at + w.length);
-      const got = new Array<boolean>(text.length).fill(false);
-      for (const [s, e] of new StringMatcher(words).ranges(text)) got.fill(true, s, e);
-      expect(got).toEqual(covered);
+    for (let round = 0; round < 300; round++) {
+      const words = Array.from({ length: 6 }, () => rnd(4 + Math.floor(Math.random() * 4)));
+      const m = new HashedMatcher();
+      for (const w of words) m.add(w);
+      const text = rnd(60);
+      const naive: [number, number][] = [];
+      for (const w of words) for (let at = text.indexOf(w); at >= 0; at = text.indexOf(w, at + 1)) naive.push([at, at + w.length]);
+      expect(covered(text, m.ranges(text))).toEqual(covered(text, naive));
     }
+  });
+
+  it('counts additions: a string stays until removed as often as added, and removal forgets it', () => {
+    const m = new HashedMatcher();
+    const a = m.add('value-one');
+    m.add('value-one');
+    const b = m.add('other-value');
+    expect(m.size).toBe(2);
+    expect(m.add('abc')).toBeUndefined(); // too short to index
+    m.remove(a!);
+    expect(m.ranges('x value-one y')).toEqual([[2, 11]]);
+    m.remove(a!);
+    m.remove(b!);
+    expect(m.size).toBe(0);
+    expect(m.ranges('x value-one other-value')).toEqual([]);
+  });
+
+  it('matches any code unit, including astral characters and a value followed by a combining mark', () => {
+    const m = new HashedMatcher();
+    m.add('pässwörd-😀-1');
+    expect(m.ranges('a pässwörd-😀-1\u0301 b')).toEqual([[2, 15]]);
+  });
+
+  it('holds a few map entries per string, whatever its length', () => {
+    const m = new HashedMatcher();
+    for (let i = 0; i < 1000; i++) m.add(`${'x'.repeat(500)}-${i}`);
+    expect(m.size).toBe(1000);
+    expect(m.ranges(`..${'x'.repeat(500)}-999..`)).toEqual([[2, 506]]);
   });
 });

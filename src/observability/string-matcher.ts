@@ -1,82 +1,176 @@
 /**
- * Aho–Corasick over UTF-16 code units: finds every occurrence of any of many strings in one pass,
- * so the cost of scanning a text does not grow with the number of strings. Built once from a
- * dictionary (linear in its total length). Exact code units on purpose: a secret followed by a
- * combining mark must still be found (grapheme-aware matchers would miss it).
+ * Finds, in one pass over a text, every occurrence of any of many strings, while holding none of
+ * them: each string is kept as a 51-bit polynomial hash, with its first four code units
+ * ("anchor") and its length to filter the positions worth hashing. Memory is a few map entries
+ * per string, whatever its length, and a heap dump shows no secret held only here.
  *
- * Libraries weighed first: `ahocorasick` (npm) builds with Array#shift (quadratic in states) and
- * copies output arrays per state; `modern-ahocorasick` matches whole grapheme clusters.
+ * Written by hand: the Aho–Corasick libraries on npm (and our own automaton before this) keep a
+ * trie state per code unit, about 80 KB per ExternalSecret with three distinct values (782 MB for
+ * 10,000); no library matches by hashes with removal.
+ *
+ * A hash collision can only make a text range look like a string it is not, so the cost of one
+ * is over-redaction, never a leak; with 51 bits and the anchor and length filters, it does not
+ * happen in practice. Strings shorter than MIN_MATCH_LENGTH are not indexed.
  */
-export class StringMatcher {
-  /** Per state: code unit → next state. */
-  private readonly next: Map<number, number>[] = [new Map()];
-  private readonly fail: number[] = [0];
-  /** Per state: length of the longest dictionary string that ends there (0: none). */
-  private readonly longest: number[] = [0];
+export const MIN_MATCH_LENGTH = 4;
 
-  constructor(strings: Iterable<string>) {
-    for (const s of strings) this.insert(s);
-    this.link();
+const P1 = 67_108_859; // 2^26 - 5, prime
+const P2 = 33_554_393; // 2^25 - 39, prime
+const B1 = 65_599;
+const B2 = 131_071;
+/** Lengths up to this are indexed by anchor; longer strings (not expected: a Secret holds 1 MiB) are searched one by one. */
+const MAX_INDEXED_LENGTH = 2 ** 21 - 1;
+
+/** Identity of a string in the index: its hash, and the anchor/length key it is filed under. */
+export interface StringId {
+  readonly hash: number;
+  readonly filed: number;
+}
+
+export class HashedMatcher {
+  /** hash → how many times it was added. */
+  private readonly hashes = new Map<number, number>();
+  /** anchor → count, and anchor+length → count: which positions and lengths are worth hashing. */
+  private readonly anchors = new Map<number, number>();
+  private readonly filed = new Map<number, number>();
+  /** length → count, and the distinct lengths longest first (rebuilt when they change). */
+  private readonly lengths = new Map<number, number>();
+  private sortedLengths: number[] | undefined = [];
+  /** hash → string, of the strings too long to index (see MAX_INDEXED_LENGTH). */
+  private readonly long = new Map<number, string>();
+  private readonly powers1: number[] = [1];
+  private readonly powers2: number[] = [1];
+
+  /** Distinct strings held. */
+  get size(): number {
+    return this.hashes.size;
   }
 
-  get states(): number {
-    return this.next.length;
+  /** Adds one occurrence of `s` (counted: `remove` as often as `add`); undefined when too short. */
+  add(s: string): StringId | undefined {
+    if (s.length < MIN_MATCH_LENGTH) return undefined;
+    const id = this.idOf(s);
+    const count = increment(this.hashes, id.hash);
+    if (id.filed < 0) {
+      if (count === 1) this.long.set(id.hash, s);
+      return id;
+    }
+    increment(this.anchors, anchorOfFiled(id.filed));
+    increment(this.filed, id.filed);
+    if (increment(this.lengths, s.length) === 1) this.sortedLengths = undefined;
+    return id;
   }
 
-  private insert(s: string): void {
-    if (s.length === 0) return;
-    let state = 0;
+  /** Removes one occurrence added as `id`. */
+  remove(id: StringId): void {
+    if (!this.hashes.has(id.hash)) return;
+    const count = decrement(this.hashes, id.hash);
+    if (id.filed < 0) {
+      if (count === 0) this.long.delete(id.hash);
+      return;
+    }
+    decrement(this.anchors, anchorOfFiled(id.filed));
+    decrement(this.filed, id.filed);
+    if (decrement(this.lengths, lengthOfFiled(id.filed)) === 0) this.sortedLengths = undefined;
+  }
+
+  /** The identity `s` has (or would have) in this index. */
+  idOf(s: string): StringId {
+    let h1 = 0;
+    let h2 = 0;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      let to = this.next[state]?.get(c);
-      if (to === undefined) {
-        to = this.next.length;
-        this.next.push(new Map());
-        this.fail.push(0);
-        this.longest.push(0);
-        this.next[state]?.set(c, to);
-      }
-      state = to;
+      h1 = (h1 * B1 + c) % P1;
+      h2 = (h2 * B2 + c) % P2;
     }
-    this.longest[state] = Math.max(this.longest[state] ?? 0, s.length);
+    return { hash: h1 * P2 + h2, filed: s.length > MAX_INDEXED_LENGTH ? -1 : fileKey(anchorAt(s, 0), s.length) };
   }
 
-  /** Failure links, breadth first; `longest` inherits along them (a suffix that is itself a string). */
-  private link(): void {
-    const queue: number[] = [...(this.next[0]?.values() ?? [])];
-    for (let head = 0; head < queue.length; head++) {
-      const state = queue[head] as number;
-      for (const [c, to] of this.next[state] ?? []) {
-        let f = this.fail[state] as number;
-        while (f > 0 && !this.next[f]?.has(c)) f = this.fail[f] as number;
-        const target = this.next[f]?.get(c);
-        this.fail[to] = target !== undefined && target !== to ? target : 0;
-        this.longest[to] = Math.max(this.longest[to] ?? 0, this.longest[this.fail[to] as number] ?? 0);
-        queue.push(to);
-      }
-    }
-  }
-
-  /** Merged [start, end) ranges of `text` covered by any dictionary string, in order. */
+  /** [start, end) ranges of `text` covered by a held string, longest at each start; unsorted, may overlap. */
   ranges(text: string): [number, number][] {
     const out: [number, number][] = [];
-    let state = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      while (state > 0 && !this.next[state]?.has(c)) state = this.fail[state] as number;
-      state = this.next[state]?.get(c) ?? 0;
-      const len = this.longest[state] as number;
-      if (len === 0) continue;
-      // A longer match may start before ranges already found: swallow them.
-      let start = i + 1 - len;
-      let end = i + 1;
-      for (let last = out.at(-1); last && start <= last[1]; last = out.at(-1)) {
-        out.pop();
-        start = Math.min(start, last[0]);
-        end = Math.max(end, last[1]);
+    for (const s of this.long.values()) for (let at = text.indexOf(s); at >= 0; at = text.indexOf(s, at + 1)) out.push([at, at + s.length]);
+    if (this.hashes.size === 0 || text.length < MIN_MATCH_LENGTH) return out;
+    let prefix: { h1: Float64Array; h2: Float64Array } | undefined;
+    const lengths = this.lengthsLongestFirst();
+    for (let i = 0; i + MIN_MATCH_LENGTH <= text.length; i++) {
+      const anchor = anchorAt(text, i);
+      if (!this.anchors.has(anchor)) continue;
+      prefix ??= prefixHashes(text);
+      for (const length of lengths) {
+        if (i + length > text.length || !this.filed.has(fileKey(anchor, length))) continue;
+        if (this.hashes.has(this.hashAt(prefix, i, length))) {
+          out.push([i, i + length]);
+          break;
+        }
       }
-      out.push([start, end]);
     }
     return out;
   }
+
+  private lengthsLongestFirst(): number[] {
+    this.sortedLengths ??= [...this.lengths.keys()].sort((a, b) => b - a);
+    return this.sortedLengths;
+  }
+
+  private hashAt(prefix: { h1: Float64Array; h2: Float64Array }, start: number, length: number): number {
+    const end = start + length;
+    const h1 = mod((prefix.h1[end] as number) - (prefix.h1[start] as number) * this.power(this.powers1, B1, P1, length), P1);
+    const h2 = mod((prefix.h2[end] as number) - (prefix.h2[start] as number) * this.power(this.powers2, B2, P2, length), P2);
+    return h1 * P2 + h2;
+  }
+
+  /** base^n mod p, memoised (n is a string length). */
+  private power(powers: number[], base: number, p: number, n: number): number {
+    for (let k = powers.length; k <= n; k++) powers.push(((powers[k - 1] as number) * base) % p);
+    return powers[n] as number;
+  }
+}
+
+function prefixHashes(text: string): { h1: Float64Array; h2: Float64Array } {
+  const h1 = new Float64Array(text.length + 1);
+  const h2 = new Float64Array(text.length + 1);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1[i + 1] = ((h1[i] as number) * B1 + c) % P1;
+    h2[i + 1] = ((h2[i] as number) * B2 + c) % P2;
+  }
+  return { h1, h2 };
+}
+
+/** The first four code units at `i`, mixed into 21 bits. */
+function anchorAt(s: string, i: number): number {
+  let h = 0x811c9dc5;
+  for (let k = i; k < i + MIN_MATCH_LENGTH; k++) h = Math.imul(h ^ s.charCodeAt(k), 0x01000193);
+  return (h >>> 0) & 0x1fffff;
+}
+
+function fileKey(anchor: number, length: number): number {
+  return anchor * 2 ** 21 + length;
+}
+
+function anchorOfFiled(filed: number): number {
+  return Math.floor(filed / 2 ** 21);
+}
+
+function lengthOfFiled(filed: number): number {
+  return filed % 2 ** 21;
+}
+
+function mod(x: number, p: number): number {
+  const r = x % p;
+  return r < 0 ? r + p : r;
+}
+
+function increment<K>(map: Map<K, number>, key: K): number {
+  const n = (map.get(key) ?? 0) + 1;
+  map.set(key, n);
+  return n;
+}
+
+function decrement<K>(map: Map<K, number>, key: K): number {
+  const n = (map.get(key) ?? 0) - 1;
+  if (n <= 0) map.delete(key);
+  else map.set(key, n);
+  return Math.max(n, 0);
 }
