@@ -20,6 +20,7 @@ import { Priority, WorkQueue } from '../runtime/work-queue.js';
 import { EventRecorder } from './event-recorder.js';
 import { ExternalSecretReconciler } from './external-secret/external-secret-reconciler.js';
 import { buildSecretIndexEntry } from './external-secret/secret-index.js';
+import { toCachedSecret } from './external-secret/secret-digest.js';
 import { SecretStoreReconciler } from './secret-store/secret-store-reconciler.js';
 import type { RolloutMetrics } from '../observability/metrics.js';
 import { planRollout } from './rollout/rollout-planner.js';
@@ -86,7 +87,8 @@ export class Manager {
     this.informers = {
       externalSecrets: watched(LockstepResources.externalSecret),
       // Full objects only of the Secrets we write; every other Secret only as a trimmed index entry.
-      secrets: watched(CoreResources.secret, { labelSelector: `${Labels.managed}=true` }),
+      // Their values are held as digests (secret-digest.ts): the rendered values are the one copy.
+      secrets: watched(CoreResources.secret, { labelSelector: `${Labels.managed}=true`, transform: (obj) => toCachedSecret(deps.hashKey, obj) }),
       secretIndex: watched(CoreResources.secret, { metadataOnly: true, transform: buildSecretIndexEntry }),
       stores: watched(LockstepResources.secretStore),
       clusterStores: clusterScoped ? deps.informerFactory(LockstepResources.clusterSecretStore, {}) : emptyInformer(),

@@ -29,9 +29,9 @@ import { SecretStoreStatus } from '../../api/secret-store.js';
 import { findReady } from '../conditions.js';
 import type { StoreIdentity } from '../../providers/client-cache.js';
 import {
-  buildDesiredSecret, computeDataHash, findInvalidKeys, findInvalidPatterns, projectCurrent, renderTemplate, TemplateError,
-  type DesiredSecret,
+  buildDesiredSecret, computeDataHash, findInvalidKeys, findInvalidPatterns, renderTemplate, TemplateError, type DesiredSecret,
 } from './secret-builder.js';
+import { type CachedSecret, changedKeys, digestValue, holdsRendered, toCachedSecret } from './secret-digest.js';
 import { resolveStore, type StoreInformers } from './store-resolver.js';
 import type { RotationInput } from '../rollout/rollout-planner.js';
 import { buildPendingRollout } from '../rollout/pending-rollout.js';
@@ -60,11 +60,18 @@ export interface ExternalSecretReconcilerDeps {
   options: { providerTimeoutMs: number; errorRequeueMs: number };
 }
 
-/** What we last rendered for an ExternalSecret: lets us restore an edited Secret without a provider call. */
+/**
+ * What we last rendered for an ExternalSecret. The values are held here and nowhere else in the
+ * operator (the Secret cache holds digests, secret-digest.ts), so an edited Secret is restored
+ * without a provider call.
+ */
 interface Rendered {
   specVersion: string;
-  desired: DesiredSecret;
   hash: string;
+  /** The values by key, base64 as the API takes them. Absent when adopted from an intact Secret after a restart. */
+  data?: Record<string, string>;
+  /** Adopted: the digests of the values the Secret holds (restoring it then takes a provider read). */
+  digests?: Record<string, string>;
   /** The force-sync annotation this was rendered for: a new value must bypass shared reads. */
   forceSync?: string;
 }
@@ -184,6 +191,8 @@ export class ExternalSecretReconciler {
     const maxAgeMs = forced ? 0 : this.readMaxAge(ctx.key, refresh);
     if (rendered?.specVersion !== specVersion) rendered = this.adoptIntact(ctx, specVersion, current, policy);
     const previousHash = rendered?.hash ?? current?.metadata.annotations?.[Annotations.dataHash] ?? ctx.status.filesHash;
+    // An adopted rendering holds no values: a Secret that drifted from it is restored from a provider read.
+    if (rendered && rendered.data === undefined && !this.holds(ctx, current, rendered)) rendered = undefined;
     let readAt: number | undefined;
     let changed = false;
     let missing: string[] = [];
@@ -205,7 +214,7 @@ export class ExternalSecretReconciler {
       await this.recordFilesRotation(ctx, rendered);
     }
     this.deps.metrics.syncs.inc({ result: wrote ? 'written' : 'unchanged' });
-    const keys = rendered ? Object.keys(rendered.desired.data).length : 0;
+    const keys = rendered ? Object.keys(rendered.data ?? rendered.digests ?? {}).length : 0;
     const gone = missing.length > 0 ? `; remote keys ${quoteList(missing)} no longer exist and were dropped` : '';
     await this.updateStatus(ctx, {
       ready: {
@@ -234,12 +243,13 @@ export class ExternalSecretReconciler {
    * does not know the name (a first sync: no request at all). Only a Secret that exists but is not
    * in our cache (someone else's, a Merge target, or ours before our watch saw it) costs one GET.
    */
-  private async readTarget(name: string, namespace: string): Promise<SecretObject | undefined> {
+  private async readTarget(name: string, namespace: string): Promise<CachedSecret | undefined> {
     const { secrets, secretIndex } = this.deps.informers;
     const cached = secrets.get(name, namespace);
-    if (cached) return cached as SecretObject;
+    if (cached) return cached as CachedSecret;
     if (!secretIndex.get(name, namespace)) return undefined;
-    return this.deps.kube.get<SecretObject>(CoreResources.secret, name, namespace);
+    const secret = await this.deps.kube.get<SecretObject>(CoreResources.secret, name, namespace);
+    return secret && toCachedSecret(this.deps.hashKey, secret);
   }
 
   /**
@@ -278,7 +288,7 @@ export class ExternalSecretReconciler {
     }
   }
 
-  private checkOwnership(ctx: SyncContext, policy: string, targetName: string, current: SecretObject | undefined): void {
+  private checkOwnership(ctx: SyncContext, policy: string, targetName: string, current: CachedSecret | undefined): void {
     if (policy === 'None') return;
     const owner = current?.metadata.annotations?.[Annotations.owner];
     if (policy === 'Merge' && !current) {
@@ -301,17 +311,29 @@ export class ExternalSecretReconciler {
 
   /**
    * After a restart we have nothing in memory. If the Secret still holds exactly what its hash
-   * annotation says we wrote for this spec, adopt it as our rendered state: no provider call needed.
+   * annotation says we wrote, with this spec's metadata, adopt it as our rendered state (its
+   * digests, not its values): no provider call needed until it refreshes or drifts.
    */
-  private adoptIntact(ctx: SyncContext, specVersion: string, current: SecretObject | undefined, policy: string): Rendered | undefined {
-    if (!current || policy === 'None' || ctx.status.syncedResourceVersion !== specVersion) return undefined;
-    const data = new Map(Object.entries(current.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
-    const desired = buildDesiredSecret(this.identity(ctx), renderTemplate(undefined, data));
-    const hash = computeDataHash(this.deps.hashKey, desired);
-    if (current.metadata.annotations?.[Annotations.dataHash] !== hash) return undefined;
-    const rendered = { specVersion, desired, hash, forceSync: forceSyncOf(ctx.es) };
+  private adoptIntact(ctx: SyncContext, specVersion: string, current: CachedSecret | undefined, policy: string): Rendered | undefined {
+    if (!current?.intact || policy === 'None' || ctx.status.syncedResourceVersion !== specVersion) return undefined;
+    const hash = current.metadata.annotations?.[Annotations.dataHash] as string;
+    const rendered: Rendered = { specVersion, hash, digests: current.digests, forceSync: forceSyncOf(ctx.es) };
+    if (!this.holds(ctx, current, rendered)) return undefined;
     this.rendered.set(ctx.key, rendered);
     return rendered;
+  }
+
+  /** The Secret holds what we rendered: our hash annotation, our metadata, our values. */
+  private holds(ctx: SyncContext, current: CachedSecret | undefined, rendered: Rendered): boolean {
+    if (current?.metadata.annotations?.[Annotations.dataHash] !== rendered.hash) return false;
+    return holdsRendered(current, { meta: buildDesiredSecret(this.identity(ctx), new Map()), digests: this.digestsOf(rendered) });
+  }
+
+  private digestsOf(rendered: Rendered): Record<string, string> {
+    if (rendered.digests) return rendered.digests;
+    const digests: Record<string, string> = {};
+    for (const [k, v] of Object.entries(rendered.data ?? {})) digests[k] = digestValue(this.deps.hashKey, k, v);
+    return digests;
   }
 
   private identity(ctx: SyncContext) {
@@ -350,7 +372,7 @@ export class ExternalSecretReconciler {
       );
     }
     const desired = buildDesiredSecret(this.identity(ctx), renderedData);
-    const rendered = { specVersion, desired, hash: computeDataHash(this.deps.hashKey, desired), forceSync: forceSyncOf(ctx.es) };
+    const rendered: Rendered = { specVersion, data: desired.data, hash: computeDataHash(this.deps.hashKey, desired), forceSync: forceSyncOf(ctx.es) };
     this.rendered.set(ctx.key, rendered);
     return { rendered, missing, readAt };
   }
@@ -407,52 +429,49 @@ export class ExternalSecretReconciler {
   }
 
   /** Writes the Secret by server-side apply when its content differs from what we render. */
-  private async writeSecret(ctx: SyncContext, policy: string, rendered: Rendered, current: SecretObject | undefined): Promise<boolean> {
-    const { desired, hash } = rendered;
+  private async writeSecret(ctx: SyncContext, policy: string, rendered: Rendered, current: CachedSecret | undefined): Promise<boolean> {
+    const { hash } = rendered;
     const recorded = current?.metadata.annotations?.[Annotations.dataHash];
-    if (current) {
-      const actual = computeDataHash(this.deps.hashKey, projectCurrent(current, desired));
-      if (recorded === hash && actual === hash) {
-        if (this.unannounced.get(ctx.key) === hash) await this.announceRotation(ctx, desired);
-        return false;
-      }
-      if (current.immutable) {
-        throw new SyncFailure(
-          Reasons.secretImmutable,
-          `Secret '${desired.name}' is immutable and its content must change; delete it so Lockstep can recreate it`,
-        );
-      }
+    if (current && this.holds(ctx, current, rendered)) {
+      if (this.unannounced.get(ctx.key) === hash) await this.announceRotation(ctx, current.metadata.name ?? '');
+      return false;
+    }
+    // Only an adopted rendering lacks values, and one that no longer matches was re-read (sync).
+    if (rendered.data === undefined) throw new Error('internal: no rendered values to write');
+    const desired = { ...buildDesiredSecret(this.identity(ctx), new Map()), data: rendered.data };
+    if (current?.immutable) {
+      throw new SyncFailure(
+        Reasons.secretImmutable,
+        `Secret '${desired.name}' is immutable and its content must change; delete it so Lockstep can recreate it`,
+      );
     }
     // A rotation is a change of what we rendered: not a first sync, not a restore of drift.
     const rotated = current !== undefined && recorded !== undefined && recorded !== hash;
     if (rotated) {
-      await this.recordRotation(ctx, desired, hash, current);
+      await this.recordRotation(ctx, desired.name, changedKeys(current, this.digestsOf(rendered)), hash);
       this.unannounced.set(ctx.key, hash);
     }
     await this.applySecret(ctx, policy, desired, hash);
-    if (rotated) await this.announceRotation(ctx, desired);
+    if (rotated) await this.announceRotation(ctx, desired.name);
     return true;
   }
 
   /** The SecretRotated Event and counter of a rotation that was written. */
-  private async announceRotation(ctx: SyncContext, desired: DesiredSecret): Promise<void> {
+  private async announceRotation(ctx: SyncContext, secretName: string): Promise<void> {
     this.unannounced.delete(ctx.key);
     this.deps.rolloutMetrics?.rotations.inc();
-    await this.deps.events.record(ctx.es, 'Normal', EventReasons.rotated, `Secret '${desired.name}' content changed`);
+    await this.deps.events.record(ctx.es, 'Normal', EventReasons.rotated, `Secret '${secretName}' content changed`);
   }
 
   /**
    * Before the new content is written, owe the restarts it calls for in status, so they survive
    * an operator restart between the write and the restarts.
    */
-  private async recordRotation(ctx: SyncContext, desired: DesiredSecret, hash: string, current: SecretObject): Promise<void> {
-    const before = current.data ?? {};
-    const keys = new Set([...Object.keys(desired.data), ...Object.keys(before)]);
-    const changedKeys = [...keys].filter((k) => before[k] !== desired.data[k]);
+  private async recordRotation(ctx: SyncContext, secretName: string, changed: string[], hash: string): Promise<void> {
     const planned = this.deps.planRollout?.({
       namespace: ctx.es.metadata.namespace,
-      secretName: desired.name,
-      changedKeys,
+      secretName,
+      changedKeys: changed,
       targets: ctx.spec.rollout?.targets ?? [],
     }) ?? [];
     const now = new Date(this.deps.clock.now()).toISOString(); // milliseconds: the rollout window is measured from it
@@ -471,7 +490,7 @@ export class ExternalSecretReconciler {
     const planned = this.deps.planRollout?.({
       namespace: ctx.es.metadata.namespace,
       secretName: ctx.es.metadata.name,
-      changedKeys: Object.keys(rendered.desired.data),
+      changedKeys: Object.keys(rendered.data ?? rendered.digests ?? {}),
       targets: ctx.spec.rollout?.targets ?? [],
       delivery: 'Files',
     }) ?? [];
@@ -481,7 +500,7 @@ export class ExternalSecretReconciler {
       status: { lastRotationTime: now, pendingRollout },
     }, { subresource: 'status' });
     this.deps.rolloutMetrics?.rotations.inc();
-    await this.deps.events.record(ctx.es, 'Normal', EventReasons.rotated, `the content of the files delivered to pods changed (${Object.keys(rendered.desired.data).length} keys)`);
+    await this.deps.events.record(ctx.es, 'Normal', EventReasons.rotated, `the content of the files delivered to pods changed (${Object.keys(rendered.data ?? rendered.digests ?? {}).length} keys)`);
   }
 
   private async applySecret(ctx: SyncContext, policy: string, desired: DesiredSecret, hash: string): Promise<void> {
@@ -522,7 +541,7 @@ export class ExternalSecretReconciler {
   }
 
   /** Every remote key is gone and the deletion policy is Delete or Merge. */
-  private async finishDeleted(ctx: SyncContext, current: SecretObject | undefined, policy: string): Promise<ReconcileResult> {
+  private async finishDeleted(ctx: SyncContext, current: CachedSecret | undefined, policy: string): Promise<ReconcileResult> {
     this.rendered.delete(ctx.key);
     const deletionPolicy = ctx.spec.target?.deletionPolicy;
     const name = ctx.spec.target?.name ?? ctx.es.metadata.name;

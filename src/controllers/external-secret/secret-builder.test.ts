@@ -1,4 +1,4 @@
-import { buildDesiredSecret, computeDataHash, findInvalidKeys, projectCurrent, renderTemplate, rewriteKeys } from './secret-builder.js';
+import { buildDesiredSecret, computeDataHash, findInvalidKeys, renderTemplate, rewriteKeys } from './secret-builder.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
@@ -67,16 +67,5 @@ describe('secret builder', () => {
     expect(computeDataHash(key, { ...desired, data: { ...desired.data, user: 'eA==' } })).not.toBe(h1);
     expect(computeDataHash(enc('other-key'), desired)).not.toBe(h1);
     expect(h1).not.toContain('s3cr3t');
-  });
-
-  it('projects a current Secret onto our keys, ignoring keys others wrote', () => {
-    const spec = { secretStoreRef: { name: 's' } };
-    const desired = buildDesiredSecret({ name: 'db', namespace: 'ns', spec }, fetched);
-    const current = {
-      type: 'Opaque',
-      data: { ...desired.data, other: 'b3RoZXI=' },
-      metadata: { labels: { ...desired.labels, team: 'a' }, annotations: { ...desired.annotations, 'lockstep.dev/data-hash': 'x' } },
-    };
-    expect(computeDataHash(key, projectCurrent(current, desired))).toBe(computeDataHash(key, desired));
   });
 });

@@ -177,19 +177,3 @@ export function computeDataHash(key: Uint8Array, desired: Pick<DesiredSecret, 't
   ]);
   return createHmac('sha256', key).update(canonical).digest('base64url');
 }
-
-/** What the current Secret holds of the fields we render, projected for hashing. */
-export function projectCurrent(
-  current: { type?: string; data?: Record<string, string>; immutable?: boolean; metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } },
-  desired: DesiredSecret,
-): Pick<DesiredSecret, 'type' | 'data' | 'labels' | 'annotations' | 'immutable'> {
-  const pick = (from: Record<string, string> | undefined, keys: string[]) =>
-    Object.fromEntries(keys.filter((k) => from?.[k] !== undefined).map((k) => [k, from?.[k] as string]));
-  return {
-    type: current.type ?? 'Opaque',
-    data: pick(current.data, Object.keys(desired.data)),
-    labels: pick(current.metadata.labels, Object.keys(desired.labels)),
-    annotations: pick(current.metadata.annotations, Object.keys(desired.annotations)),
-    immutable: current.immutable ?? false,
-  };
-}
