@@ -65,7 +65,7 @@ lint: install
 controlplane: ## build (or reuse) kube-apiserver, etcd, kube-controller-manager, kubelet, kube-scheduler
 	@bash e2e/controlplane/build.sh >/dev/null
 
-peers: install ## install the provider test servers (pinned, cached outside the repo)
+peers: install ## install the provider test servers (pinned, cached outside the repo; slapd for the LDAP test from Debian)
 	@for f in e2e/peers/*/install.sh; do echo "== $$f"; bash "$$f" >/dev/null || exit 1; done
 
 cluster-up: install controlplane node image ## start a local cluster with a node; kubeconfig in $(CLUSTER_DIR)/kubeconfig

@@ -18,6 +18,8 @@ export interface VaultPeerOptions {
   startTimeoutMs?: number;
   /** Serve HTTPS with a certificate from a CA the dev server generates (`-dev-tls`); see `caPem`. */
   tls?: boolean;
+  /** Another bao binary than the one install.sh gives (the LDAP peer's OpenBao 2.6, which still has LDAP auth). */
+  binary?: string;
 }
 
 /** A Vault response body, loosely typed for tests. */
@@ -71,7 +73,7 @@ function call(url: string, opts: { method?: string; headers?: Record<string, str
 }
 
 export async function startVaultPeer(opts: VaultPeerOptions = {}): Promise<VaultPeer> {
-  const bin = await installOpenBao();
+  const bin = opts.binary ?? (await installOpenBao());
   const port = await freePort();
   const endpoint = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const dir = await mkdtemp(join(tmpdir(), 'lockstep-openbao-'));

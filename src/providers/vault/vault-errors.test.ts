@@ -6,7 +6,7 @@ import {
   ThrottledError,
   UnavailableError,
 } from '../provider-errors.js';
-import { mapVaultError, vaultStatus } from './vault-errors.js';
+import { mapVaultError, tidyVaultText, vaultStatus } from './vault-errors.js';
 
 /** The shape of node-vault's ApiResponseError. */
 function apiError(statusCode: number, message = `Status ${statusCode}`): Error {
@@ -54,5 +54,13 @@ describe('mapVaultError', () => {
     expect(vaultStatus(apiError(403))).toBe(403);
     expect(vaultStatus(codeError('ECONNREFUSED'))).toBeUndefined();
     expect(vaultStatus(undefined)).toBeUndefined();
+  });
+
+  it("puts Vault's multierror text on one line", () => {
+    expect(tidyVaultText('1 error occurred:\n\t* permission denied\n\n')).toBe('permission denied');
+    expect(tidyVaultText('2 errors occurred:\n\t* one\n\t* two\n\n')).toBe('one; two');
+    expect(tidyVaultText('ldap operation failed: failed to bind as user')).toBe('ldap operation failed: failed to bind as user');
+    expect(mapVaultError(apiError(403, '1 error occurred:\n\t* permission denied\n\n'), "reading remote key 'a'", 'read').message)
+      .toBe("reading remote key 'a': Vault answered 403: permission denied (check the token's policies and the auth configuration)");
   });
 });

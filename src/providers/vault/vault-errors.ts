@@ -41,8 +41,19 @@ export function vaultStatus(err: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+/**
+ * Vault's error text on one line: its multierror form ("1 error occurred:\n\t* permission denied\n\n")
+ * becomes "permission denied", several items are joined with "; ".
+ */
+export function tidyVaultText(text: string): string {
+  const listed = /^\s*\d+ errors? occurred:\s*\*\s*/.exec(text);
+  const items = listed ? text.slice(listed[0].length).split(/\n\s*\*\s*/) : [text];
+  return items.map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean).join('; ');
+}
+
 function vaultMessage(err: ErrorLike): string {
-  const text = err.message.length > 200 ? `${err.message.slice(0, 200)}…` : err.message;
+  const tidy = tidyVaultText(err.message);
+  const text = tidy.length > 200 ? `${tidy.slice(0, 200)}…` : tidy;
   return text === '' || /^Status \d+$/.test(text) ? '' : `: ${text}`;
 }
 
