@@ -57,6 +57,13 @@ describe('SecretScrubber', () => {
     for (let i = 0; i < 100; i++) s.add(`token-number-${i}`, 'store/x');
     expect(s.size).toBeLessThanOrEqual(8);
     expect(s.scrub('token-number-99')).toBe(REDACTED);
+    const big = new SecretScrubber({ perOwner: 100 }); // past 32 forms an owner's list becomes a Set
+    for (let i = 0; i < 500; i++) big.add(`long-lived-token-${i}`, 'store/y');
+    big.add('long-lived-token-450', 'store/y'); // refreshed: now the newest
+    for (let i = 500; i < 520; i++) big.add(`long-lived-token-${i}`, 'store/y');
+    expect(big.size).toBeLessThanOrEqual(100);
+    expect(big.scrub('long-lived-token-450 long-lived-token-519')).toBe(`${REDACTED} ${REDACTED}`);
+    expect(big.scrub('long-lived-token-1 ')).toBe('long-lived-token-1 ');
   });
 
   it('finds every value whatever overlaps, in one pass whose cost does not grow with the number of values', () => {

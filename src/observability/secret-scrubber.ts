@@ -15,12 +15,14 @@
  *   first: rotated-away values and expired tokens), values without an owner MAX_UNOWNED.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { HashedMatcher, MIN_MATCH_LENGTH, type StringId } from './string-matcher.js';
+import { HashedMatcher, MIN_MATCH_LENGTH } from './string-matcher.js';
 
 export const REDACTED = '[REDACTED]';
 const UNOWNED = '';
 const MAX_PER_OWNER = 65_536;
 const MAX_UNOWNED = 16_384;
+/** Owners with up to this many forms keep them in an array (a Set costs several times more). */
+const SMALL_OWNER = 32;
 
 /** Registers values on behalf of one owner. */
 export interface ScrubberView {
@@ -32,10 +34,8 @@ export class SecretScrubber implements ScrubberView {
   private readonly matcher = new HashedMatcher();
   /** form hash → the owner holding it, or the owners. */
   private readonly holders = new Map<number, string | Set<string>>();
-  /** form hash → where the matcher filed it (to remove it). */
-  private readonly filedOf = new Map<number, number>();
-  /** owner → its forms' hashes, oldest first. */
-  private readonly byOwner = new Map<string, Set<number>>();
+  /** owner → its forms' hashes, oldest first (an array while few: most owners hold a handful). */
+  private readonly byOwner = new Map<string, number[] | Set<number>>();
   private readonly context = new AsyncLocalStorage<string>();
 
   constructor(private readonly limits: { perOwner?: number; unowned?: number } = {}) {}
@@ -43,7 +43,7 @@ export class SecretScrubber implements ScrubberView {
   /** Register a fetched value (and its encodings). Cheap to call repeatedly with the same value. */
   add(value: string | Uint8Array, owner: string = this.context.getStore() ?? UNOWNED): void {
     const text = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
-    for (const form of encodings(text)) if (form.length >= MIN_MATCH_LENGTH) this.hold(this.matcher.idOf(form), form, owner);
+    for (const form of encodings(text)) if (form.length >= MIN_MATCH_LENGTH) this.hold(this.matcher.hashOf(form), form, owner);
   }
 
   /** Runs `fn` with `owner` as the owner of every value added in it (and in what it awaits). */
@@ -74,27 +74,42 @@ export class SecretScrubber implements ScrubberView {
     return redact(text, this.matcher.ranges(text));
   }
 
-  private hold(id: StringId, form: string, owner: string): void {
-    let forms = this.byOwner.get(owner);
-    if (!forms) this.byOwner.set(owner, (forms = new Set()));
-    forms.delete(id.hash); // re-adding refreshes its place: the oldest forms are dropped first
-    forms.add(id.hash);
-    const holders = this.holders.get(id.hash);
+  private hold(hash: number, form: string, owner: string): void {
+    const forms = this.refresh(owner, hash);
+    const holders = this.holders.get(hash);
     if (holders === undefined) {
-      this.holders.set(id.hash, owner);
-      this.filedOf.set(id.hash, id.filed);
+      this.holders.set(hash, owner);
       this.matcher.add(form);
     } else if (typeof holders === 'string') {
-      if (holders !== owner) this.holders.set(id.hash, new Set([holders, owner]));
+      if (holders !== owner) this.holders.set(hash, new Set([holders, owner]));
     } else {
       holders.add(owner);
     }
     const max = owner === UNOWNED ? (this.limits.unowned ?? MAX_UNOWNED) : (this.limits.perOwner ?? MAX_PER_OWNER);
-    for (const oldest of forms) {
-      if (forms.size <= max) break;
-      forms.delete(oldest);
-      this.release(oldest, owner);
+    const size = Array.isArray(forms) ? forms.length : forms.size;
+    if (size <= max) return;
+    const oldest = Array.isArray(forms) ? forms.splice(0, size - max) : [...forms].slice(0, size - max);
+    for (const h of oldest) {
+      if (!Array.isArray(forms)) forms.delete(h);
+      this.release(h, owner);
     }
+  }
+
+  /** Puts `hash` last among `owner`'s forms (re-adding refreshes its place: the oldest go first). */
+  private refresh(owner: string, hash: number): number[] | Set<number> {
+    let forms = this.byOwner.get(owner);
+    if (!forms) this.byOwner.set(owner, (forms = []));
+    if (!Array.isArray(forms)) {
+      forms.delete(hash);
+      forms.add(hash);
+      return forms;
+    }
+    const at = forms.indexOf(hash);
+    if (at === forms.length - 1 && at >= 0) return forms;
+    if (at >= 0) forms.splice(at, 1);
+    forms.push(hash);
+    if (forms.length > SMALL_OWNER) this.byOwner.set(owner, (forms = new Set(forms)));
+    return forms;
   }
 
   private release(hash: number, owner: string): void {
@@ -112,8 +127,7 @@ export class SecretScrubber implements ScrubberView {
       return;
     }
     this.holders.delete(hash);
-    this.matcher.remove({ hash, filed: this.filedOf.get(hash) ?? -1 });
-    this.filedOf.delete(hash);
+    this.matcher.remove(hash);
   }
 }
 

@@ -21,14 +21,8 @@ const B2 = 131_071;
 /** Lengths up to this are indexed by anchor; longer strings (not expected: a Secret holds 1 MiB) are searched one by one. */
 const MAX_INDEXED_LENGTH = 2 ** 21 - 1;
 
-/** Identity of a string in the index: its hash, and the anchor/length key it is filed under. */
-export interface StringId {
-  readonly hash: number;
-  readonly filed: number;
-}
-
 export class HashedMatcher {
-  /** hash → how many times it was added. */
+  /** hash → the anchor/length key it is filed under (-1: too long to index). */
   private readonly hashes = new Map<number, number>();
   /** anchor → count, and anchor+length → count: which positions and lengths are worth hashing. */
   private readonly anchors = new Map<number, number>();
@@ -46,36 +40,40 @@ export class HashedMatcher {
     return this.hashes.size;
   }
 
-  /** Adds one occurrence of `s` (counted: `remove` as often as `add`); undefined when too short. */
-  add(s: string): StringId | undefined {
+  /** Adds `s` (once: adding it again changes nothing) and returns its hash; undefined when too short. */
+  add(s: string): number | undefined {
     if (s.length < MIN_MATCH_LENGTH) return undefined;
-    const id = this.idOf(s);
-    const count = increment(this.hashes, id.hash);
-    if (id.filed < 0) {
-      if (count === 1) this.long.set(id.hash, s);
-      return id;
+    const hash = this.hashOf(s);
+    if (this.hashes.has(hash)) return hash;
+    if (s.length > MAX_INDEXED_LENGTH) {
+      this.hashes.set(hash, -1);
+      this.long.set(hash, s);
+      return hash;
     }
-    increment(this.anchors, anchorOfFiled(id.filed));
-    increment(this.filed, id.filed);
+    const filed = fileKey(anchorAt(s, 0), s.length);
+    this.hashes.set(hash, filed);
+    increment(this.anchors, anchorOfFiled(filed));
+    increment(this.filed, filed);
     if (increment(this.lengths, s.length) === 1) this.sortedLengths = undefined;
-    return id;
+    return hash;
   }
 
-  /** Removes one occurrence added as `id`. */
-  remove(id: StringId): void {
-    if (!this.hashes.has(id.hash)) return;
-    const count = decrement(this.hashes, id.hash);
-    if (id.filed < 0) {
-      if (count === 0) this.long.delete(id.hash);
+  /** Removes the string whose hash `add` returned. */
+  remove(hash: number): void {
+    const filed = this.hashes.get(hash);
+    if (filed === undefined) return;
+    this.hashes.delete(hash);
+    if (filed < 0) {
+      this.long.delete(hash);
       return;
     }
-    decrement(this.anchors, anchorOfFiled(id.filed));
-    decrement(this.filed, id.filed);
-    if (decrement(this.lengths, lengthOfFiled(id.filed)) === 0) this.sortedLengths = undefined;
+    decrement(this.anchors, anchorOfFiled(filed));
+    decrement(this.filed, filed);
+    if (decrement(this.lengths, lengthOfFiled(filed)) === 0) this.sortedLengths = undefined;
   }
 
-  /** The identity `s` has (or would have) in this index. */
-  idOf(s: string): StringId {
+  /** The hash that identifies `s` in this index. */
+  hashOf(s: string): number {
     let h1 = 0;
     let h2 = 0;
     for (let i = 0; i < s.length; i++) {
@@ -83,7 +81,7 @@ export class HashedMatcher {
       h1 = (h1 * B1 + c) % P1;
       h2 = (h2 * B2 + c) % P2;
     }
-    return { hash: h1 * P2 + h2, filed: s.length > MAX_INDEXED_LENGTH ? -1 : fileKey(anchorAt(s, 0), s.length) };
+    return h1 * P2 + h2;
   }
 
   /** [start, end) ranges of `text` covered by a held string, longest at each start; unsorted, may overlap. */
