@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { startControlPlane, type ControlPlane } from '../e2e/harness/control-plane.js';
 import { prepareCluster } from '../e2e/support/operator.js';
-import { createFixtures, GROUP_PATH, namespacesOf, planExternalSecrets, SET_LABEL, soakVersions, STORE_NAME, storeData } from './lib/fixtures.js';
+import { createFixtures, GROUP_PATH, namespacesOf, planExternalSecrets, SET_LABEL, STORE_NAME, storeData, type ValueMode } from './lib/fixtures.js';
 import { runFloor } from './lib/floor.js';
 import { ContentTypes, KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
 import { diffGroups, IMAGE_NODE_FLAGS, OperatorProcess, operatorNodeVersion, ROOT, type Metrics } from './lib/operator-process.js';
@@ -49,6 +49,8 @@ interface Options {
   keep: boolean;
   nodeArgs: string[];
   heapSnapshot: boolean;
+  /** Whether each ExternalSecret reads values of its own (see fixtures.ts). */
+  values: ValueMode;
   heapSnapshotAt: number | undefined;
   heapSnapshotEnd: boolean;
   ref: string | undefined;
@@ -65,6 +67,7 @@ function parseOptions(): Options {
       namespaces: { type: 'string', default: '10' },
       workers: { type: 'string', default: '10' },
       'refresh-interval': { type: 'string', default: '30s' },
+      values: { type: 'string', default: 'distinct' },
       'create-concurrency': { type: 'string', default: '32' },
       operator: { type: 'string', default: 'dist' },
       'no-floor': { type: 'boolean', default: false },
@@ -83,7 +86,7 @@ function parseOptions(): Options {
     },
   });
   if (values.help) {
-    process.stdout.write('usage: tsx bench/sync-bench.ts [--n 1000] [--namespaces 10] [--workers 10] [--refresh-interval 30s]\n' +
+    process.stdout.write('usage: tsx bench/sync-bench.ts [--n 1000] [--namespaces 10] [--workers 10] [--refresh-interval 30s] [--values distinct|shared]\n' +
       '  [--create-concurrency 32] [--operator dist|src] [--ref COMMIT] [--node-arg=--max-old-space-size=96 ...] [--heap-snapshot [--heap-snapshot-at READY] | --heap-snapshot-end]\n' +
       '  [--no-floor] [--no-refresh] [--no-restart] [--soak-rounds 10] [--check] [--out FILE] [--keep]\n');
     process.exit(0);
@@ -95,6 +98,7 @@ function parseOptions(): Options {
   };
   if (!/^\d+(s|m)$/.test(values['refresh-interval'])) throw new Error('--refresh-interval must look like 30s or 1m');
   if (values.operator !== 'dist' && values.operator !== 'src') throw new Error('--operator must be dist or src');
+  if (values.values !== 'distinct' && values.values !== 'shared') throw new Error('--values must be distinct or shared');
   if (values.ref !== undefined && values.operator === 'src') throw new Error('--ref builds a commit; it cannot be combined with --operator src');
   const snapshot = values['heap-snapshot'] || values['heap-snapshot-at'] !== undefined || values['heap-snapshot-end'];
   return {
@@ -102,6 +106,7 @@ function parseOptions(): Options {
     namespaces: int('namespaces', values.namespaces),
     workers: int('workers', values.workers),
     refreshInterval: values['refresh-interval'],
+    values: values.values as ValueMode,
     createConcurrency: int('create-concurrency', values['create-concurrency']),
     operator: values.operator,
     floor: !values['no-floor'],
@@ -305,7 +310,7 @@ async function main(): Promise<number> {
   const loadAtStart = machineLoad();
   const results: Partial<Results> & { config: Results['config'] } = {
     config: {
-      n: opts.n, namespaces: opts.namespaces, workers: opts.workers, refreshInterval: opts.refreshInterval,
+      n: opts.n, namespaces: opts.namespaces, workers: opts.workers, refreshInterval: opts.refreshInterval, values: opts.values,
       operator: opts.operator, nodeArgs: [...IMAGE_NODE_FLAGS, ...opts.nodeArgs], floorOrder: 'after the operator, with the operator stopped',
       startedAt: new Date().toISOString(),
       commit: gitDescribe(opts.ref),
@@ -328,7 +333,7 @@ async function main(): Promise<number> {
 
     // ---- operator set: created before the operator starts ----
     const opNamespaces = namespacesOf('op', opts.namespaces);
-    const opRefs = planExternalSecrets(opNamespaces, opts.n);
+    const opRefs = planExternalSecrets(opNamespaces, opts.n, opts.values);
     let t = Date.now();
     await createFixtures(http, 'op', opNamespaces, opRefs, opts.createConcurrency);
     const createSeconds = seconds(Date.now() - t);
@@ -465,7 +470,7 @@ async function main(): Promise<number> {
         const version = Math.ceil(r / 10);
         await runPool(edited, 8, async (ns) => {
           await http.send('PATCH', `${GROUP_PATH}/namespaces/${ns}/secretstores/${STORE_NAME}`,
-            { spec: { provider: { fake: { data: storeData(soakVersions(version)) } } } }, ContentTypes.merge);
+            { spec: { provider: { fake: { data: storeData(opRefs, ns, version) } } } }, ContentTypes.merge);
         });
         await waitForRounds(op, stores, edited.length, 1, opts.n * 100 + 120_000);
         await sleep(1000);
@@ -526,7 +531,7 @@ async function main(): Promise<number> {
     // ---- floor: a fresh set in other namespaces, the operator stopped ----
     if (opts.floor) {
       const floorNamespaces = namespacesOf('floor', opts.namespaces);
-      const floorRefs = planExternalSecrets(floorNamespaces, opts.n);
+      const floorRefs = planExternalSecrets(floorNamespaces, opts.n, opts.values);
       await createFixtures(http, 'floor', floorNamespaces, floorRefs, opts.createConcurrency);
       const floorWatcher = new ReadyWatcher(http, access, `${SET_LABEL}=floor`);
       cleanups.push(() => floorWatcher.stop());

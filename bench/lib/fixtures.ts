@@ -1,6 +1,9 @@
-// The objects the benchmark syncs: per namespace one fake SecretStore with a few JSON values, and
-// N ExternalSecrets spread over the namespaces, each reading two properties of one key and a whole
-// second key (three provider reads, three Secret keys).
+// The objects the benchmark syncs: per namespace one fake SecretStore with JSON values, and N
+// ExternalSecrets spread over the namespaces, each reading two properties of one key and a whole
+// key (three Secret keys). Values are `distinct` (each ExternalSecret reads a key of its own, as
+// in a real fleet: every value is held for one ExternalSecret) or `shared` (20 keys per store read
+// by every ExternalSecret, the benchmark's fleet before 2026-12-03).
+import { createHash } from 'node:crypto';
 import { KubeHttp, runPool, HttpError } from './kube-http.js';
 
 export const GROUP_PATH = '/apis/lockstep.dev/v1alpha1';
@@ -10,42 +13,46 @@ const KEYS = 20;
 
 export interface FakeEntry { key: string; value: string }
 
-/** The store's values; `versions[k]` (the soak) changes key k's password. */
-export function storeData(versions: readonly number[] = []): FakeEntry[] {
-  return Array.from({ length: KEYS }, (_, k) => ({
-    key: `app-${String(k).padStart(2, '0')}`,
-    value: JSON.stringify({ username: `user-${k}`, password: `pw-${k}-${versions[k] ?? 0}-${'x'.repeat(24)}`, url: `https://svc-${k}.example.com` }),
-  }));
+export type ValueMode = 'distinct' | 'shared';
+
+/** The value of remote key `key` at soak `version`: JSON with a user, a password and a URL. */
+export function remoteValue(key: string, version = 0): string {
+  const random = createHash('sha256').update(`${key}/${version}`).digest('base64url').slice(0, 24);
+  return JSON.stringify({ username: `user-${key}`, password: `pw-${version}-${random}`, url: `https://${key}.svc.example.com` });
 }
 
-/** Every key at `version` (a soak round changes every value of the stores it edits). */
-export function soakVersions(version: number): number[] {
-  return Array.from({ length: KEYS }, () => version);
+/** The values of the store in `namespace` at soak `version` (a soak round changes every value of the stores it edits). */
+export function storeData(refs: readonly EsRef[], namespace: string, version = 0): FakeEntry[] {
+  const keys = new Set(refs.filter((r) => r.namespace === namespace).flatMap((r) => [r.keyA, r.keyB]));
+  return [...keys].sort().map((key) => ({ key, value: remoteValue(key, version) }));
 }
 
 export interface EsRef {
   namespace: string;
   name: string;
-  /** Index into storeData() of the key whose properties are read, and of the key read whole. */
-  keyA: number;
-  keyB: number;
+  /** The remote key whose properties are read, and the key read whole. */
+  keyA: string;
+  keyB: string;
 }
 
 export function namespacesOf(set: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `bench-${set}-${i}`);
 }
 
-export function planExternalSecrets(namespaces: string[], n: number): EsRef[] {
-  return Array.from({ length: n }, (_, i) => ({
-    namespace: namespaces[i % namespaces.length] as string,
-    name: `es-${String(i).padStart(5, '0')}`,
-    keyA: i % KEYS,
-    keyB: (i + 7) % KEYS,
-  }));
+export function planExternalSecrets(namespaces: string[], n: number, mode: ValueMode): EsRef[] {
+  const shared = (k: number) => `app-${String(k % KEYS).padStart(2, '0')}`;
+  return Array.from({ length: n }, (_, i) => {
+    const name = `es-${String(i).padStart(5, '0')}`;
+    return {
+      namespace: namespaces[i % namespaces.length] as string,
+      name,
+      keyA: mode === 'shared' ? shared(i) : `app-${name}`,
+      keyB: mode === 'shared' ? shared(i + 7) : `app-${name}`,
+    };
+  });
 }
 
 export function externalSecretBody(set: string, ref: EsRef): Record<string, unknown> {
-  const key = (k: number) => `app-${String(k).padStart(2, '0')}`;
   return {
     apiVersion: 'lockstep.dev/v1alpha1',
     kind: 'ExternalSecret',
@@ -53,9 +60,9 @@ export function externalSecretBody(set: string, ref: EsRef): Record<string, unkn
     spec: {
       secretStoreRef: { name: STORE_NAME },
       data: [
-        { secretKey: 'username', remoteRef: { key: key(ref.keyA), property: 'username' } },
-        { secretKey: 'password', remoteRef: { key: key(ref.keyA), property: 'password' } },
-        { secretKey: 'config', remoteRef: { key: key(ref.keyB) } },
+        { secretKey: 'username', remoteRef: { key: ref.keyA, property: 'username' } },
+        { secretKey: 'password', remoteRef: { key: ref.keyA, property: 'password' } },
+        { secretKey: 'config', remoteRef: { key: ref.keyB } },
       ],
     },
   };
@@ -63,9 +70,8 @@ export function externalSecretBody(set: string, ref: EsRef): Record<string, unkn
 
 /** The values the fake provider serves for an ExternalSecret (what the floor writes without a provider). */
 export function expectedData(ref: EsRef): Record<string, string> {
-  const data = storeData();
-  const a = JSON.parse((data[ref.keyA] as FakeEntry).value) as { username: string; password: string };
-  return { config: (data[ref.keyB] as FakeEntry).value, password: a.password, username: a.username };
+  const a = JSON.parse(remoteValue(ref.keyA)) as { username: string; password: string };
+  return { config: remoteValue(ref.keyB), password: a.password, username: a.username };
 }
 
 /** Creates the namespaces, one store each (refreshInterval 1h), then the ExternalSecrets at `concurrency`. */
@@ -76,7 +82,7 @@ export async function createFixtures(http: KubeHttp, set: string, namespaces: st
       apiVersion: 'lockstep.dev/v1alpha1',
       kind: 'SecretStore',
       metadata: { name: STORE_NAME, namespace: ns },
-      spec: { refreshInterval: '1h', provider: { fake: { data: storeData() } } },
+      spec: { refreshInterval: '1h', provider: { fake: { data: storeData(refs, ns) } } },
     });
   });
   await runPool(refs, concurrency, async (ref) => {

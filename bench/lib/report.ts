@@ -33,6 +33,8 @@ export interface Results {
     namespaces: number;
     workers: number;
     refreshInterval: string;
+    /** distinct: each ExternalSecret reads values of its own; shared: 20 keys per store read by all (see fixtures.ts). */
+    values?: string;
     operator: string;
     nodeArgs: string[];
     floorOrder: string;
@@ -184,7 +186,7 @@ export function printReport(r: Results): void {
   const per = (x: number) => (x / n).toFixed(2);
   const rows: string[][] = [
     ['figure', 'value', 'note'],
-    ['ExternalSecrets', String(n), `${r.config.namespaces} namespaces, ${r.config.workers} workers, operator from ${r.config.operator} at ${r.config.commit}, node flags ${r.config.nodeArgs.join(' ') || '(none)'}`],
+    ['ExternalSecrets', String(n), `${r.config.namespaces} namespaces, ${r.config.values ?? 'shared'} values, ${r.config.workers} workers, operator from ${r.config.operator} at ${r.config.commit}, node flags ${r.config.nodeArgs.join(' ') || '(none)'}`],
     ['machine', `${r.machine.cpus} CPUs`, `load avg ${r.machine.loadavg1} at start, ${r.machine.loadavg1AtEnd} at end; node ${r.machine.node}`],
     ['operator: time to all Ready', `${op.timeToAllReadySeconds} s`, `${op.perSecond}/s; from process start (startup ${op.startupSeconds} s + sync ${op.syncSeconds} s)`],
     ['floor: time to all Ready', r.floor ? `${r.floor.timeToAllReadySeconds} s` : 'n/a', r.floor ? `${r.floor.perSecond}/s; list + ${n} × (apply Secret, patch status); run after the operator` : ''],
