@@ -154,3 +154,35 @@ describe('YAML as kubectl reads it', () => {
     expect(brief(check(`${store}---\n${es('  secretStoreRef: { name: main }\n  data: [ { secretKey: 1.5e3, remoteRef: { key: k } } ]\n')}`))).toEqual(['12 error schema spec.data[0].secretKey']);
   });
 });
+
+describe('checkManifests on Vault client certificates', () => {
+  const vault = (server: string, extra: string) => `apiVersion: lockstep.dev/v1alpha1
+kind: SecretStore
+metadata: { name: v, namespace: team-a }
+spec:
+  provider:
+    vault:
+      server: ${server}
+      path: secret
+${extra}`;
+  const tls = '      tls: { certSecretRef: { name: client, key: tls.crt }, keySecretRef: { name: client, key: tls.key } }\n';
+  const token = '      auth: { tokenSecretRef: { name: t, key: token } }\n';
+  const cert = '      auth: { cert: { clientCert: { name: c, key: tls.crt }, secretRef: { name: c, key: tls.key } } }\n';
+
+  it('accepts tls and auth.cert over https', () => {
+    expect(check(vault('https://vault:8200', tls + token))).toEqual([]);
+    expect(check(vault('https://vault:8200', cert))).toEqual([]);
+  });
+
+  it('refuses tls and auth.cert over plain http, as the operator would', () => {
+    expect(brief(check(vault('http://vault:8200', tls + token)))).toEqual(['9 error provider-config spec.provider.vault.tls']);
+    const fs = check(vault('http://vault:8200', cert));
+    expect(brief(fs)).toEqual(['9 error provider-config spec.provider.vault.auth.cert']);
+    expect(fs[0]?.message).toBe("spec.provider.vault.auth.cert needs an https server: the client certificate is presented in the TLS handshake (server is 'http://vault:8200')");
+  });
+
+  it('checks the namespace of the tls Secrets like every credential reference', () => {
+    const other = '      tls: { certSecretRef: { name: client, key: tls.crt, namespace: ops }, keySecretRef: { name: client, key: tls.key } }\n';
+    expect(brief(check(vault('https://vault:8200', other + token)))).toEqual(['9 error credential-ref spec.provider.vault.tls.certSecretRef.namespace']);
+  });
+});

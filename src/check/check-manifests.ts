@@ -271,6 +271,7 @@ function checkStore(o: ObjectRef, findings: Findings): void {
     }
   };
   walk(o.spec.provider, ['spec', 'provider']);
+  checkVaultClientCertificates(o, findings);
   const conditions = Array.isArray(o.spec.conditions) ? (o.spec.conditions as unknown[]) : [];
   conditions.forEach((c, i) => {
     const regexes = asRecord(c).namespaceRegexes;
@@ -285,6 +286,18 @@ function checkStore(o: ObjectRef, findings: Findings): void {
       }
     });
   });
+}
+
+/** A Vault client certificate (tls, auth.cert) is presented in the TLS handshake: the operator refuses it over plain http. */
+function checkVaultClientCertificates(o: ObjectRef, findings: Findings): void {
+  const vault = asRecord(asRecord(o.spec.provider).vault);
+  if (typeof vault.server !== 'string' || !vault.server.startsWith('http:')) return;
+  const fields: [string, unknown][] = [['tls', vault.tls], ['auth.cert', asRecord(vault.auth).cert]];
+  for (const [field, value] of fields) {
+    if (value === undefined) continue;
+    const path = parseField(`spec.provider.vault.${field}`);
+    findings.add(o, o.doc, { severity: 'error', code: 'provider-config', message: `spec.provider.vault.${field} needs an https server: the client certificate is presented in the TLS handshake (server is '${vault.server}')` }, path);
+  }
 }
 
 function checkCredentialRef(o: ObjectRef, ref: Record<string, unknown>, path: FieldPath, findings: Findings): void {

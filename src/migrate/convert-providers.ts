@@ -53,7 +53,7 @@ export function convertVault(m: ObjectMigration, path: FieldPath, ctx: StoreCont
     m.report('unsupported', [...path, 'path'], 'no path: ESO then reads the KV mount from each key; Lockstep needs the mount in path (and keys below it)');
   }
   m.drop('unsupported', [...path, 'caProvider'], 'caProvider (a CA read from a ConfigMap or Secret): put the base64 PEM in caBundle');
-  m.drop('unsupported', [...path, 'tls'], 'tls (a client certificate for mutual TLS) has no Lockstep equivalent');
+  convertVaultTls(m, path);
   m.drop('unsupported', [...path, 'headers'], 'headers has no Lockstep equivalent');
   m.drop('dropped', [...path, 'readYourWrites'], 'readYourWrites matters for writes; Lockstep only reads');
   m.drop('dropped', [...path, 'forwardInconsistent'], 'forwardInconsistent matters for writes; Lockstep only reads');
@@ -78,7 +78,36 @@ export function convertVault(m: ObjectMigration, path: FieldPath, ctx: StoreCont
     m.drop('unsupported', [...auth, method], `Vault ${method} auth has no Lockstep equivalent yet`);
   }
   m.dropUnknown(auth, ['tokenSecretRef', 'appRole', 'kubernetes', 'jwt', 'userPass', 'ldap', 'cert'], 'vault auth method');
-  m.dropUnknown(path, ['server', 'path', 'version', 'namespace', 'caBundle', 'auth'], 'vault field');
+  m.dropUnknown(path, ['server', 'path', 'version', 'namespace', 'caBundle', 'tls', 'auth'], 'vault field');
+}
+
+/** tls: the client certificate on every request. ESO uses it only with both refs, each key defaulting to tls.crt / tls.key. */
+function convertVaultTls(m: ObjectMigration, path: FieldPath): void {
+  const tls = [...path, 'tls'];
+  if (!m.has(tls)) return;
+  const refs: [string, string][] = [['certSecretRef', 'tls.crt'], ['keySecretRef', 'tls.key']];
+  m.dropUnknown(tls, refs.map(([field]) => field), 'tls field');
+  const present = refs.filter(([field]) => m.has([...tls, field])).map(([field]) => field);
+  if (present.length === 0) {
+    m.drop('dropped', tls, 'tls without certSecretRef and keySecretRef: ESO presents no client certificate');
+    return;
+  }
+  if (present.length === 1) {
+    m.drop('unsupported', tls, `tls with ${present[0]} alone: ESO refuses such a store (both certSecretRef and keySecretRef are needed)`);
+    return;
+  }
+  if (String(m.get([...path, 'server'])).startsWith('http:')) {
+    m.drop('review', tls, 'tls over plain http: there is no TLS handshake, so ESO never presents the certificate; removed');
+    return;
+  }
+  for (const [field, key] of refs) {
+    const ref = [...tls, field];
+    if (!m.get([...ref, 'key'])) {
+      m.set([...ref, 'key'], key);
+      m.report('note', [...ref, 'key'], `no key: ESO reads '${key}', now written out`);
+    }
+    m.dropUnknown(ref, ['name', 'key', 'namespace'], `tls.${field} field`);
+  }
 }
 
 function convertVaultJwt(m: ObjectMigration, jwt: FieldPath): void {

@@ -110,6 +110,37 @@ describe('store conversion rules', () => {
     expect(plain.problems).toEqual(['unsupported spec.provider.vault.auth.cert']);
   });
 
+  it('vault: tls (a client certificate on every request) keeps its shape', () => {
+    const base = (server: string, tls: string) => store(`    vault:\n      server: ${server}\n      path: secret\n      tls:\n${tls}      auth:\n        tokenSecretRef: ${ref('t', 'token')}\n`);
+    const r = migrate(base('https://vault:8200', `        certSecretRef: ${ref('client', 'tls.crt')}\n        keySecretRef: ${ref('client', 'tls.key')}\n`));
+    expect(r.spec?.provider).toEqual({ vault: {
+      server: 'https://vault:8200', path: 'secret',
+      tls: { certSecretRef: { name: 'client', key: 'tls.crt' }, keySecretRef: { name: 'client', key: 'tls.key' } },
+      auth: { tokenSecretRef: { name: 't', key: 'token' } },
+    } });
+    expect(r.object?.outcome).toBe('converted');
+    expect(r.problems).toEqual([]);
+    expect(r.errors).toEqual([]);
+  });
+
+  it("vault: tls refs without key get ESO's defaults tls.crt and tls.key, written out", () => {
+    const r = migrate(store(`    vault:\n      server: https://vault:8200\n      path: secret\n      tls: { certSecretRef: { name: client }, keySecretRef: { name: client } }\n      auth: { tokenSecretRef: ${ref('t', 'token')} }\n`));
+    expect(r.spec?.provider).toMatchObject({ vault: { tls: { certSecretRef: { name: 'client', key: 'tls.crt' }, keySecretRef: { name: 'client', key: 'tls.key' } } } });
+    expect(r.problems).toEqual(['note spec.provider.vault.tls.certSecretRef.key', 'note spec.provider.vault.tls.keySecretRef.key']);
+    expect(r.errors).toEqual([]);
+  });
+
+  it.each([
+    ['with one ref alone (ESO refuses the store)', 'https://vault:8200', `{ certSecretRef: ${ref('client', 'tls.crt')} }`, 'unsupported spec.provider.vault.tls'],
+    ['over plain http (ESO never presents it)', 'http://vault:8200', `{ certSecretRef: ${ref('client', 'tls.crt')}, keySecretRef: ${ref('client', 'tls.key')} }`, 'review spec.provider.vault.tls'],
+    ['empty (ESO presents nothing)', 'https://vault:8200', '{}', 'dropped spec.provider.vault.tls'],
+  ])('vault: tls %s is removed', (_what, server, tls, problem) => {
+    const r = migrate(store(`    vault:\n      server: ${server}\n      path: secret\n      tls: ${tls}\n      auth: { tokenSecretRef: ${ref('t', 'token')} }\n`));
+    expect(r.spec?.provider).not.toHaveProperty('vault.tls');
+    expect(r.problems).toEqual([problem]);
+    expect(r.errors).toEqual([]);
+  });
+
   it.each([
     ['cert without clientCert', `        cert: { secretRef: ${ref('c', 'tls.key')} }\n`, 'spec.provider.vault.auth.cert.clientCert'],
     ['iam', '        iam: { region: eu-west-1, role: r }\n', 'spec.provider.vault.auth.iam'],

@@ -20,6 +20,8 @@ export interface VaultPeerOptions {
   tls?: boolean;
   /** Another bao binary than the one install.sh gives (the LDAP peer's OpenBao 2.6, which still has LDAP auth). */
   binary?: string;
+  /** More `bao server` arguments, e.g. `-config=FILE` adding a listener beside the dev one. */
+  extraArgs?: string[];
 }
 
 /** A Vault response body, loosely typed for tests. */
@@ -83,6 +85,7 @@ export async function startVaultPeer(opts: VaultPeerOptions = {}): Promise<Vault
   const readCa = async () => (opts.tls ? readFile(caFile, 'utf8') : undefined);
   const args = ['server', '-dev', `-dev-root-token-id=${ROOT_TOKEN}`, `-dev-listen-address=127.0.0.1:${port}`];
   if (opts.tls) args.push('-dev-tls', `-dev-tls-cert-dir=${dir}`);
+  args.push(...(opts.extraArgs ?? []));
   const server = new PeerProcess({
     name: 'bao server',
     command: bin,

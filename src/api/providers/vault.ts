@@ -99,6 +99,23 @@ export const VaultCertAuth = z
       'the certificate is presented on the login request only.',
   });
 
+export const VaultClientTls = z
+  .object({
+    certSecretRef: SecretKeySelector.meta({
+      description: 'The key of a Secret holding the client certificate (PEM; a chain may follow it), e.g. `tls.crt` of a kubernetes.io/tls Secret.',
+    }),
+    keySecretRef: SecretKeySelector.meta({
+      description: "The key of a Secret holding the certificate's private key (PEM), e.g. `tls.key`.",
+    }),
+  })
+  .meta({
+    description:
+      'A TLS client certificate presented on every request to Vault, for a listener that requires one (mutual TLS), as External Secrets Operator spells it. ' +
+      'Needs an https server. Read at the first request, at every login, and after a request Vault did not answer, so a renewed certificate is picked up. ' +
+      'Not an auth method: set `auth` as well (`auth.cert` logs in with its own certificate).',
+  });
+export type VaultClientTls = z.infer<typeof VaultClientTls>;
+
 export const VaultAuth = z
   .object({
     tokenSecretRef: SecretKeySelector.optional().meta({
@@ -147,6 +164,7 @@ export const VaultProviderSpec = z
           'Base64 of the PEM certificate(s) that sign the server certificate (`base64 -w0 ca.pem`), as in External Secrets Operator. ' +
           'Replaces the system trust store for this store. Omit it for a server with a publicly trusted certificate.',
       }),
+    tls: VaultClientTls.optional(),
     auth: VaultAuth,
   })
   .meta({ description: 'HashiCorp Vault or OpenBao, KV secrets engine version 1 or 2.' });

@@ -6,6 +6,7 @@ import nodeVault from 'node-vault';
 import type { RequestBudget } from '../provider.js';
 import type { StoreNetwork } from '../store-network.js';
 import { type ClientCertificate, createVaultTransport, type TransportRequest, type TransportResponse } from './vault-transport.js';
+import type { ClientTlsSource } from './vault-client-tls.js';
 
 export interface ApiCallOptions {
   /** The Vault token to send; none for login endpoints. */
@@ -31,6 +32,8 @@ export interface VaultApiOptions {
   budget?: RequestBudget;
   /** What the transport dials through (checked for a SecretStore). */
   network?: StoreNetwork;
+  /** The store's `tls`: the client certificate presented on every request (cert auth's login presents its own). */
+  clientTls?: ClientTlsSource;
 }
 
 /** Fields node-vault fills from VAULT_TOKEN, VAULT_NAMESPACE and VAULT_PREFIX when not given. */
@@ -43,9 +46,16 @@ interface EnvSensitiveClient {
 export function createVaultApi(opts: VaultApiOptions): VaultApi {
   const transport = createVaultTransport({ caPem: opts.caPem, network: opts.network });
   const { budget } = opts;
+  const { clientTls } = opts;
   const send = async (req: TransportRequest): Promise<TransportResponse> => {
+    const storeCert = clientTls ? await clientTls.current() : undefined;
     await budget?.take(req.signal);
-    return transport.send(req);
+    if (!clientTls) return transport.send(req);
+    // No answer at all: perhaps the handshake refused the certificate (expired, renewed since).
+    return transport.send({ ...req, storeCert }).catch((err: unknown) => {
+      clientTls.failed();
+      throw err;
+    });
   };
   const client = nodeVault({
     apiVersion: 'v1',

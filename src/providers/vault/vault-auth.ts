@@ -3,7 +3,6 @@
  * rotated SecretID or a fresh ServiceAccount token is used at the next login), registers every
  * credential and token with the scrubber, and returns the Vault token with its lease.
  */
-import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { VaultAuth } from '../../api/providers/vault.js';
 import type { ServiceAccountSelector } from '../../api/common.js';
@@ -11,6 +10,7 @@ import type { StoreContext } from '../provider.js';
 import { AuthError, InvalidConfigError } from '../provider-errors.js';
 import type { VaultApi } from './vault-api.js';
 import type { ClientCertificate } from './vault-transport.js';
+import { checkCertificatePair } from './vault-client-tls.js';
 import { mapVaultError } from './vault-errors.js';
 
 export interface VaultLogin {
@@ -148,28 +148,9 @@ function passwordLogin(method: 'userpass' | 'ldap', spec: NonNullable<VaultAuth[
   return loginWith(description, path, async () => ({ password: await password() }), ctx, `auth/${path}/login/${encodeURIComponent(spec.username)}`);
 }
 
-/**
- * The client certificate and key from their Secrets, checked to be PEM and a pair, so a wrong
- * Secret is a config error naming it rather than a TLS failure.
- */
+/** auth.cert's certificate and key from their Secrets, checked to be PEM and a pair. */
 export function parseClientCertificate(certPem: string, keyPem: string, refs: NonNullable<VaultAuth['cert']>): ClientCertificate {
-  const where = (ref: { name: string; key: string }) => `Secret '${ref.name}' key '${ref.key}'`;
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(certPem);
-  } catch {
-    throw new InvalidConfigError(`cert auth: ${where(refs.clientCert)} does not hold a PEM certificate`);
-  }
-  let key: ReturnType<typeof createPrivateKey>;
-  try {
-    key = createPrivateKey(keyPem);
-  } catch {
-    throw new InvalidConfigError(`cert auth: ${where(refs.secretRef)} does not hold a PEM private key`);
-  }
-  if (!cert.checkPrivateKey(key)) {
-    throw new InvalidConfigError(`cert auth: the private key in ${where(refs.secretRef)} does not belong to the certificate in ${where(refs.clientCert)}`);
-  }
-  return { certPem, keyPem };
+  return checkCertificatePair('cert auth', certPem, keyPem, refs.clientCert, refs.secretRef);
 }
 
 /** TLS certificate auth: POST auth/PATH/login { name? } on a connection that presents the client certificate. */

@@ -63,4 +63,16 @@ describe('mapVaultError', () => {
     expect(mapVaultError(apiError(403, '1 error occurred:\n\t* permission denied\n\n'), "reading remote key 'a'", 'read').message)
       .toBe("reading remote key 'a': Vault answered 403: permission denied (check the token's policies and the auth configuration)");
   });
+
+  it("names the client certificate when Vault's listener asks for one or refuses it", () => {
+    const required = mapVaultError(codeError('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'tlsv13 alert certificate required'), 'reading x', 'read');
+    expect(required).toBeInstanceOf(InvalidConfigError);
+    expect(required.message).toBe('reading x: Vault requires a TLS client certificate (ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED); set tls.certSecretRef and tls.keySecretRef');
+    for (const code of ['ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED']) {
+      const refused = mapVaultError(codeError(code), 'reading x', 'read');
+      expect(refused).toBeInstanceOf(InvalidConfigError);
+      expect(refused.message).toContain(`Vault refused the TLS client certificate (${code})`);
+    }
+    expect(mapVaultError(codeError('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), 'reading x', 'read').message).toContain('TLS verification of the Vault server failed');
+  });
 });

@@ -20,6 +20,9 @@ import { findEndpointRefusal } from '../store-network.js';
 export type VaultOperation = 'read' | 'list' | 'login';
 
 const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|EPROTO/;
+/** TLS alerts the server sends about our client certificate (OpenSSL's codes, e.g. ERR_SSL_TLSV1_ALERT_UNKNOWN_CA). */
+const CLIENT_CERT_REQUIRED = /ALERT_CERTIFICATE_REQUIRED/;
+const CLIENT_CERT_REFUSED = /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED)/;
 
 /** An error-like object. Duck-typed: errors from Node internals may come from another realm (vm contexts). */
 interface ErrorLike {
@@ -74,6 +77,15 @@ function fromTransport(err: ErrorLike, what: string): ProviderError {
   const code = typeof err.code === 'string' ? err.code : '';
   if (err.name === 'AbortError' || err.name === 'TimeoutError') return new UnavailableError(`${what}: the request was cancelled or timed out`, { cause: err });
   if (isNetworkErrorCode(code)) return new UnavailableError(`${what}: cannot reach Vault (${code})`, { cause: err });
+  if (CLIENT_CERT_REQUIRED.test(code)) {
+    return new InvalidConfigError(`${what}: Vault requires a TLS client certificate (${code}); set tls.certSecretRef and tls.keySecretRef`, { cause: err });
+  }
+  if (CLIENT_CERT_REFUSED.test(code)) {
+    return new InvalidConfigError(
+      `${what}: Vault refused the TLS client certificate (${code}); its listener must trust the certificate's issuer (tls_client_ca_file), and the certificate must be valid: check tls (or auth.cert)`,
+      { cause: err },
+    );
+  }
   if (TLS_CODE.test(code)) {
     return new InvalidConfigError(`${what}: TLS verification of the Vault server failed (${code}); check server and caBundle`, { cause: err });
   }

@@ -6,6 +6,7 @@ import { networkOf } from '../store-network.js';
 import { createVaultApi, type VaultApi, type VaultApiOptions } from './vault-api.js';
 import { type AuthDeps, buildAuthMethod, VAULT_AUTH_METHODS } from './vault-auth.js';
 import { VaultSecretsClient } from './vault-client.js';
+import { ClientTlsSource, readClientTls, refreshingClientTls } from './vault-client-tls.js';
 import { KvPaths } from './vault-kv.js';
 import { VaultSession } from './vault-session.js';
 
@@ -48,6 +49,7 @@ export function validateVaultConfig(config: VaultProviderSpec): string[] {
   const methods = Object.values(config.auth).filter((v) => v !== undefined);
   if (methods.length !== 1) problems.push(`auth must set exactly one of ${VAULT_AUTH_METHODS}`);
   if (config.auth.cert && config.server.startsWith('http:')) problems.push('auth.cert needs an https server: the client certificate is presented in the TLS handshake');
+  if (config.tls && config.server.startsWith('http:')) problems.push('tls needs an https server: the client certificate is presented in the TLS handshake');
   return problems;
 }
 
@@ -55,13 +57,17 @@ export function connectVault(config: VaultProviderSpec, ctx: StoreContext, deps:
   const problems = validateVaultConfig(config);
   if (problems.length > 0) throw new InvalidConfigError(problems.join('; '));
   const ca = config.caBundle === undefined ? undefined : parseCaBundle(config.caBundle);
-  const method = buildAuthMethod(config.auth, ctx, deps);
+  const tls = config.tls;
+  const clientTls = tls ? new ClientTlsSource(() => readClientTls(tls, ctx), deps.now) : undefined;
+  const auth = buildAuthMethod(config.auth, ctx, deps);
+  const method = clientTls ? refreshingClientTls(auth, clientTls) : auth;
   const api = (deps.createApi ?? createVaultApi)({
     server: config.server.replace(/\/+$/, ''),
     namespace: config.namespace,
     caPem: ca && 'pem' in ca ? ca.pem : undefined,
     budget: ctx.budget,
     network: networkOf(ctx),
+    clientTls,
   });
   const session = new VaultSession(api, method, { log: ctx.log, now: deps.now });
   return new VaultSecretsClient(api, session, new KvPaths(config.path, config.version ?? 'v2'));

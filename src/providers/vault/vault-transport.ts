@@ -3,8 +3,9 @@
  * only method, url, headers, body, timeout and agents — not an AbortSignal — so a deadline could
  * not cancel a request. It accepts a replacement transport through its documented
  * `request-promise` option; this one is Node's http/https with the caller's AbortSignal, one
- * keep-alive agent per store client, and the store's CA bundle as the only trust anchors when one
- * is given (never VAULT_SKIP_VERIFY or other environment variables).
+ * keep-alive agent per store client (presenting the store's `tls` client certificate, if any), and
+ * the store's CA bundle as the only trust anchors when one is given (never VAULT_SKIP_VERIFY or
+ * other environment variables).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -21,6 +22,8 @@ export interface TransportRequest {
   signal?: AbortSignal;
   /** A TLS client certificate for this request only (cert auth's login): sent on a connection of its own, never pooled. */
   clientCert?: ClientCertificate;
+  /** The store's `tls` certificate: presented on the pooled connections (every request but cert auth's login). */
+  storeCert?: ClientCertificate;
 }
 
 export interface ClientCertificate {
@@ -65,10 +68,30 @@ function readResponse(res: http.IncomingMessage, path: string): Promise<Transpor
   });
 }
 
+/** A pool replaced by one with another client certificate is closed this long after, when its requests are done. */
+const RETIRED_POOL_MS = 60_000;
+
+const samePair = (a: ClientCertificate | undefined, b: ClientCertificate | undefined) => a?.certPem === b?.certPem && a?.keyPem === b?.keyPem;
+
 export function createVaultTransport(opts: { caPem?: string; network?: StoreNetwork } = {}): VaultTransport {
   const network = opts.network ?? openNetwork;
+  const ca = opts.caPem ? { ca: opts.caPem } : {};
   const httpAgent = network.httpAgent({ keepAlive: true, maxSockets: 16 });
-  const httpsAgent = network.httpsAgent({ keepAlive: true, maxSockets: 16, ...(opts.caPem ? { ca: opts.caPem } : {}) });
+  // The pooled HTTPS connections, and the client certificate they present (the store's `tls`).
+  let pool: { cert?: ClientCertificate; agent: https.Agent } = { agent: network.httpsAgent({ keepAlive: true, maxSockets: 16, ...ca }) };
+  const retired = new Set<{ agent: https.Agent; timer: NodeJS.Timeout | undefined }>();
+  /** The pool presenting `cert`: a new certificate gets a new pool (open connections keep the handshake they made). */
+  const httpsAgentFor = (cert: ClientCertificate | undefined): https.Agent => {
+    if (samePair(cert, pool.cert)) return pool.agent;
+    const entry = { agent: pool.agent, timer: undefined as NodeJS.Timeout | undefined };
+    entry.timer = setTimeout(() => {
+      entry.agent.destroy();
+      retired.delete(entry);
+    }, RETIRED_POOL_MS).unref();
+    retired.add(entry);
+    pool = { cert, agent: network.httpsAgent({ keepAlive: true, maxSockets: 16, ...ca, ...(cert ? { cert: cert.certPem, key: cert.keyPem } : {}) }) };
+    return pool.agent;
+  };
 
   const send = (req: TransportRequest): Promise<TransportResponse> => {
     const url = new URL(req.uri);
@@ -81,8 +104,8 @@ export function createVaultTransport(opts: { caPem?: string; network?: StoreNetw
     }
     return new Promise((resolve, reject) => {
       // A login with a client certificate gets an agent of its own, so no pooled connection ever carries it.
-      const own = isHttps && req.clientCert ? network.httpsAgent({ keepAlive: false, ...(opts.caPem ? { ca: opts.caPem } : {}), cert: req.clientCert.certPem, key: req.clientCert.keyPem }) : undefined;
-      const options = { method: req.method, headers, signal: req.signal, agent: own ?? (isHttps ? httpsAgent : httpAgent) };
+      const own = isHttps && req.clientCert ? network.httpsAgent({ keepAlive: false, ...ca, cert: req.clientCert.certPem, key: req.clientCert.keyPem }) : undefined;
+      const options = { method: req.method, headers, signal: req.signal, agent: own ?? (isHttps ? httpsAgentFor(req.storeCert) : httpAgent) };
       const onResponse = (res: http.IncomingMessage) => readResponse(res, url.pathname).then(resolve, reject);
       const request = isHttps ? https.request(url, options, onResponse) : http.request(url, options, onResponse);
       request.on('error', reject);
@@ -95,7 +118,12 @@ export function createVaultTransport(opts: { caPem?: string; network?: StoreNetw
     send,
     close() {
       httpAgent.destroy();
-      httpsAgent.destroy();
+      pool.agent.destroy();
+      for (const r of retired) {
+        clearTimeout(r.timer);
+        r.agent.destroy();
+      }
+      retired.clear();
     },
   };
 }
