@@ -4,17 +4,21 @@
 // apply leaves) and S unrelated Secrets (~1 KiB of data each) were created; both runs are measured
 // the same way (peak RSS and heap used after /readyz and a settle). Target: ≤ 20 MB added for
 // 10,000 Deployments and 20,000 Secrets; and ≤ 60 MB with no objects at all (#11 point 1).
+// The operator runs as the image runs it: dist/ bundled by `scripts/image.sh --app` (esbuild,
+// minified, split into chunks) with the image's node flags; `--operator dist` runs dist/ instead;
+// `--dist DIR` takes the compiled operator from DIR instead of dist/.
 //
-//   tsx bench/unrelated-bench.ts [--deployments 10000] [--secrets 20000] [--namespaces 10] [--settle 10s] [--node-arg=--max-semi-space-size=4 ...]
+//   tsx bench/unrelated-bench.ts [--deployments 10000] [--secrets 20000] [--namespaces 10] [--settle 10s]
+//       [--operator bundle|dist] [--dist DIR] [--node-arg=--max-semi-space-size=4 ...]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startControlPlane } from '../e2e/harness/control-plane.js';
 import { prepareCluster } from '../e2e/support/operator.js';
 import { createIgnoringConflict } from './lib/fixtures.js';
 import { KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
-import { IMAGE_NODE_FLAGS, OperatorProcess } from './lib/operator-process.js';
+import { bundleOperator, IMAGE_NODE_FLAGS, OperatorProcess } from './lib/operator-process.js';
 import { round } from './lib/proc.js';
 
 const OPERATOR_NS = 'lockstep-system';
@@ -53,9 +57,12 @@ function secret(ns: string, i: number): Record<string, unknown> {
   };
 }
 
-async function measure(kubeconfigPath: string, dir: string, label: string, settleMs: number, nodeArgs: string[]): Promise<Run> {
+/** How the operator is run: the image's bundle (its main.mjs), or dist/. */
+interface Launch { from: 'bundle' | 'dist'; entry: string }
+
+async function measure(kubeconfigPath: string, dir: string, label: string, settleMs: number, nodeArgs: string[], launch: Launch): Promise<Run> {
   const op = await OperatorProcess.start({
-    kubeconfigPath, operatorNamespace: OPERATOR_NS, workers: 10, logFile: join(dir, `operator-${label}.log`), from: 'dist', cwd: dir, nodeArgs,
+    kubeconfigPath, operatorNamespace: OPERATOR_NS, workers: 10, logFile: join(dir, `operator-${label}.log`), cwd: dir, nodeArgs, ...launch,
   });
   try {
     const readyAt = await op.waitReady(300_000);
@@ -72,20 +79,24 @@ async function main(): Promise<number> {
   const { values } = parseArgs({ options: {
     deployments: { type: 'string', default: '10000' }, secrets: { type: 'string', default: '20000' },
     namespaces: { type: 'string', default: '10' }, settle: { type: 'string', default: '10s' },
-    'node-arg': { type: 'string', multiple: true, default: [] },
+    'node-arg': { type: 'string', multiple: true, default: [] }, operator: { type: 'string', default: 'bundle' },
+    dist: { type: 'string', default: 'dist' },
   } });
+  if (values.operator !== 'bundle' && values.operator !== 'dist') throw new Error('--operator is bundle or dist');
   const nodeArgs = values['node-arg'];
   const deployments = Number(values.deployments);
   const secrets = Number(values.secrets);
   const namespaces = Array.from({ length: Number(values.namespaces) }, (_, i) => `unrelated-${i}`);
   const settleMs = Number(values.settle.replace(/s$/, '')) * 1000;
   const dir = await mkdtemp(join(tmpdir(), 'lockstep-bench-unrelated-'));
+  const launch: Launch = values.operator === 'bundle' ? { from: 'bundle', entry: bundleOperator(join(dir, 'app'), resolve(values.dist)) }
+    : { from: 'dist', entry: resolve(values.dist, 'cmd/main.js') };
   const cp = await startControlPlane({ dir: join(dir, 'cluster') });
   try {
     await prepareCluster(cp.kubeconfigPath, OPERATOR_NS);
     const http = new KubeHttp(loadAccess(cp.kubeconfigPath), 32);
     log('operator with no objects');
-    const empty = await measure(cp.kubeconfigPath, dir, 'empty', settleMs, nodeArgs);
+    const empty = await measure(cp.kubeconfigPath, dir, 'empty', settleMs, nodeArgs, launch);
     log(`  ready ${empty.readySeconds}s, peak RSS ${empty.peakRssMB} MB, heap used ${empty.heapUsedMB} MB`);
     for (const ns of namespaces) await createIgnoringConflict(http, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     const t = Date.now();
@@ -98,7 +109,7 @@ async function main(): Promise<number> {
       await createIgnoringConflict(http, `/api/v1/namespaces/${ns}/secrets`, secret(ns, i));
     });
     log(`created ${deployments} Deployments and ${secrets} Secrets in ${round((Date.now() - t) / 1000, 1)}s`);
-    const full = await measure(cp.kubeconfigPath, dir, 'unrelated', settleMs, nodeArgs);
+    const full = await measure(cp.kubeconfigPath, dir, 'unrelated', settleMs, nodeArgs, launch);
     log(`  ready ${full.readySeconds}s, peak RSS ${full.peakRssMB} MB, heap used ${full.heapUsedMB} MB`);
     http.close();
     const added = round(full.peakRssMB - empty.peakRssMB, 1);
@@ -110,7 +121,7 @@ async function main(): Promise<number> {
       ['heap used (MB)', String(empty.heapUsedMB), String(full.heapUsedMB), String(round(full.heapUsedMB - empty.heapUsedMB, 1))],
     ];
     const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-    process.stdout.write(`\noperator node flags: ${[...IMAGE_NODE_FLAGS, ...nodeArgs].join(' ')} (the image's, then --node-arg)\n`);
+    process.stdout.write(`\noperator: ${launch.from === 'bundle' ? "the image's bundle (scripts/image.sh --app)" : 'dist/cmd/main.js'}; node flags: ${[...IMAGE_NODE_FLAGS, ...nodeArgs].join(' ')} (the image's, then --node-arg)\n`);
     process.stdout.write(`\n${rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n')}\n\n`);
     process.stdout.write(`target: peak RSS with no objects <= 60 MB: ${empty.peakRssMB} ${empty.peakRssMB <= 60 ? 'PASS' : 'MISS'}\n`);
     process.stdout.write(`target: added by unrelated objects <= 20 MB: ${added} ${added <= 20 ? 'PASS' : 'MISS'}\n`);

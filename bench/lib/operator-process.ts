@@ -1,5 +1,5 @@
-// Runs the built operator (`node dist/cmd/main.js controller`) as a child process, reads its
-// Prometheus metrics and its memory from /proc, and stops it by pid.
+// Runs the built operator (`node dist/cmd/main.js controller`, or the image's bundle of it) as a
+// child process, reads its Prometheus metrics and its memory from /proc, and stops it by pid.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -23,9 +23,12 @@ export interface OperatorOptions {
   operatorNamespace: string;
   workers: number;
   logFile: string;
-  /** 'dist' runs dist/cmd/main.js (default); 'src' runs src/cmd/main.ts through tsx. */
-  from: 'dist' | 'src';
-  /** A built main.js to run instead of dist/cmd/main.js (see --ref). */
+  /**
+   * 'dist' runs dist/cmd/main.js (default); 'bundle' runs `entry`, the image's /app/main.mjs
+   * built by {@link bundleOperator}; 'src' runs src/cmd/main.ts through tsx.
+   */
+  from: 'dist' | 'bundle' | 'src';
+  /** A built main.js to run instead of dist/cmd/main.js (see --ref), or the bundle's main.mjs. */
   entry?: string;
   extraArgs?: string[];
   /**
@@ -48,6 +51,15 @@ export interface Memory {
 export const OPERATOR_NODE = resolve(ROOT, 'node_modules/.bin/node');
 export const operatorNodeVersion = (): string => execFileSync(OPERATOR_NODE, ['--version'], { encoding: 'utf8' }).trim();
 
+/**
+ * Bundles `dist` (default dist/) into `dir` exactly as the image's /app is built (`scripts/image.sh --app`: esbuild,
+ * minified, split into chunks) and returns the entry point to run, `dir`/main.mjs.
+ */
+export function bundleOperator(dir: string, dist = resolve(ROOT, 'dist')): string {
+  execFileSync('bash', [resolve(ROOT, 'scripts/image.sh'), '--app', dir, dist], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  return resolve(dir, 'main.mjs');
+}
+
 /** The flags the image runs node with, so that what is measured is what ships. */
 export const IMAGE_NODE_FLAGS = readFileSync(resolve(ROOT, 'scripts/operator-node-flags'), 'utf8').split(/\s+/).filter(Boolean);
 
@@ -62,9 +74,10 @@ export class OperatorProcess {
 
   static async start(opts: OperatorOptions): Promise<OperatorProcess> {
     const port = await freePort();
-    const entry = opts.from === 'dist'
-      ? [opts.entry ?? resolve(ROOT, 'dist/cmd/main.js')]
-      : [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cmd/main.ts')];
+    if (opts.from === 'bundle' && !opts.entry) throw new Error("from: 'bundle' needs the entry bundleOperator() returned");
+    const entry = opts.from === 'src'
+      ? [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), resolve(ROOT, 'src/cmd/main.ts')]
+      : [opts.entry ?? resolve(ROOT, 'dist/cmd/main.js')];
     const args = [
       ...IMAGE_NODE_FLAGS,
       ...(opts.nodeArgs ?? []),

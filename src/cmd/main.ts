@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 /** The `lockstep` command: `controller` runs the operator; `gen-crds` writes the CRDs. */
 import { parseArgs } from 'node:util';
-import { genCrds } from './gen-crds.js';
 
 const USAGE = `usage: lockstep <command> [flags]
 
@@ -33,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
       return runMigrateCommand(rest);
     }
     case 'gen-crds': {
+      // Loaded only here: the CRD builder and `yaml` are no part of the operator's start.
+      const { genCrds } = await import('./gen-crds.js');
       const { values } = parseArgs({
         args: rest,
         options: { out: { type: 'string', multiple: true }, check: { type: 'boolean', default: false } },

@@ -7,8 +7,8 @@
  * loaded only then (`needsClientNode`).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
+import { parse } from 'yaml';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 /** A token file is read again after this long (client-go re-reads projected tokens every minute). */
@@ -57,8 +57,6 @@ function fromCluster(): KubeAccess {
 }
 
 function fromKubeconfig(path: string): KubeAccess {
-  // `yaml` is loaded only for a kubeconfig file (in a cluster nothing needs it).
-  const { parse } = createRequire(import.meta.url)('yaml') as { parse: (text: string) => unknown };
   const config = (parse(readFileSync(path, 'utf8')) ?? {}) as KubeconfigFile;
   const contextName = config['current-context'];
   const context = config.contexts?.find((c) => c.name === contextName)?.context ?? config.contexts?.[0]?.context;
