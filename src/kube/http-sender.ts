@@ -3,8 +3,8 @@
  * agent, TLS material and the bearer token from `kube-access.ts`. Each watch has its own socket;
  * aborting a request (deadline, idle watch) destroys exactly its socket.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type * as Http from 'node:http';
+import { http, https } from '../runtime/node-http.js';
 import { Readable } from 'node:stream';
 import type { KubeAccess } from './kube-access.js';
 
@@ -31,7 +31,7 @@ export interface HttpSender {
 }
 
 export class NodeHttpSender implements HttpSender {
-  private readonly agent: http.Agent;
+  private readonly agent: Http.Agent;
   private readonly url: URL;
   private readonly tls: boolean;
 
@@ -57,7 +57,7 @@ export class NodeHttpSender implements HttpSender {
       headers['Content-Type'] = req.contentType ?? 'application/json';
       headers['Content-Length'] = body.length;
     }
-    const options: http.RequestOptions = {
+    const options: Http.RequestOptions = {
       hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
       port: this.url.port || (this.tls ? 443 : 80),
       path: this.url.pathname.replace(/\/+$/, '') + req.path,
@@ -76,7 +76,7 @@ export class NodeHttpSender implements HttpSender {
   }
 }
 
-function wrapResponse(res: http.IncomingMessage): HttpResponse {
+function wrapResponse(res: Http.IncomingMessage): HttpResponse {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(res.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;

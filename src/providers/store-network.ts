@@ -7,12 +7,13 @@
  * ClusterSecretStore's network is Node's own.
  */
 import dns, { type LookupAddress, type LookupOptions } from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Agent as UndiciAgent, buildConnector } from 'undici';
 import { Reasons } from '../api/constants.js';
+import { http, https } from '../runtime/node-http.js';
 import { bareAddress, ENDPOINT_REFUSED_CODE, EndpointPolicy, REFUSAL_SUFFIX } from './endpoint-policy.js';
 import type { StoreContext } from './provider.js';
 import { findNotAllowed, NotAllowedError } from './provider-errors.js';
@@ -23,9 +24,9 @@ export interface StoreNetwork {
   /** The policy connections are checked against; undefined for a ClusterSecretStore. */
   readonly policy?: EndpointPolicy;
   /** A keep-alive agent for http: URLs (loopback only when checked). */
-  httpAgent(opts?: http.AgentOptions): http.Agent;
+  httpAgent(opts?: Http.AgentOptions): Http.Agent;
   /** A keep-alive agent for https: URLs; `opts` carries TLS settings such as `ca`. */
-  httpsAgent(opts?: https.AgentOptions): https.Agent;
+  httpsAgent(opts?: Https.AgentOptions): Https.Agent;
   /** A fetch with its own connection pool (and TLS settings); close it with the client. */
   fetch(tls?: { ca?: string }): { fetchFn: FetchFn; close(): Promise<void> };
 }
@@ -69,7 +70,7 @@ function literalRefusal(policy: EndpointPolicy, host: string, port: number, loop
 }
 
 type Callback = (err: Error | null, stream: Duplex) => void;
-type CreateConnection = (options: http.ClientRequestArgs, callback?: Callback) => Duplex | null | undefined;
+type CreateConnection = (options: Http.ClientRequestArgs, callback?: Callback) => Duplex | null | undefined;
 
 function checkedCreate(policy: EndpointPolicy, loopbackOnly: boolean, defaultPort: number, create: CreateConnection): CreateConnection {
   return (options, callback) => {
@@ -87,21 +88,21 @@ function checkedCreate(policy: EndpointPolicy, loopbackOnly: boolean, defaultPor
 }
 
 class CheckedHttpAgent extends http.Agent {
-  constructor(private readonly policy: EndpointPolicy, opts?: http.AgentOptions) {
+  constructor(private readonly policy: EndpointPolicy, opts?: Http.AgentOptions) {
     super(opts);
   }
 
-  override createConnection(options: http.ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
+  override createConnection(options: Http.ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
     return checkedCreate(this.policy, true, 80, (o, cb) => super.createConnection(o, cb))(options, callback);
   }
 }
 
 class CheckedHttpsAgent extends https.Agent {
-  constructor(private readonly policy: EndpointPolicy, opts?: https.AgentOptions) {
+  constructor(private readonly policy: EndpointPolicy, opts?: Https.AgentOptions) {
     super(opts);
   }
 
-  override createConnection(options: http.ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
+  override createConnection(options: Http.ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
     return checkedCreate(this.policy, false, 443, (o, cb) => super.createConnection(o, cb))(options, callback);
   }
 }

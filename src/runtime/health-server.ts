@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http, https } from './node-http.js';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -34,7 +34,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     void handle(opts, req, res);
   };
-  const server: Server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : createServer(handler);
+  const server: Server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handler) : http.createServer(handler);
   await listen(server, opts.port, opts.host ?? '127.0.0.1');
   return {
     port: (server.address() as AddressInfo).port,
