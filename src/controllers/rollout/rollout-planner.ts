@@ -6,7 +6,8 @@
 import { Annotations } from '../../api/constants.js';
 import type { RolloutTarget, WorkloadKind } from '../../api/external-secret.js';
 import { matchesLabelSelector } from '../secret-store/store-access-policy.js';
-import { findSecretUsage, parseRestartOn, shouldRestartFor } from './consumers.js';
+import { parseRestartOn, shouldRestartFor } from './consumers.js';
+import { decodeSecretReads } from './workload-entry.js';
 import { workloadId, type Workload, type WorkloadInformers } from './workloads.js';
 
 export interface RotationInput {
@@ -18,6 +19,7 @@ export interface RotationInput {
   delivery?: 'Files';
 }
 
+/** Plans over the workload caches, whose entries `buildWorkloadEntry` made. */
 export function planRollout(informers: WorkloadInformers, input: RotationInput): string[] {
   const chosen = new Set<string>();
   for (const [kind, informer] of Object.entries(informers) as [WorkloadKind, NonNullable<WorkloadInformers[WorkloadKind]>][]) {
@@ -30,7 +32,7 @@ export function planRollout(informers: WorkloadInformers, input: RotationInput):
         if (targeted || injectsAtStart(w, input.secretName)) chosen.add(workloadId(kind, name));
         continue;
       }
-      const usage = findSecretUsage(w.spec?.template?.spec);
+      const usage = decodeSecretReads(w.secretReads);
       const optedIn = parseRestartOn(w.metadata.annotations?.[Annotations.restartOn], usage).has(input.secretName);
       if ((optedIn || targeted) && shouldRestartFor(usage.get(input.secretName), input.changedKeys)) {
         chosen.add(workloadId(kind, name));

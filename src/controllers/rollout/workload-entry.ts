@@ -1,14 +1,17 @@
 /**
  * What the workload caches keep of a Deployment, StatefulSet, DaemonSet or Argo Rollout: only what
- * planning and doing a restart read (informer transform). Labels (for `rollout.targets` selectors),
- * our `lockstep.dev/*` annotations on the object and on its pod template, the pod template's Secret
- * references (env `secretKeyRef`, `envFrom`, `secret` and projected volumes), `replicas`,
- * `restartAt`, and the status fields that tell a finished rollout. Everything else (containers,
- * images, probes, `kubectl.kubernetes.io/last-applied-configuration`, ...) is dropped, so a cluster
- * with 10,000 Deployments we never restart costs a few hundred bytes each.
+ * planning and doing a restart read (informer transform). Name, uid, resourceVersion and labels
+ * (for `rollout.targets` selectors); our `lockstep.dev/*` annotations on the object and on its pod
+ * template; the Secrets the pod template reads, as one string (`secretReads`, computed once here
+ * by `findSecretUsage`, instead of the containers, env and volumes it was read from); and, only of
+ * a workload Lockstep restarted (it carries our restart marks), what tells a finished rollout:
+ * `generation`, `replicas` and a few status fields. Argo's `spec.restartAt` when set. Everything
+ * else (containers, images, probes, `kubectl.kubernetes.io/last-applied-configuration`, ...) is
+ * dropped, so a cluster with 10,000 Deployments we never restart costs a few hundred bytes each.
  */
+import { Annotations } from '../../api/constants.js';
 import type { KubeObject } from '../../kube/kube-port.js';
-import type { PodSpec } from './consumers.js';
+import { ALL_KEYS, findSecretUsage, type ConsumedKeys } from './consumers.js';
 import type { Workload } from './workloads.js';
 
 const OUR_PREFIX = 'lockstep.dev/';
@@ -18,29 +21,62 @@ const STATUS_FIELDS = [
   'updatedNumberScheduled', 'desiredNumberScheduled', 'numberAvailable', 'phase',
 ] as const;
 
-type Container = NonNullable<PodSpec['containers']>[number];
-type Volume = NonNullable<PodSpec['volumes']>[number];
-
 export function buildWorkloadEntry(obj: KubeObject): KubeObject {
   const w = obj as Workload;
   const { name, namespace, uid, resourceVersion, generation, labels, annotations, deletionTimestamp } = w.metadata;
+  const ownAnnotations = ours(annotations);
+  const templateAnnotations = ours(w.spec?.template?.metadata?.annotations);
+  // Rollout progress is read only of a workload whose last restart was ours (isRolloutComplete,
+  // behind lastRestartAt): the restart marks are on the pod template, or on the object (Argo).
+  const restarted = hasRestartMarks(templateAnnotations) || hasRestartMarks(ownAnnotations);
   const entry: Workload = {
-    metadata: stripUndefined({ name, namespace, uid, resourceVersion, generation, labels, annotations: ours(annotations), deletionTimestamp }),
+    metadata: definedOnly({
+      name, namespace, uid, resourceVersion, generation: restarted ? generation : undefined, labels, annotations: ownAnnotations, deletionTimestamp,
+    }),
   };
-  const spec = w.spec;
-  if (spec) {
-    const template = spec.template;
-    const podSpec = template?.spec ? trimPodSpec(template.spec) : undefined;
-    const templateAnnotations = ours(template?.metadata?.annotations);
-    entry.spec = stripUndefined({
-      replicas: spec.replicas,
-      restartAt: spec.restartAt,
-      template: template ? stripUndefined({ metadata: templateAnnotations ? { annotations: templateAnnotations } : undefined, spec: podSpec }) : undefined,
-    });
-  }
-  const status = w.status as Record<string, unknown> | undefined;
-  if (status) entry.status = stripUndefined(Object.fromEntries(STATUS_FIELDS.map((f) => [f, status[f]])));
+  const reads = encodeSecretReads(findSecretUsage(w.spec?.template?.spec));
+  if (reads) entry.secretReads = reads;
+  const spec = definedOnly({
+    replicas: restarted ? w.spec?.replicas : undefined,
+    restartAt: w.spec?.restartAt,
+    template: templateAnnotations ? { metadata: { annotations: templateAnnotations } } : undefined,
+  });
+  if (Object.keys(spec).length > 0) entry.spec = spec;
+  const status = w.status;
+  if (restarted && status) entry.status = definedOnly(Object.fromEntries(STATUS_FIELDS.map((f) => [f, status[f]])));
   return entry;
+}
+
+/**
+ * The Secrets a pod template reads as one string, a line each: `name` when it reads every key,
+ * `name/key` for each key it reads (Secret names and keys cannot hold `/` or a newline). One string
+ * instead of a Map of Sets: this is held for every workload in the cluster.
+ */
+export function encodeSecretReads(usage: ReadonlyMap<string, ConsumedKeys>): string | undefined {
+  const lines: string[] = [];
+  for (const [secret, keys] of usage) {
+    if (keys === ALL_KEYS) lines.push(secret);
+    else for (const key of keys) lines.push([secret, key].join('/'));
+  }
+  return lines.length > 0 ? lines.join('\n') : undefined;
+}
+
+/** The inverse of `encodeSecretReads`: what `findSecretUsage` found in the pod template. */
+export function decodeSecretReads(reads: string | undefined): Map<string, ConsumedKeys> {
+  const usage = new Map<string, ConsumedKeys>();
+  if (!reads) return usage;
+  for (const line of reads.split('\n')) {
+    const slash = line.indexOf('/');
+    const secret = slash < 0 ? line : line.slice(0, slash);
+    const current = usage.get(secret);
+    if (slash < 0) usage.set(secret, ALL_KEYS);
+    else if (current !== ALL_KEYS) usage.set(secret, (current ?? new Set<string>()).add(line.slice(slash + 1)));
+  }
+  return usage;
+}
+
+function hasRestartMarks(annotations: Record<string, string> | undefined): boolean {
+  return annotations !== undefined && (Annotations.restartedAt in annotations || Annotations.restartedFor in annotations);
 }
 
 function ours(annotations: Record<string, string> | undefined): Record<string, string> | undefined {
@@ -49,31 +85,6 @@ function ours(annotations: Record<string, string> | undefined): Record<string, s
   return kept.length > 0 ? Object.fromEntries(kept) : undefined;
 }
 
-function trimPodSpec(spec: PodSpec): PodSpec | undefined {
-  const containers = trimContainers(spec.containers);
-  const initContainers = trimContainers(spec.initContainers);
-  const volumes = (spec.volumes ?? []).map(trimVolume).filter((v): v is Volume => v !== undefined);
-  const out = stripUndefined({ containers, initContainers, volumes: volumes.length > 0 ? volumes : undefined });
-  return Object.keys(out).length > 0 ? out : undefined;
-}
-
-function trimContainers(containers: Container[] | undefined): Container[] | undefined {
-  const kept = (containers ?? []).map((c) => {
-    const env = (c.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => ({ valueFrom: { secretKeyRef: e.valueFrom?.secretKeyRef } }));
-    const envFrom = (c.envFrom ?? []).filter((e) => e.secretRef).map((e) => ({ secretRef: e.secretRef }));
-    return stripUndefined({ env: env.length > 0 ? env : undefined, envFrom: envFrom.length > 0 ? envFrom : undefined }) as Container;
-  }).filter((c) => Object.keys(c).length > 0);
-  return kept.length > 0 ? kept : undefined;
-}
-
-function trimVolume(v: Volume): Volume | undefined {
-  if (v.secret) return { secret: { secretName: v.secret.secretName, ...(v.secret.items ? { items: v.secret.items.map((i) => ({ key: i.key })) } : {}) } };
-  const sources = (v.projected?.sources ?? []).filter((s) => s.secret).map((s) => ({
-    secret: { name: s.secret?.name, ...(s.secret?.items ? { items: s.secret.items.map((i) => ({ key: i.key })) } : {}) },
-  }));
-  return sources.length > 0 ? { projected: { sources } } : undefined;
-}
-
-function stripUndefined<T extends object>(obj: T): T {
+function definedOnly<T extends object>(obj: T): T {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
 }

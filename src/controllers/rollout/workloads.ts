@@ -19,6 +19,8 @@ export interface Workload extends KubeObject {
     restartAt?: string;
   };
   status?: Record<string, unknown>;
+  /** In the cache only: the Secrets the pod template reads (`encodeSecretReads`), which replace the pod spec. */
+  secretReads?: string;
 }
 
 /** "Kind/name": how restarts name a workload in status. */
