@@ -149,8 +149,9 @@ function redact(text: string, ranges: [number, number][]): string {
 }
 
 function encodings(text: string): string[] {
-  const base64 = Buffer.from(text, 'utf8').toString('base64');
-  const forms = [text, base64, base64.replace(/=+$/, ''), JSON.stringify(text).slice(1, -1)];
+  // Base64 without its padding: it is also the start of the padded form, so one form finds both.
+  const base64 = Buffer.from(text, 'utf8').toString('base64').replace(/=+$/, '');
+  const forms = [text, base64, JSON.stringify(text).slice(1, -1)];
   // Each line of a multi-line value (certificates, JSON documents) may be logged alone.
   for (const line of text.split('\n')) if (line.trim().length >= 8) forms.push(line.trim());
   return forms;
