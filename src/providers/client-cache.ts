@@ -16,6 +16,9 @@ import { EndpointPolicy } from './endpoint-policy.js';
 import { buildStoreNetwork } from './store-network.js';
 import { checkStoreAccess, DEFAULT_APISERVER_AUDIENCES, type TenantPolicy } from './tenant-policy.js';
 
+/** How long a complete round's reads stay after it (see releaseReads). */
+const READ_RELEASE_GRACE_MS = 10_000;
+
 export interface StoreIdentity {
   kind: 'SecretStore' | 'ClusterSecretStore';
   name: string;
@@ -84,6 +87,22 @@ export class ClientCache {
       this.deps.scrubber.forget(owner);
     });
     return client;
+  }
+
+  /**
+   * A refresh round of this store is complete: after a short grace (agents of delivery as files
+   * are served from the same reads right after the change), the reads made for it are dropped,
+   * so the values are held by what was rendered from them and nowhere else.
+   */
+  releaseReads(storeKey: string): void {
+    const entry = this.entries.get(storeKey);
+    if (!entry) return;
+    const upTo = this.deps.clock.now();
+    void this.deps.clock.sleep(READ_RELEASE_GRACE_MS)
+      .then(() => entry.client)
+      .then((client) => {
+        if (client instanceof SharedReads) client.dropSettled(upTo);
+      }, () => undefined);
   }
 
   /** Checks the store against the tenant policy (throws NotAllowedError), then opens the provider's client. */

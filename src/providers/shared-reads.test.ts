@@ -47,6 +47,21 @@ describe('SharedReads', () => {
     expect(counts.getSecret).toBe(3);
   });
 
+  it('drops the settled reads of a complete round, and keeps the ones asked after it or still in flight', async () => {
+    const clock = new FakeClock();
+    const { client, counts } = counting(fake);
+    const shared = new SharedReads(client, clock);
+    await shared.getSecret({ key: 'k' }, { signal, maxAgeMs: 60_000 });
+    const roundEnd = clock.now();
+    await clock.advance(100);
+    await shared.getSecret({ key: 'j' }, { signal, maxAgeMs: 60_000 });
+    shared.dropSettled(roundEnd);
+    await shared.getSecret({ key: 'j' }, { signal, maxAgeMs: 60_000 });
+    expect(counts.getSecret).toBe(2); // j was asked after the round: kept
+    await shared.getSecret({ key: 'k' }, { signal, maxAgeMs: 60_000 });
+    expect(counts.getSecret).toBe(3); // k was dropped: read afresh
+  });
+
   it('tells the caller when each value it returns was read', async () => {
     const clock = new FakeClock(10_000);
     const shared = new SharedReads(counting(fake).client, clock);

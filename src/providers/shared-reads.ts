@@ -73,6 +73,16 @@ export class SharedReads implements SecretsClient {
     return fresh.result as Promise<T>;
   }
 
+  /**
+   * Drops the settled reads asked at or before `askedUpTo`: the refresh round they were made for
+   * is complete, and a later round reads afresh, so they would only hold values in memory.
+   */
+  dropSettled(askedUpTo: number): void {
+    for (const [key, entry] of this.entries) {
+      if (entry.settled && entry.askedAt <= askedUpTo) this.entries.delete(key);
+    }
+  }
+
   private sweep(now: number): void {
     if (++this.calls % SWEEP_EVERY !== 0) return;
     for (const [key, entry] of this.entries) {

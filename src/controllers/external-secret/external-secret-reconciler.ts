@@ -278,6 +278,7 @@ export class ExternalSecretReconciler {
   /** A store's round completed: its status says so, in one write per round (best effort). */
   private async reportRound(round: RoundSummary | undefined): Promise<void> {
     if (!round) return;
+    this.deps.clients.releaseReads(round.store);
     const [kind, namespace, name] = round.store.split('/') as [string, string, string];
     const resource = kind === 'ClusterSecretStore' ? LockstepResources.clusterSecretStore : LockstepResources.secretStore;
     const refresh = { time: new Date(round.time).toISOString(), externalSecrets: round.externalSecrets, changed: round.changed, failed: round.failed };
