@@ -1,4 +1,4 @@
-import { objectKey, type KubeObject } from './kube-port.js';
+import { objectKey, splitKey, type KubeObject } from './kube-port.js';
 
 export type CacheChange<T extends KubeObject> =
   | { type: 'add'; obj: T }
@@ -26,47 +26,53 @@ export function dropBulkMetadata(obj: KubeObject): void {
 }
 
 /**
- * The objects an informer holds, keyed `namespace/name` and indexed by namespace, and the changes
- * each write makes, with their bulk metadata dropped on the way in (`dropBulkMetadata`).
+ * The objects an informer holds, by namespace ('' for cluster-scoped kinds) and name, and the
+ * changes each write makes, with their bulk metadata dropped on the way in (`dropBulkMetadata`).
+ * Readers still ask by key (`namespace/name`), but no key string is held per object: a cache of
+ * 30,000 objects held ~3 MB in a second Map by key and its key strings.
  */
 export class InformerCache<T extends KubeObject> {
-  private readonly byKey = new Map<string, T>();
   private readonly byNamespace = new Map<string, Map<string, T>>();
+  private count = 0;
 
   /** `transform` keeps only what readers of this cache need (see `InformerOptions.transform`). */
   constructor(private readonly transform?: (obj: T) => T) {}
 
   get size(): number {
-    return this.byKey.size;
+    return this.count;
   }
 
   get(key: string): T | undefined {
-    return this.byKey.get(key);
+    const { namespace, name } = splitKey(key);
+    return this.byNamespace.get(namespace ?? '')?.get(name);
   }
 
   list(namespace?: string): T[] {
-    if (namespace === undefined) return [...this.byKey.values()];
-    return [...(this.byNamespace.get(namespace)?.values() ?? [])];
+    if (namespace !== undefined) return [...(this.byNamespace.get(namespace)?.values() ?? [])];
+    const all: T[] = [];
+    for (const objects of this.byNamespace.values()) for (const obj of objects.values()) all.push(obj);
+    return all;
   }
 
   /** ADDED/MODIFIED: an add, an update, or nothing when the resourceVersion is the one we hold. */
   upsert(received: T, transformed = false): CacheChange<T> | undefined {
     dropBulkMetadata(received);
     const obj = this.transform && !transformed ? this.transform(received) : received;
-    const key = objectKey(obj.metadata);
-    const old = this.byKey.get(key);
-    this.byKey.set(key, obj);
-    this.index(obj.metadata.namespace ?? '').set(key, obj);
-    if (!old) return { type: 'add', obj };
+    const objects = this.index(obj.metadata.namespace ?? '');
+    const name = obj.metadata.name ?? '';
+    const old = objects.get(name);
+    objects.set(name, obj);
+    if (!old) {
+      this.count++;
+      return { type: 'add', obj };
+    }
     if (sameVersion(old, obj)) return undefined;
     return { type: 'update', obj, old };
   }
 
   /** DELETED: reports the object's final state; nothing if we did not hold it. */
   remove(received: T): CacheChange<T> | undefined {
-    const key = objectKey(received.metadata);
-    if (!this.byKey.delete(key)) return undefined;
-    this.unindex(received.metadata.namespace ?? '', key);
+    if (!this.unindex(received.metadata.namespace ?? '', received.metadata.name ?? '')) return undefined;
     return { type: 'delete', obj: this.transform ? this.transform(received) : received };
   }
 
@@ -76,10 +82,12 @@ export class InformerCache<T extends KubeObject> {
     return objects;
   }
 
-  private unindex(namespace: string, key: string): void {
+  private unindex(namespace: string, name: string): boolean {
     const objects = this.byNamespace.get(namespace);
-    objects?.delete(key);
-    if (objects?.size === 0) this.byNamespace.delete(namespace);
+    if (!objects?.delete(name)) return false;
+    this.count--;
+    if (objects.size === 0) this.byNamespace.delete(namespace);
+    return true;
   }
 
   /**
@@ -94,10 +102,9 @@ export class InformerCache<T extends KubeObject> {
       const change = this.upsert(obj, transformed);
       if (change) changes.push(change);
     }
-    for (const [key, obj] of this.byKey) {
-      if (seen.has(key)) continue;
-      this.byKey.delete(key);
-      this.unindex(obj.metadata.namespace ?? '', key);
+    for (const obj of this.list()) {
+      if (seen.has(objectKey(obj.metadata))) continue;
+      this.unindex(obj.metadata.namespace ?? '', obj.metadata.name ?? '');
       changes.push({ type: 'delete', obj });
     }
     return changes;
