@@ -29,10 +29,12 @@ export function dropBulkMetadata(obj: KubeObject): void {
  * The objects an informer holds, by namespace ('' for cluster-scoped kinds) and name, and the
  * changes each write makes, with their bulk metadata dropped on the way in (`dropBulkMetadata`).
  * Readers still ask by key (`namespace/name`), but no key string is held per object: a cache of
- * 30,000 objects held ~3 MB in a second Map by key and its key strings.
+ * 30,000 objects held ~3 MB in a second Map by key and its key strings. Objects of one namespace
+ * share one namespace string (each parsed object brought its own copy: ~1 MB per 30,000).
  */
 export class InformerCache<T extends KubeObject> {
   private readonly byNamespace = new Map<string, Map<string, T>>();
+  private readonly namespaceNames = new Map<string, string>();
   private count = 0;
 
   /** `transform` keeps only what readers of this cache need (see `InformerOptions.transform`). */
@@ -58,7 +60,9 @@ export class InformerCache<T extends KubeObject> {
   upsert(received: T, transformed = false): CacheChange<T> | undefined {
     dropBulkMetadata(received);
     const obj = this.transform && !transformed ? this.transform(received) : received;
-    const objects = this.index(obj.metadata.namespace ?? '');
+    const namespace = obj.metadata.namespace;
+    if (namespace) obj.metadata.namespace = this.sharedName(namespace);
+    const objects = this.index(namespace ?? '');
     const name = obj.metadata.name ?? '';
     const old = objects.get(name);
     objects.set(name, obj);
@@ -76,6 +80,13 @@ export class InformerCache<T extends KubeObject> {
     return { type: 'delete', obj: this.transform ? this.transform(received) : received };
   }
 
+  private sharedName(namespace: string): string {
+    const shared = this.namespaceNames.get(namespace);
+    if (shared !== undefined) return shared;
+    this.namespaceNames.set(namespace, namespace);
+    return namespace;
+  }
+
   private index(namespace: string): Map<string, T> {
     let objects = this.byNamespace.get(namespace);
     if (!objects) this.byNamespace.set(namespace, (objects = new Map()));
@@ -86,7 +97,10 @@ export class InformerCache<T extends KubeObject> {
     const objects = this.byNamespace.get(namespace);
     if (!objects?.delete(name)) return false;
     this.count--;
-    if (objects.size === 0) this.byNamespace.delete(namespace);
+    if (objects.size === 0) {
+      this.byNamespace.delete(namespace);
+      this.namespaceNames.delete(namespace);
+    }
     return true;
   }
 
