@@ -11,7 +11,7 @@
 // is missed (the CI guard, e2e/scale); time and memory are reported, never checked.
 import { mkdtemp, mkdir, rename, rm, writeFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { prepareCluster } from '../e2e/support/operator.js';
 import { createFixtures, GROUP_PATH, namespacesOf, planExternalSecrets, SET_LABEL, STORE_NAME, storeData, type ValueMode } from './lib/fixtures.js';
 import { runFloor } from './lib/floor.js';
 import { ContentTypes, KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
-import { diffGroups, IMAGE_NODE_FLAGS, OperatorProcess, operatorNodeVersion, ROOT, type Metrics } from './lib/operator-process.js';
+import { bundleOperator, diffGroups, IMAGE_NODE_FLAGS, OperatorProcess, operatorNodeVersion, ROOT, type Metrics } from './lib/operator-process.js';
 import { diffCpu, machineLoad, round, snapshotCpu, type CpuSnapshot } from './lib/proc.js';
 import { ReadyWatcher } from './lib/ready-watcher.js';
 import { checkedTargets, printReport, type RequestSummary, type Results } from './lib/report.js';
@@ -43,7 +43,7 @@ interface Options {
   workers: number;
   refreshInterval: string;
   createConcurrency: number;
-  operator: 'dist' | 'src';
+  operator: 'dist' | 'bundle' | 'src';
   floor: boolean;
   refresh: boolean;
   keep: boolean;
@@ -87,7 +87,7 @@ function parseOptions(): Options {
   });
   if (values.help) {
     process.stdout.write('usage: tsx bench/sync-bench.ts [--n 1000] [--namespaces 10] [--workers 10] [--refresh-interval 30s] [--values distinct|shared]\n' +
-      '  [--create-concurrency 32] [--operator dist|src] [--ref COMMIT] [--node-arg=--max-old-space-size=96 ...] [--heap-snapshot [--heap-snapshot-at READY] | --heap-snapshot-end]\n' +
+      '  [--create-concurrency 32] [--operator dist|bundle|src] [--ref COMMIT] [--node-arg=--max-old-space-size=96 ...] [--heap-snapshot [--heap-snapshot-at READY] | --heap-snapshot-end]\n' +
       '  [--no-floor] [--no-refresh] [--no-restart] [--soak-rounds 10] [--check] [--out FILE] [--keep]\n');
     process.exit(0);
   }
@@ -97,7 +97,7 @@ function parseOptions(): Options {
     return x;
   };
   if (!/^\d+(s|m)$/.test(values['refresh-interval'])) throw new Error('--refresh-interval must look like 30s or 1m');
-  if (values.operator !== 'dist' && values.operator !== 'src') throw new Error('--operator must be dist or src');
+  if (values.operator !== 'dist' && values.operator !== 'bundle' && values.operator !== 'src') throw new Error('--operator must be dist, bundle or src');
   if (values.values !== 'distinct' && values.values !== 'shared') throw new Error('--values must be distinct or shared');
   if (values.ref !== undefined && values.operator === 'src') throw new Error('--ref builds a commit; it cannot be combined with --operator src');
   const snapshot = values['heap-snapshot'] || values['heap-snapshot-at'] !== undefined || values['heap-snapshot-end'];
@@ -160,7 +160,7 @@ function intervalMs(text: string): number {
 
 /** Warns when dist/ is older than src/ (make bench builds first; a direct tsx run may not). */
 async function checkDist(opts: Options): Promise<void> {
-  if (opts.operator !== 'dist' || opts.ref !== undefined) return;
+  if (opts.operator === 'src' || opts.ref !== undefined) return;
   const main = join(ROOT, 'dist/cmd/main.js');
   const built = await stat(main).catch(() => undefined);
   if (!built) throw new Error('dist/cmd/main.js is missing: run `make build` (or use --operator src)');
@@ -321,6 +321,10 @@ async function main(): Promise<number> {
     if (opts.ref !== undefined) {
       log(`building ${opts.ref} (${results.config.commit})`);
       entry = buildRef(opts.ref, dir);
+    }
+    if (opts.operator === 'bundle') {
+      // As the image runs it: dist/ (or the built commit) bundled by `scripts/image.sh --app`.
+      entry = bundleOperator(join(dir, 'app'), entry === undefined ? join(ROOT, 'dist') : dirname(dirname(entry)));
     }
     log(`N=${opts.n} namespaces=${opts.namespaces} workers=${opts.workers} (load ${loadAtStart.loadavg1} on ${loadAtStart.cpus} CPUs)`);
     const cp: ControlPlane = await startControlPlane({ dir: join(dir, 'cluster') });
