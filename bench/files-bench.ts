@@ -7,7 +7,7 @@
 // each agent's "files updated" log line), and the agents' memory on the node.
 //
 //   bash scripts/netns.sh run -- node_modules/.bin/tsx bench/files-bench.ts [--pods 100] [--rotations 5]
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +15,9 @@ import { startControlPlane } from '../e2e/harness/control-plane.js';
 import { inPrivateNetns, operatorAndTestImages, startNode } from '../e2e/harness/node.js';
 import { kubectl } from '../e2e/harness/cluster.js';
 import { startVaultPeer } from '../e2e/peers/vault/vault-peer.js';
-import { appTemplate, deploymentYaml, filesExternalSecret, startFilesScenario, storeYaml, writeValue } from '../e2e/files/files-fixtures.js';
+import {
+  appTemplate, deploymentYaml, filesExternalSecret, sidecarAgentMemory, startFilesScenario, storeYaml, writeValue, type AgentMemory,
+} from '../e2e/files/files-fixtures.js';
 import { logger, printTables, quantile, seconds, sleep, target } from './lib2/util.js';
 
 const log = logger('files-bench');
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
       ['agent RSS, mean', `${memory.rss.toFixed(1)} MB`, `${memory.count} sidecar agents`],
       ['agent private memory, mean', `${memory.anon.toFixed(1)} MB`, 'RssAnon: what each pod adds'],
       ['agent file-backed memory, mean', `${memory.file.toFixed(1)} MB`, 'the Node binary\'s pages, shared by all agents'],
+      ['agent container cgroup, mean usage / working set', `${memory.usage.toFixed(1)} / ${memory.workingSet.toFixed(1)} MB`, `working set is what kubectl top shows; anon ${memory.cgAnon.toFixed(1)} MB`],
     ];
     printTables(`delivery as files, ${podCount} pods`, figures, [
       target('provider reads per refresh', Number((providerReads / refreshes).toFixed(2)), '<=', 1.2),
@@ -115,18 +118,14 @@ async function firstSeen(run: (args: string[]) => Promise<string>, ns: string, p
   return line ? Date.parse(line.split(' ')[0] ?? '') : undefined;
 }
 
-async function agentMemory(): Promise<{ count: number; rss: number; anon: number; file: number }> {
-  const rows: number[][] = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (!cmd.includes('/app/agent.mjs') || !cmd.includes('watch')) continue;
-    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) / 1024;
-    rows.push([kb('VmRSS'), kb('RssAnon'), kb('RssFile')]);
-  }
-  const mean = (i: number) => rows.reduce((a, r) => a + (r[i] ?? 0), 0) / Math.max(1, rows.length);
-  return { count: rows.length, rss: mean(0), anon: mean(1), file: mean(2) };
+/** The sidecar agents' memory on the node: means over the agents (see sidecarAgentMemory). */
+async function agentMemory(): Promise<{ count: number; rss: number; anon: number; file: number; usage: number; workingSet: number; cgAnon: number }> {
+  const rows = await sidecarAgentMemory();
+  const mean = (f: (m: AgentMemory) => number | undefined) => rows.reduce((a, m) => a + (f(m) ?? 0), 0) / Math.max(1, rows.length);
+  return {
+    count: rows.length, rss: mean((m) => m.rss), anon: mean((m) => m.anon), file: mean((m) => m.file),
+    usage: mean((m) => m.usage), workingSet: mean((m) => m.workingSet), cgAnon: mean((m) => m.cgAnon),
+  };
 }
 
 async function waitFor<T>(fn: () => Promise<T | false | undefined>, timeoutMs: number, what: string): Promise<T> {

@@ -2,7 +2,7 @@
 // namespace's host side) serving the webhook on 127.0.0.1 for the apiserver and the agents on the
 // pod network's gateway 10.244.0.1, a MutatingWebhookConfiguration scoped to the test namespace,
 // and helpers to read what pods see. Pods run the operator's image (`make image`) as their agent.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { eventually, loadTestCluster, type TestCluster } from '../harness/cluster.js';
@@ -207,4 +207,71 @@ export async function startStandbyReplica(s: FilesScenario, port: number): Promi
       '--agent-image', OPERATOR_IMAGE, '--files-secret', 'lockstep-webhook-tls', '--webhook-config', s.webhook,
     ],
   });
+}
+
+/**
+ * One sidecar agent's memory, read on the node, in MB. From /proc/PID/status of the agent process:
+ * `rss` (VmRSS) = `anon` (RssAnon: private to this agent) + `file` (RssFile: mapped pages of the
+ * Node binary and its libraries, one copy in the page cache for every agent on the node) + `shmem`.
+ * From the memory cgroup of its container (what the kubelet reports): `usage` (v1
+ * memory.usage_in_bytes, v2 memory.current: anon, page cache first touched by this container,
+ * kernel memory), `workingSet` (usage less inactive file pages: what `kubectl top` and the
+ * eviction manager use), and that cgroup's own `cgAnon` and `cgFile`.
+ */
+export interface AgentMemory {
+  pid: number;
+  threads: number;
+  rss: number; anon: number; file: number; shmem: number;
+  usage?: number; workingSet?: number; cgAnon?: number; cgFile?: number;
+}
+
+/** Every `--mode watch` agent on this node (their pods' network namespaces differ; /proc and the cgroups are the node's). */
+export async function sidecarAgentMemory(): Promise<AgentMemory[]> {
+  const out: AgentMemory[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmd.includes('/app/agent.mjs') || !cmd.split('\0').includes('watch')) continue;
+    const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    const field = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    out.push({
+      pid: Number(pid), threads: field('Threads'),
+      rss: field('VmRSS') / 1024, anon: field('RssAnon') / 1024, file: field('RssFile') / 1024, shmem: field('RssShmem') / 1024,
+      ...await cgroupMemory(pid),
+    });
+  }
+  return out;
+}
+
+async function cgroupMemory(pid: string): Promise<Partial<AgentMemory>> {
+  const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '')).split('\n');
+  const mb = (n: number | undefined) => (n ?? 0) / 1048576;
+  const v1 = lines.find((l) => /^\d+:memory:/.test(l))?.split(':')[2];
+  if (v1) {
+    const base = `/sys/fs/cgroup/memory${v1}`;
+    const usage = Number(await readFile(`${base}/memory.usage_in_bytes`, 'utf8').catch(() => NaN));
+    const stat = parseStat(await readFile(`${base}/memory.stat`, 'utf8').catch(() => ''));
+    if (Number.isNaN(usage)) return {};
+    return { usage: mb(usage), workingSet: mb(Math.max(0, usage - (stat['total_inactive_file'] ?? 0))), cgAnon: mb(stat['rss']), cgFile: mb(stat['cache']) };
+  }
+  const v2 = lines.find((l) => l.startsWith('0::'))?.slice(3);
+  if (!v2) return {};
+  for (const root of ['/sys/fs/cgroup', '/sys/fs/cgroup/unified']) {
+    const usage = Number(await readFile(`${root}${v2}/memory.current`, 'utf8').catch(() => NaN));
+    if (Number.isNaN(usage)) continue;
+    const stat = parseStat(await readFile(`${root}${v2}/memory.stat`, 'utf8').catch(() => ''));
+    return { usage: mb(usage), workingSet: mb(Math.max(0, usage - (stat['inactive_file'] ?? 0))), cgAnon: mb(stat['anon']), cgFile: mb(stat['file']) };
+  }
+  return {};
+}
+
+function parseStat(text: string): Record<string, number> {
+  return Object.fromEntries(text.split('\n').filter(Boolean).map((l) => { const [k, v] = l.split(' '); return [k ?? '', Number(v)]; }));
+}
+
+/** One line per agent, for the figures the tests and the benchmark print. */
+export function formatAgentMemory(m: AgentMemory): string {
+  const f = (n: number | undefined) => (n === undefined ? '?' : n.toFixed(1));
+  return `RSS ${f(m.rss)} MB (private ${f(m.anon)}, file-backed ${f(m.file)}, shmem ${f(m.shmem)}), ${m.threads} threads; ` +
+    `container cgroup: usage ${f(m.usage)} MB, working set ${f(m.workingSet)} MB (anon ${f(m.cgAnon)}, page cache ${f(m.cgFile)})`;
 }

@@ -1,4 +1,5 @@
-import { buildInjectionPatch, DEFAULT_MOUNT_PATH, findNameClashes, parseInjectionRequest, type PodLike } from './pod-injector.js';
+import { execFileSync } from 'node:child_process';
+import { AGENT_NODE_FLAGS, buildInjectionPatch, DEFAULT_MOUNT_PATH, findNameClashes, parseInjectionRequest, type PodLike } from './pod-injector.js';
 
 const settings = { agentImage: 'img:1', serverUrl: 'https://op:9443', caPem: 'PEM', audience: 'lockstep.dev/agent', sizeLimit: '1Mi' };
 
@@ -81,6 +82,19 @@ describe('buildInjectionPatch', () => {
     const out = applyPatch(p as Record<string, unknown>, buildInjectionPatch(p, req.request, settings)) as { spec: { initContainers: { name: string; restartPolicy?: string; args: string[] }[] } };
     expect(out.spec.initContainers.map((c) => [c.name, c.restartPolicy])).toEqual([['lockstep-agent-init', undefined], ['lockstep-agent', 'Always']]);
     expect(out.spec.initContainers[1]?.args).toEqual(expect.arrayContaining(['--mode', 'watch']));
+  });
+
+  it('runs the agent with small-memory Node flags and one libuv thread, which this Node accepts', () => {
+    const p = pod({ 'lockstep.dev/inject': 'db', 'lockstep.dev/inject-mode': 'sidecar' });
+    const req = parseInjectionRequest(p);
+    if (!req.ok) throw new Error(req.message);
+    const out = applyPatch(p as Record<string, unknown>, buildInjectionPatch(p, req.request, settings)) as { spec: { initContainers: { command: string[]; env: { name: string; value?: string }[] }[] } };
+    for (const c of out.spec.initContainers) {
+      expect(c.command).toEqual(['/usr/local/bin/node', ...AGENT_NODE_FLAGS, '/app/agent.mjs']);
+      expect(c.env).toContainEqual({ name: 'UV_THREADPOOL_SIZE', value: '1' });
+    }
+    // An unknown or misspelt flag makes node exit with "bad option" before the agent starts.
+    expect(execFileSync(process.execPath, [...AGENT_NODE_FLAGS, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' })).toBe('ok');
   });
 
   it('finds names that would clash with ours', () => {

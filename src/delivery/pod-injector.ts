@@ -20,6 +20,21 @@ export const AGENT_TOKEN_DIR = '/lockstep/token';
 
 export type InjectMode = 'init' | 'sidecar';
 
+/**
+ * Node's flags for the agent, which holds a few small files and wakes once per change, so it
+ * trades speed it does not need for memory. Measured on the node (e2e/files/files-outage.test.ts),
+ * sidecar RSS 58.0 -> 54.2 MB, private (RssAnon) 13.4 -> 11.7 MB, container cgroup 15.0 -> 12.9 MB,
+ * threads 11 -> 4. The rest of the RSS (~42 MB) is the Node binary's pages, shared on the node.
+ *   --jitless, --optimize-for-size  interpreter only: no compiler code touched or generated
+ *   --max-semi-space-size=1         a young generation of 1 MB per semi-space (default up to 16)
+ *   --v8-pool-size=1                one V8 worker thread instead of four
+ *   --disable-sigusr1               no signal thread, and no debugger can be attached with SIGUSR1
+ * With UV_THREADPOOL_SIZE=1 (the agent's file work is one write at a time). --max-old-space-size
+ * is left to Node's default (from the container's memory limit): a cap lowers no RSS, and a
+ * large volume of files needs more heap than the usual few kilobytes.
+ */
+export const AGENT_NODE_FLAGS = ['--jitless', '--optimize-for-size', '--max-semi-space-size=1', '--v8-pool-size=1', '--disable-sigusr1'];
+
 export interface InjectorSettings {
   /** The operator's image; the agent is `lockstep agent` in it. */
   agentImage: string;
@@ -135,7 +150,7 @@ function buildAgent(name: string, mode: InjectMode, request: InjectionRequest, s
     name,
     image: settings.agentImage,
     imagePullPolicy: 'IfNotPresent',
-    command: ['/usr/local/bin/node', '/app/agent.mjs'],
+    command: ['/usr/local/bin/node', ...AGENT_NODE_FLAGS, '/app/agent.mjs'],
     args: [
       '--mode', mode === 'init' ? 'once' : 'watch',
       '--server', settings.serverUrl,
@@ -146,6 +161,7 @@ function buildAgent(name: string, mode: InjectMode, request: InjectionRequest, s
     ],
     env: [
       { name: 'LOCKSTEP_CA', value: settings.caPem },
+      { name: 'UV_THREADPOOL_SIZE', value: '1' },
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
     ],
