@@ -28,7 +28,7 @@ DIST=dist
 # load (chunks/), agent.mjs. Split with esbuild's code splitting, so that what the operator imports
 # only when used (each provider's SDK, undici, the certificate library, delivery as files, check,
 # migrate) is a chunk of its own that is read and parsed only then: one bundle of everything made
-# node parse 6 MB of JavaScript at start and cost ~45 MB more peak RSS than the split one.
+# node parse 6 MB of JavaScript at start: the operator with no objects peaked at 144 MB RSS, split 80 MB.
 # CommonJS dependencies inside ES modules need `require`, `__filename` and `__dirname`; the banner
 # defines them in every chunk, for that chunk's own path (all chunks sit in DIR/chunks or DIR).
 bundle_app() {
