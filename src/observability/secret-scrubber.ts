@@ -71,7 +71,13 @@ export class SecretScrubber implements ScrubberView {
 
   scrub(text: string): string {
     if (this.holders.size === 0 || text.length < MIN_MATCH_LENGTH) return text;
-    return redact(text, this.matcher.ranges(text));
+    const ranges = this.matcher.ranges(text);
+    // Base64 is held without padding: a padded occurrence's "=" or "==" goes with it.
+    for (const range of ranges) {
+      const start = range[1];
+      while (range[1] < text.length && range[1] - start < 2 && text[range[1]] === '=') range[1] += 1;
+    }
+    return redact(text, ranges);
   }
 
   private hold(hash: number, form: string, owner: string): void {
