@@ -1,10 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { VaultProviderSpec } from '../../api/providers/vault.js';
 import { SecretScrubber } from '../../observability/secret-scrubber.js';
+import { makeSelfSignedCertificate as makeCertificate } from '../../runtime/testing/self-signed.js';
 import type { StoreContext } from '../provider.js';
 import { AuthError, InvalidConfigError } from '../provider-errors.js';
 import type { ApiCallOptions, VaultApi } from './vault-api.js';
@@ -12,18 +9,6 @@ import { buildAuthMethod } from './vault-auth.js';
 import { validateVaultConfig } from './vault-provider.js';
 
 const signal = new AbortController().signal;
-
-/** A self-signed P-256 certificate and its key, made by openssl. */
-function makeCertificate(cn: string): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'lockstep-cert-test-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-keyout', join(dir, 'k'), '-out', join(dir, 'c'), '-subj', `/CN=${cn}`], { stdio: 'ignore' });
-    return { cert: readFileSync(join(dir, 'c'), 'utf8'), key: readFileSync(join(dir, 'k'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const one = makeCertificate('one');
 const two = makeCertificate('two');

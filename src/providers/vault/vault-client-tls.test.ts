@@ -1,27 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { VaultProviderSpec } from '../../api/providers/vault.js';
 import { SecretScrubber } from '../../observability/secret-scrubber.js';
+import { makeSelfSignedCertificate as makeCertificate } from '../../runtime/testing/self-signed.js';
 import type { StoreContext } from '../provider.js';
 import { InvalidConfigError } from '../provider-errors.js';
 import type { VaultApi, VaultApiOptions } from './vault-api.js';
 import type { VaultAuthMethod } from './vault-auth.js';
 import { ClientTlsSource, readClientTls, refreshingClientTls } from './vault-client-tls.js';
 import { connectVault, validateVaultConfig } from './vault-provider.js';
-
-function makeCertificate(cn: string): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'lockstep-tls-test-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-keyout', join(dir, 'k'), '-out', join(dir, 'c'), '-subj', `/CN=${cn}`], { stdio: 'ignore' });
-    return { cert: readFileSync(join(dir, 'c'), 'utf8'), key: readFileSync(join(dir, 'k'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const one = makeCertificate('one');
 const two = makeCertificate('two');
