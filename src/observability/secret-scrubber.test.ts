@@ -1,4 +1,6 @@
 import { Writable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { SecretScrubber, REDACTED } from './secret-scrubber.js';
 import { buildLogger } from './logger.js';
 
@@ -68,6 +70,40 @@ describe('SecretScrubber', () => {
     expect(big.size).toBeLessThanOrEqual(100);
     expect(big.scrub('long-lived-token-450 long-lived-token-519')).toBe(`${REDACTED} ${REDACTED}`);
     expect(big.scrub('long-lived-token-1 ')).toBe('long-lived-token-1 ');
+  });
+
+  it("keeps an owner's values of its last two reads and forgets what was rotated away before", () => {
+    const s = new SecretScrubber();
+    const read = (...values: string[]) =>
+      s.withOwner('ExternalSecret/a/one', () => {
+        for (const v of values) s.add(v);
+        s.readDone();
+      });
+    s.forOwner('store/x').add('store-token-abcdef');
+    read('first-password-1', 'stable-username');
+    read('second-password-2', 'stable-username');
+    expect(s.scrub('first-password-1 second-password-2')).toBe(`${REDACTED} ${REDACTED}`); // the previous read's value stays
+    read('third-password-3', 'stable-username');
+    expect(s.scrub('first-password-1')).toBe('first-password-1'); // rotated away two reads ago
+    expect(s.scrub('second-password-2 third-password-3 stable-username store-token-abcdef')).toBe(`${REDACTED} ${REDACTED} ${REDACTED} ${REDACTED}`);
+    const held = s.size;
+    for (let i = 0; i < 50; i++) read(`rotating-password-${i}`, 'stable-username');
+    expect(s.size).toBeLessThanOrEqual(held); // a long life of rotations does not pile up
+    expect(s.scrub('rotating-password-48 rotating-password-49 stable-username')).toBe(`${REDACTED} ${REDACTED} ${REDACTED}`);
+    expect(s.scrub('rotating-password-47')).toBe('rotating-password-47');
+  });
+
+  it('holds about 140 bytes per form, whatever the values', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const s = new SecretScrubber();
+    for (let i = 0; i < 10_000; i++) s.withOwner(`ExternalSecret/ns/es-${i}`, () => { s.add(`pw-${i}-${'k'.repeat(i % 40)}`); s.add(`user-${i}`); s.readDone(); });
+    gc();
+    const perForm = (process.memoryUsage().heapUsed - before) / s.size;
+    expect(s.size).toBe(40_000); // two values, each with its base64 form
+    expect(perForm).toBeLessThan(300); // Maps took about 260 bytes, without the owners' lists
   });
 
   it('finds every value whatever overlaps, in one pass whose cost does not grow with the number of values', () => {

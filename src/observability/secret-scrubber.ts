@@ -6,13 +6,15 @@
  * Cost and memory are bounded:
  * - scrubbing is one pass over the text (string-matcher.ts): its cost grows with the text and the
  *   number of distinct value lengths, not with the number of values.
- * - values are held as hashes, never as text: a few map entries per form, whatever its length
- *   (about 1.5 KB per ExternalSecret with three distinct values; the trie it replaced took 80 KB).
+ * - values are held as hashes, never as text: about 140 bytes per form, whatever its length, in
+ *   typed-array tables (about 0.9 KB per ExternalSecret with three distinct values; Maps took
+ *   1.55 KB, the trie before them 80 KB).
  * - every value has owners: the ExternalSecret whose reconcile fetched it (taken from the async
  *   context, see `withOwner`), or a store's client for its credentials and tokens. `forget(owner)`
  *   drops what only that owner held: an ExternalSecret's values go when it is deleted, a client's
- *   credentials when it is closed. Each owner keeps at most MAX_PER_OWNER forms (oldest dropped
- *   first: rotated-away values and expired tokens), values without an owner MAX_UNOWNED.
+ *   credentials when it is closed. An ExternalSecret keeps the values of its last two reads
+ *   (`readDone`), so rotated-away values do not pile up; other owners keep at most MAX_PER_OWNER
+ *   forms (least recently added dropped first: expired tokens), values without an owner MAX_UNOWNED.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { HashedMatcher, MIN_MATCH_LENGTH } from './string-matcher.js';
@@ -21,7 +23,7 @@ export const REDACTED = '[REDACTED]';
 const UNOWNED = '';
 const MAX_PER_OWNER = 65_536;
 const MAX_UNOWNED = 16_384;
-/** Owners with up to this many forms keep them in an array (a Set costs several times more). */
+/** Owners with up to this many forms keep them in arrays (a Map costs several times more). */
 const SMALL_OWNER = 32;
 
 /** Registers values on behalf of one owner. */
@@ -30,20 +32,47 @@ export interface ScrubberView {
   scrub(text: string): string;
 }
 
+/**
+ * One owner's forms, each with the tick it was last added at: in two arrays while few (most
+ * owners hold a handful), in a Map past SMALL_OWNER.
+ */
+interface OwnerForms {
+  hashes: number[];
+  ticks: number[];
+  large?: Map<number, number>;
+  /** Ticks at which the owner's last two reads were done (see `readDone`). */
+  lastRead: number;
+  previousRead: number;
+}
+
 export class SecretScrubber implements ScrubberView {
+  /** Every form held, counted once per owner holding it. */
   private readonly matcher = new HashedMatcher();
-  /** form hash → the owner holding it, or the owners. */
-  private readonly holders = new Map<number, string | Set<string>>();
-  /** owner → its forms' hashes, oldest first (an array while few: most owners hold a handful). */
-  private readonly byOwner = new Map<string, number[] | Set<number>>();
+  private readonly byOwner = new Map<string, OwnerForms>();
   private readonly context = new AsyncLocalStorage<string>();
+  private tick = 0;
 
   constructor(private readonly limits: { perOwner?: number; unowned?: number } = {}) {}
 
   /** Register a fetched value (and its encodings). Cheap to call repeatedly with the same value. */
   add(value: string | Uint8Array, owner: string = this.context.getStore() ?? UNOWNED): void {
     const text = typeof value === 'string' ? value : Buffer.from(value).toString('utf8');
-    for (const form of encodings(text)) if (form.length >= MIN_MATCH_LENGTH) this.hold(this.matcher.hashOf(form), form, owner);
+    for (const form of encodings(text)) if (form.length >= MIN_MATCH_LENGTH) this.hold(form, owner);
+  }
+
+  /**
+   * Marks that the owner (the async context's) has just read and added every value it holds. What
+   * neither this read nor the one before it added is forgotten: values rotated away two reads ago.
+   * (Keeping the previous read's values covers a rotated-away value still in flight, e.g. in a
+   * write that failed.) Owners that never call this keep their newest MAX_PER_OWNER forms.
+   */
+  readDone(owner: string = this.context.getStore() ?? UNOWNED): void {
+    const forms = this.byOwner.get(owner);
+    if (!forms) return;
+    const keepAfter = forms.previousRead;
+    forms.previousRead = forms.lastRead;
+    forms.lastRead = ++this.tick;
+    this.dropUpTo(owner, forms, keepAfter);
   }
 
   /** Runs `fn` with `owner` as the owner of every value added in it (and in what it awaits). */
@@ -61,16 +90,17 @@ export class SecretScrubber implements ScrubberView {
     const forms = this.byOwner.get(owner);
     if (!forms) return;
     this.byOwner.delete(owner);
-    for (const hash of forms) this.release(hash, owner);
+    if (forms.large) for (const hash of forms.large.keys()) this.matcher.remove(hash);
+    else for (const hash of forms.hashes) this.matcher.remove(hash);
   }
 
   /** Distinct forms remembered. */
   get size(): number {
-    return this.holders.size;
+    return this.matcher.size;
   }
 
   scrub(text: string): string {
-    if (this.holders.size === 0 || text.length < MIN_MATCH_LENGTH) return text;
+    if (this.matcher.size === 0 || text.length < MIN_MATCH_LENGTH) return text;
     const ranges = this.matcher.ranges(text);
     // Base64 is held without padding: a padded occurrence's "=" or "==" goes with it.
     for (const range of ranges) {
@@ -80,60 +110,62 @@ export class SecretScrubber implements ScrubberView {
     return redact(text, ranges);
   }
 
-  private hold(hash: number, form: string, owner: string): void {
-    const forms = this.refresh(owner, hash);
-    const holders = this.holders.get(hash);
-    if (holders === undefined) {
-      this.holders.set(hash, owner);
-      this.matcher.add(form);
-    } else if (typeof holders === 'string') {
-      if (holders !== owner) this.holders.set(hash, new Set([holders, owner]));
-    } else {
-      holders.add(owner);
-    }
-    const max = owner === UNOWNED ? (this.limits.unowned ?? MAX_UNOWNED) : (this.limits.perOwner ?? MAX_PER_OWNER);
-    const size = Array.isArray(forms) ? forms.length : forms.size;
-    if (size <= max) return;
-    const oldest = Array.isArray(forms) ? forms.splice(0, size - max) : [...forms].slice(0, size - max);
-    for (const h of oldest) {
-      if (!Array.isArray(forms)) forms.delete(h);
-      this.release(h, owner);
-    }
-  }
-
-  /** Puts `hash` last among `owner`'s forms (re-adding refreshes its place: the oldest go first). */
-  private refresh(owner: string, hash: number): number[] | Set<number> {
+  private hold(form: string, owner: string): void {
     let forms = this.byOwner.get(owner);
-    if (!forms) this.byOwner.set(owner, (forms = []));
-    if (!Array.isArray(forms)) {
-      forms.delete(hash);
-      forms.add(hash);
-      return forms;
-    }
-    const at = forms.indexOf(hash);
-    if (at === forms.length - 1 && at >= 0) return forms;
-    if (at >= 0) forms.splice(at, 1);
-    forms.push(hash);
-    if (forms.length > SMALL_OWNER) this.byOwner.set(owner, (forms = new Set(forms)));
-    return forms;
-  }
-
-  private release(hash: number, owner: string): void {
-    const holders = this.holders.get(hash);
-    if (holders === undefined) return;
-    if (typeof holders !== 'string') {
-      holders.delete(owner);
-      if (holders.size > 1) return;
-      const [last] = holders;
-      if (last !== undefined) {
-        this.holders.set(hash, last);
+    if (!forms) this.byOwner.set(owner, (forms = { hashes: [], ticks: [], lastRead: 0, previousRead: 0 }));
+    const tick = ++this.tick;
+    const hash = this.matcher.hashOf(form);
+    if (forms.large) {
+      if (!forms.large.has(hash)) this.matcher.add(form);
+      forms.large.set(hash, tick);
+    } else {
+      const at = forms.hashes.indexOf(hash);
+      if (at >= 0) {
+        forms.ticks[at] = tick;
         return;
       }
-    } else if (holders !== owner) {
-      return;
+      this.matcher.add(form);
+      forms.hashes.push(hash);
+      forms.ticks.push(tick);
+      if (forms.hashes.length > SMALL_OWNER) {
+        forms.large = new Map(forms.hashes.map((h, i) => [h, forms.ticks[i] as number]));
+        forms.hashes = [];
+        forms.ticks = [];
+      }
     }
-    this.holders.delete(hash);
-    this.matcher.remove(hash);
+    const max = owner === UNOWNED ? (this.limits.unowned ?? MAX_UNOWNED) : (this.limits.perOwner ?? MAX_PER_OWNER);
+    const size = forms.large ? forms.large.size : forms.hashes.length;
+    if (size <= max) return;
+    // Over the limit: drop the least recently added, down to 7/8 of it (so this runs once per max/8 adds).
+    const ticks = forms.large ? [...forms.large.values()] : [...forms.ticks];
+    ticks.sort((a, b) => a - b);
+    this.dropUpTo(owner, forms, ticks[size - Math.floor((max * 7) / 8) - 1] as number);
+  }
+
+  /** Drops the owner's forms last added at or before `tick`. */
+  private dropUpTo(owner: string, forms: OwnerForms, tick: number): void {
+    if (forms.large) {
+      for (const [hash, at] of forms.large) {
+        if (at > tick) continue;
+        forms.large.delete(hash);
+        this.matcher.remove(hash);
+      }
+    } else {
+      let kept = 0;
+      for (let i = 0; i < forms.hashes.length; i++) {
+        const hash = forms.hashes[i] as number;
+        const at = forms.ticks[i] as number;
+        if (at <= tick) {
+          this.matcher.remove(hash);
+          continue;
+        }
+        forms.hashes[kept] = hash;
+        forms.ticks[kept++] = at;
+      }
+      forms.hashes.length = kept;
+      forms.ticks.length = kept;
+    }
+    if ((forms.large ? forms.large.size : forms.hashes.length) === 0) this.byOwner.delete(owner);
   }
 }
 

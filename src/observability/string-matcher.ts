@@ -1,8 +1,9 @@
 /**
  * Finds, in one pass over a text, every occurrence of any of many strings, while holding none of
  * them: each string is kept as a 51-bit polynomial hash, with its first four code units
- * ("anchor") and its length to filter the positions worth hashing. Memory is a few map entries
- * per string, whatever its length, and a heap dump shows no secret held only here.
+ * ("anchor") and its length to filter the positions worth hashing. Memory is about 120 bytes per
+ * string in typed-array tables (number-table.ts), whatever its length, and a heap dump shows no
+ * secret held only here.
  *
  * Written by hand: the Aho–Corasick libraries on npm (and our own automaton before this) keep a
  * trie state per code unit, about 80 KB per ExternalSecret with three distinct values (782 MB for
@@ -12,6 +13,8 @@
  * is over-redaction, never a leak; with 51 bits and the anchor and length filters, it does not
  * happen in practice. Strings shorter than MIN_MATCH_LENGTH are not indexed.
  */
+import { NumberTable } from './number-table.js';
+
 export const MIN_MATCH_LENGTH = 4;
 
 const P1 = 67_108_859; // 2^26 - 5, prime
@@ -22,11 +25,11 @@ const B2 = 131_071;
 const MAX_INDEXED_LENGTH = 2 ** 21 - 1;
 
 export class HashedMatcher {
-  /** hash → the anchor/length key it is filed under (-1: too long to index). */
-  private readonly hashes = new Map<number, number>();
+  /** hash → the anchor/length key it is filed under (-1: too long to index), counted per add. */
+  private readonly forms = new NumberTable();
   /** anchor → count, and anchor+length → count: which positions and lengths are worth hashing. */
-  private readonly anchors = new Map<number, number>();
-  private readonly filed = new Map<number, number>();
+  private readonly anchors = new NumberTable(false);
+  private readonly filed = new NumberTable(false);
   /** length → count, and the distinct lengths longest first (rebuilt when they change). */
   private readonly lengths = new Map<number, number>();
   private sortedLengths: number[] | undefined = [];
@@ -37,38 +40,46 @@ export class HashedMatcher {
 
   /** Distinct strings held. */
   get size(): number {
-    return this.hashes.size;
+    return this.forms.size;
   }
 
-  /** Adds `s` (once: adding it again changes nothing) and returns its hash; undefined when too short. */
+  /**
+   * Adds `s` and returns its hash (undefined when too short). Strings are counted: one added twice
+   * is held until removed twice.
+   */
   add(s: string): number | undefined {
     if (s.length < MIN_MATCH_LENGTH) return undefined;
     const hash = this.hashOf(s);
-    if (this.hashes.has(hash)) return hash;
+    const known = this.forms.find(hash);
+    if (known >= 0) {
+      this.forms.addCount(known, 1);
+      return hash;
+    }
     if (s.length > MAX_INDEXED_LENGTH) {
-      this.hashes.set(hash, -1);
+      this.forms.addCount(this.forms.insert(hash, -1), 1);
       this.long.set(hash, s);
       return hash;
     }
     const filed = fileKey(anchorAt(s, 0), s.length);
-    this.hashes.set(hash, filed);
-    increment(this.anchors, anchorOfFiled(filed));
-    increment(this.filed, filed);
+    this.forms.addCount(this.forms.insert(hash, filed), 1);
+    this.anchors.increment(anchorOfFiled(filed));
+    this.filed.increment(filed);
     if (increment(this.lengths, s.length) === 1) this.sortedLengths = undefined;
     return hash;
   }
 
-  /** Removes the string whose hash `add` returned. */
+  /** Takes back one `add` of the string whose hash `add` returned. */
   remove(hash: number): void {
-    const filed = this.hashes.get(hash);
-    if (filed === undefined) return;
-    this.hashes.delete(hash);
+    const slot = this.forms.find(hash);
+    if (slot < 0 || this.forms.addCount(slot, -1) > 0) return;
+    const filed = this.forms.value(slot);
+    this.forms.removeAt(slot);
     if (filed < 0) {
       this.long.delete(hash);
       return;
     }
-    decrement(this.anchors, anchorOfFiled(filed));
-    decrement(this.filed, filed);
+    this.anchors.decrement(anchorOfFiled(filed));
+    this.filed.decrement(filed);
     if (decrement(this.lengths, lengthOfFiled(filed)) === 0) this.sortedLengths = undefined;
   }
 
@@ -88,16 +99,16 @@ export class HashedMatcher {
   ranges(text: string): [number, number][] {
     const out: [number, number][] = [];
     for (const s of this.long.values()) for (let at = text.indexOf(s); at >= 0; at = text.indexOf(s, at + 1)) out.push([at, at + s.length]);
-    if (this.hashes.size === 0 || text.length < MIN_MATCH_LENGTH) return out;
+    if (this.forms.size === this.long.size || text.length < MIN_MATCH_LENGTH) return out;
     let prefix: { h1: Float64Array; h2: Float64Array } | undefined;
     const lengths = this.lengthsLongestFirst();
     for (let i = 0; i + MIN_MATCH_LENGTH <= text.length; i++) {
       const anchor = anchorAt(text, i);
-      if (!this.anchors.has(anchor)) continue;
+      if (this.anchors.find(anchor) < 0) continue;
       prefix ??= prefixHashes(text);
       for (const length of lengths) {
-        if (i + length > text.length || !this.filed.has(fileKey(anchor, length))) continue;
-        if (this.hashes.has(this.hashAt(prefix, i, length))) {
+        if (i + length > text.length || this.filed.find(fileKey(anchor, length)) < 0) continue;
+        if (this.forms.find(this.hashAt(prefix, i, length)) >= 0) {
           out.push([i, i + length]);
           break;
         }

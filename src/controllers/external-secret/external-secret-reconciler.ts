@@ -365,6 +365,7 @@ export class ExternalSecretReconciler {
       throw err;
     }
     for (const value of renderedData.values()) this.deps.scrubber.add(value);
+    this.deps.scrubber.readDone(); // values rotated away two reads ago leave its memory
     const invalid = findInvalidKeys(renderedData);
     if (invalid.length > 0) {
       throw new SyncFailure(
