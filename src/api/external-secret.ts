@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Condition, Duration, LabelSelector, ResourceName } from './common.js';
+import { Condition, Duration, LabelSelector, ResourceName } from './common-schemas.js';
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Condition, Duration, LabelSelector, NamespaceName } from './common.js';
+import { Condition, Duration, LabelSelector, NamespaceName } from './common-schemas.js';
 import { AwsProviderSpec } from './providers/aws.js';
 import { VaultProviderSpec } from './providers/vault.js';
 import { AzureProviderSpec } from './providers/azure.js';

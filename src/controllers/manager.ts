@@ -10,7 +10,7 @@ import type { Logger } from '../observability/logger.js';
 import type { SyncMetrics } from '../observability/metrics.js';
 import type { SecretScrubber } from '../observability/secret-scrubber.js';
 import { ClientCache } from '../providers/client-cache.js';
-import { SecretStoreStatus } from '../api/secret-store.js';
+import { loadApiSchemas, loadedApiSchemas } from '../api/schema-loader.js';
 import type { StoreRound } from '../observability/metrics.js';
 import type { ProviderRegistry } from '../providers/provider-registry.js';
 import type { Clock } from '../runtime/clock.js';
@@ -154,6 +154,10 @@ export class Manager {
     const required = this.allInformers().filter((i) => !this.optionalInformers.has(i));
     for (const informer of this.optionalInformers) void informer.start();
     for (const informer of required) await informer.start();
+    // Lockstep's objects are parsed with the API's schemas, loaded with the first object (see
+    // schema-loader.ts): once the caches are synced, whatever reads them finds the schemas loaded.
+    const { externalSecrets, stores, clusterStores } = this.informers;
+    if ([externalSecrets, stores, clusterStores].some((i) => i.list().length > 0)) await loadApiSchemas();
   }
 
   hasSynced(): boolean {
@@ -187,10 +191,12 @@ export class Manager {
   /** Each store's last complete refresh round: this process's, else what the store's status says. */
   refreshRounds(): StoreRound[] {
     const seen = new Map(this.esReconciler.refreshes.completedRounds().map((r) => [r.store, r.time]));
+    // Loaded once a store is cached (registerHandlers); a store added since may be read before.
+    const schemas = loadedApiSchemas();
     const fromStatus = (kind: 'SecretStore' | 'ClusterSecretStore', s: KubeObject) => {
       const key = ClientCache.storeKey({ kind, name: s.metadata.name ?? '', namespace: s.metadata.namespace });
-      if (seen.has(key)) return;
-      const time = Date.parse(SecretStoreStatus.safeParse(s['status'] ?? {}).data?.refresh?.time ?? '');
+      if (seen.has(key) || !schemas) return;
+      const time = Date.parse(schemas.SecretStoreStatus.safeParse(s['status'] ?? {}).data?.refresh?.time ?? '');
       if (Number.isFinite(time)) seen.set(key, time);
     };
     for (const s of this.informers.stores.list()) fromStatus('SecretStore', s);
@@ -204,6 +210,9 @@ export class Manager {
 
   private registerHandlers(): void {
     const { externalSecrets, secrets, stores, clusterStores, namespaces } = this.informers;
+    // The first object of our kinds loads the API's schemas (a reconcile would wait for them).
+    const loadSchemas = () => loadApiSchemas().catch((err: unknown) => this.deps.log.error({ err }, 'cannot load the API schemas'));
+    for (const informer of [externalSecrets, stores, clusterStores]) informer.on('add', () => void loadSchemas());
     externalSecrets.on('add', (es) => this.esQueue.add(objectKey(es.metadata), esPriority(es)));
     externalSecrets.on('update', (es) => this.enqueueRestarts(es));
     externalSecrets.on('update', (es, old) => {

@@ -1,5 +1,5 @@
 import { FakeClock, flushMicrotasks } from './fake-clock.js';
-import { LeaderElector, microTime, type LeaderCallbacks } from './leader-election.js';
+import { findLeaseSpecIssues, LeaderElector, microTime, type LeaderCallbacks } from './leader-election.js';
 import { FakeLeaseStore, type FakeLeaseClient } from './testing/fake-lease-client.js';
 import { buildMemoryLogger } from './testing/memory-logger.js';
 
@@ -195,6 +195,30 @@ describe('LeaderElector', () => {
     await b.run;
     expect(b.events).toEqual([]);
     expect(lease(store)?.holderIdentity).toBe('pod-a');
+    a.stop.abort();
+    await a.run;
+  });
+
+  it('reads a lease spec only if each field it uses is absent, null or of its type', () => {
+    expect(findLeaseSpecIssues({})).toEqual([]);
+    expect(findLeaseSpecIssues({ holderIdentity: 'a', leaseDurationSeconds: 15, acquireTime: null, leaseTransitions: 0, other: [1] })).toEqual([]);
+    expect(findLeaseSpecIssues({ holderIdentity: 7, leaseDurationSeconds: 1.5, renewTime: {}, leaseTransitions: '2' }))
+      .toEqual(['holderIdentity', 'leaseDurationSeconds', 'renewTime', 'leaseTransitions']);
+    expect(findLeaseSpecIssues('held')).toEqual(['spec']);
+    expect(findLeaseSpecIssues([])).toEqual(['spec']);
+  });
+
+  it('treats a malformed lease as free', async () => {
+    const clock = new FakeClock(0);
+    const store = new FakeLeaseStore();
+    store.insert(
+      { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true },
+      { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: NAME, namespace: NS }, spec: { holderIdentity: 'ghost', leaseDurationSeconds: '15' } },
+    );
+    const a = startReplica(store, clock, 'pod-a');
+    await advance(clock, 100);
+    expect(a.events).toEqual(['started@0']);
+    expect(lease(store)).toMatchObject({ holderIdentity: 'pod-a', leaseDurationSeconds: 15 });
     a.stop.abort();
     await a.run;
   });

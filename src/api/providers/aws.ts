@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SecretKeySelector, ServiceAccountSelector } from '../common.js';
+import { SecretKeySelector, ServiceAccountSelector } from '../common-schemas.js';
 
 const URL_PATTERN = /^https?:\/\/[^\s/?#]+(\/[^\s]*)?$/;
 const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=,.@/-]+$/;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SecretKeySelector, ServiceAccountSelector } from '../common.js';
+import { SecretKeySelector, ServiceAccountSelector } from '../common-schemas.js';
 
 /** An https URL with a host and an optional port, no path: what the portal shows as "Vault URI". */
 const VAULT_URL = /^https:\/\/[a-zA-Z0-9.-]+(:[0-9]{1,5})?\/?$/;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SecretKeySelector, ServiceAccountSelector } from '../common.js';
+import { SecretKeySelector, ServiceAccountSelector } from '../common-schemas.js';
 
 /** `host:port`, a DNS name or an IPv4 address. */
 const HOST_PORT = /^([a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*:[0-9]{1,5}$/;

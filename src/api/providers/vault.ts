@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SecretKeySelector, ServiceAccountSelector } from '../common.js';
+import { SecretKeySelector, ServiceAccountSelector } from '../common-schemas.js';
 
 const HTTP_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
 /** A Vault mount or auth path: segments of letters, digits and `-_.`, no leading or trailing slash. */

@@ -4,7 +4,8 @@
  * the current state from the caches and returns when to come back; it owns no timers.
  */
 import { API_VERSION, Annotations, EventReasons, Reasons } from '../../api/constants.js';
-import { ExternalSecretSpec, ExternalSecretStatus } from '../../api/external-secret.js';
+import type { ExternalSecretSpec, ExternalSecretStatus } from '../../api/external-secret.js';
+import { apiSchemas, loadApiSchemas } from '../../api/schema-loader.js';
 import { LockstepResources } from '../../api/resources.js';
 import { CoreResources, type Informer, type KubeClient, type KubeObject } from '../../kube/kube-port.js';
 import { ForbiddenError, InvalidError } from '../../kube/kube-errors.js';
@@ -25,7 +26,6 @@ import {
 } from './refresh-policy.js';
 import { collectRoundReads, describeRefresh, forceSyncOf } from './refresh-round.js';
 import { RefreshTracker, type RoundSummary } from './refresh-tracker.js';
-import { SecretStoreStatus } from '../../api/secret-store.js';
 import { findReady } from '../conditions.js';
 import type { StoreIdentity } from '../../providers/client-cache.js';
 import {
@@ -135,6 +135,7 @@ export class ExternalSecretReconciler {
       this.forget(key);
       return {};
     }
+    const { ExternalSecretSpec, ExternalSecretStatus } = await loadApiSchemas();
     const ctx: SyncContext = {
       key,
       es: es as SyncContext['es'],
@@ -270,7 +271,7 @@ export class ExternalSecretReconciler {
   private storeRoundTime(store: Pick<StoreIdentity, 'kind' | 'name' | 'namespace'>): number | undefined {
     const { stores, clusterStores } = this.deps.informers;
     const object = store.kind === 'ClusterSecretStore' ? clusterStores.get(store.name) : stores.get(store.name, store.namespace);
-    const time = SecretStoreStatus.safeParse(object?.['status'] ?? {}).data?.refresh?.time;
+    const time = apiSchemas().SecretStoreStatus.safeParse(object?.['status'] ?? {}).data?.refresh?.time;
     const parsed = time === undefined ? Number.NaN : Date.parse(time);
     return Number.isFinite(parsed) ? parsed : undefined;
   }

@@ -1,3 +1,4 @@
+import { loadApiSchemas } from '../../api/schema-loader.js';
 import type { KubeObject } from '../../kube/kube-port.js';
 import type { StoreIdentity } from '../../providers/client-cache.js';
 import { computeRefreshDelay } from './refresh-policy.js';
@@ -44,6 +45,8 @@ const collect = (candidates: KubeObject[], now: number, storeSpec: Record<string
   collectRoundReads({ candidates, store, storeSpec: { provider: { fake: {} }, ...storeSpec } as never, namespaceLabels: (ns) => labels[ns], now, maxAgeOf: () => 1000 });
 
 describe('refresh rounds', () => {
+  beforeAll(() => loadApiSchemas()); // as the reconcile that collects a round does first
+
   const t0 = Date.parse('2026-11-22T10:00:00.000Z');
 
   it('gathers every ExternalSecret of the store that comes due with the first one, once per remote ref', () => {

@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 import { Annotations } from '../../api/constants.js';
 import { parseDuration } from '../../api/common.js';
-import { ExternalSecretSpec, ExternalSecretStatus } from '../../api/external-secret.js';
+import type { ExternalSecretSpec, ExternalSecretStatus } from '../../api/external-secret.js';
+import { apiSchemas } from '../../api/schema-loader.js';
 import type { ClusterSecretStoreSpec } from '../../api/secret-store.js';
 import type { KubeObject } from '../../kube/kube-port.js';
 import type { StoreIdentity } from '../../providers/client-cache.js';
@@ -117,6 +118,7 @@ export function collectRoundReads(input: {
   const refId = (ref: RemoteRef) => JSON.stringify([ref.key, ref.property, ref.version, ref.metadataPolicy === 'Fetch']);
   const allowed = new Map<string, boolean>();
   const members: RoundMember[] = [];
+  const { ExternalSecretSpec, ExternalSecretStatus } = apiSchemas(); // the reconcile that calls this loaded them
   for (const es of input.candidates) {
     const namespace = es.metadata.namespace ?? '';
     if (es.metadata.deletionTimestamp || forceSyncOf(es) !== undefined) continue;

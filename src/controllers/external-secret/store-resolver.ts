@@ -1,7 +1,8 @@
 /** Finds the store an ExternalSecret names and checks it may be used from the ExternalSecret's namespace. */
 import { Reasons } from '../../api/constants.js';
 import type { ExternalSecretSpec } from '../../api/external-secret.js';
-import { ClusterSecretStoreSpec, type SecretStoreStatus } from '../../api/secret-store.js';
+import type { ClusterSecretStoreSpec, SecretStoreStatus } from '../../api/secret-store.js';
+import { loadApiSchemas } from '../../api/schema-loader.js';
 import type { Informer, KubeObject } from '../../kube/kube-port.js';
 import type { StoreIdentity } from '../../providers/client-cache.js';
 import type { Provider } from '../../providers/provider.js';
@@ -43,7 +44,7 @@ function prepare(registry: ProviderRegistry, object: KubeObject): Promise<Prepar
   let result = prepared.get(object);
   if (!result) {
     result = (async () => {
-      const parsed = ClusterSecretStoreSpec.safeParse(object['spec']);
+      const parsed = (await loadApiSchemas()).ClusterSecretStoreSpec.safeParse(object['spec']);
       if (!parsed.success) return { parsed };
       const resolved = await registry.resolve(parsed.data.provider);
       return { parsed, resolved, problems: resolved ? resolved.provider.validateConfig(resolved.config) : undefined };

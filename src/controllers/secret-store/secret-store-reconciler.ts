@@ -3,7 +3,7 @@
  * the client, checks it works, and reports Ready. Status is written only when it changes.
  */
 import { Reasons } from '../../api/constants.js';
-import { ClusterSecretStoreSpec, SecretStoreStatus } from '../../api/secret-store.js';
+import { loadApiSchemas } from '../../api/schema-loader.js';
 import type { Informer, KubeClient, KubeObject, Resource } from '../../kube/kube-port.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { ClientCache } from '../../providers/client-cache.js';
@@ -59,7 +59,7 @@ export class SecretStoreReconciler {
 
   /** The store's Ready state; throws what the provider's validation threw. */
   private async check(store: KubeObject, name: string, namespace: string | undefined): Promise<ReadyState> {
-    const parsed = ClusterSecretStoreSpec.safeParse(store['spec']);
+    const parsed = (await loadApiSchemas()).ClusterSecretStoreSpec.safeParse(store['spec']);
     if (!parsed.success) {
       const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'spec'}: ${i.message}`).join('; ');
       return { status: 'False', reason: Reasons.invalidConfig, message: `spec is invalid: ${detail}` };
@@ -85,7 +85,7 @@ export class SecretStoreReconciler {
   }
 
   private async updateStatus(store: KubeObject, ready: ReadyState): Promise<void> {
-    const parsed = SecretStoreStatus.safeParse(store['status'] ?? {}).data;
+    const parsed = (await loadApiSchemas()).SecretStoreStatus.safeParse(store['status'] ?? {}).data;
     const previous = parsed?.conditions;
     const generation = store.metadata.generation;
     const old = previous?.find((c) => c.type === 'Ready');
