@@ -8,7 +8,8 @@
  * in the leader that re-read finds the reconciler's own read in the shared cache; another replica
  * reads once per change. Agents waiting in a long poll are woken when an entry changes.
  */
-import { ExternalSecretSpec, ExternalSecretStatus } from '../api/external-secret.js';
+import type { ExternalSecretSpec } from '../api/external-secret.js';
+import { apiSchemas, loadApiSchemas } from '../api/schema-loader.js';
 import type { Informer, KubeObject } from '../kube/kube-port.js';
 import type { SecretScrubber } from '../observability/secret-scrubber.js';
 import type { ClientCache } from '../providers/client-cache.js';
@@ -59,10 +60,10 @@ export class FileSetSource {
   }
 
   /** The ExternalSecret, checked to be delivered as files; throws a FileSetError saying what is wrong. */
-  lookup(namespace: string, name: string): { es: KubeObject; spec: ExternalSecretSpec } {
+  async lookup(namespace: string, name: string): Promise<{ es: KubeObject; spec: ExternalSecretSpec }> {
     const es = this.deps.informers.externalSecrets.get(name, namespace);
     if (!es) throw new FileSetError(404, `ExternalSecret '${namespace}/${name}' does not exist`);
-    const parsed = ExternalSecretSpec.safeParse(es['spec']);
+    const parsed = (await loadApiSchemas()).ExternalSecretSpec.safeParse(es['spec']);
     if (!parsed.success) throw new FileSetError(409, `ExternalSecret '${namespace}/${name}' has an invalid spec; see its status`);
     if (parsed.data.target?.delivery !== 'Files') {
       throw new FileSetError(400, `ExternalSecret '${namespace}/${name}' is not delivered as files; set spec.target.delivery: Files`);
@@ -72,7 +73,7 @@ export class FileSetSource {
 
   /** The current files of an ExternalSecret (read on first use, then kept until the content changes). */
   async get(namespace: string, name: string): Promise<FileSetEntry> {
-    const { es, spec } = this.lookup(namespace, name);
+    const { es, spec } = await this.lookup(namespace, name);
     const key = `${namespace}/${name}`;
     const reported = filesHashOf(es);
     const entry = this.entries.get(key);
@@ -181,6 +182,7 @@ function keyOf(obj: KubeObject): string {
   return `${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
 }
 
+/** Called once an entry was looked up, so the schemas are loaded. */
 function filesHashOf(es: KubeObject): string | undefined {
-  return ExternalSecretStatus.safeParse(es['status'] ?? {}).data?.filesHash;
+  return apiSchemas().ExternalSecretStatus.safeParse(es['status'] ?? {}).data?.filesHash;
 }

@@ -69,7 +69,7 @@ export class FilesServer {
     const count = (code: number) => this.deps.metrics?.requests.inc({ endpoint: url.pathname, code: String(code) });
     if (req.method === 'POST' && url.pathname === '/mutate') {
       const body = await readBody(req);
-      const answer = this.admit(body);
+      const answer = await this.admit(body);
       count(send(res, 200, answer));
       return;
     }
@@ -87,7 +87,7 @@ export class FilesServer {
   }
 
   /** The admission decision for one AdmissionReview (v1). */
-  admit(body: string): unknown {
+  async admit(body: string): Promise<unknown> {
     let review: { request?: { uid?: string; namespace?: string; operation?: string; object?: PodLike } };
     try {
       review = JSON.parse(body) as typeof review;
@@ -108,7 +108,7 @@ export class FilesServer {
     const serviceAccount = pod.spec?.serviceAccountName || 'default';
     for (const name of parsed.request.secrets) {
       try {
-        const { spec } = this.deps.fileSets.lookup(namespace, name);
+        const { spec } = await this.deps.fileSets.lookup(namespace, name);
         const allowed = spec.target?.files?.consumers.serviceAccounts ?? [];
         if (!allowed.includes(serviceAccount)) {
           return deny(
@@ -137,7 +137,7 @@ export class FilesServer {
     }
     const names = [...new Set((url.searchParams.get('secrets') ?? '').split(',').map((s) => s.trim()).filter(Boolean))].sort();
     if (names.length === 0) return send(res, 400, { message: 'name the ExternalSecrets: ?secrets=a,b' });
-    const denied = this.checkConsumers(who, names);
+    const denied = await this.checkConsumers(who, names);
     if (denied) {
       this.deps.log.warn({ namespace: who.namespace, serviceAccount: who.serviceAccount, pod: who.pod?.name, reason: denied.message }, 'refused files to an agent');
       return send(res, denied.status, { message: denied.message });
@@ -161,15 +161,15 @@ export class FilesServer {
       const left = deadline - Date.now();
       if (left <= 0 || abort.signal.aborted) return send(res, 304, undefined);
       await this.deps.fileSets.waitForChange(keys, left, abort.signal);
-      const again = this.checkConsumers(who, names); // consumers may have changed while we waited
+      const again = await this.checkConsumers(who, names); // consumers may have changed while we waited
       if (again) return send(res, again.status, { message: again.message });
     }
   }
 
-  private checkConsumers(who: AgentIdentity, names: string[]): { status: number; message: string } | undefined {
+  private async checkConsumers(who: AgentIdentity, names: string[]): Promise<{ status: number; message: string } | undefined> {
     for (const name of names) {
       try {
-        const { spec } = this.deps.fileSets.lookup(who.namespace, name);
+        const { spec } = await this.deps.fileSets.lookup(who.namespace, name);
         if (!(spec.target?.files?.consumers.serviceAccounts ?? []).includes(who.serviceAccount)) {
           return {
             status: 403,
