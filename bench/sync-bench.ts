@@ -20,6 +20,7 @@ import { prepareCluster } from '../e2e/support/operator.js';
 import { createFixtures, GROUP_PATH, namespacesOf, planExternalSecrets, SET_LABEL, STORE_NAME, storeData, type ValueMode } from './lib/fixtures.js';
 import { runFloor } from './lib/floor.js';
 import { ContentTypes, KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
+import { chartMemoryLimit, parseQuantity } from './lib/memory-cgroup.js';
 import { bundleOperator, diffGroups, IMAGE_NODE_FLAGS, OperatorProcess, operatorNodeVersion, ROOT, type Metrics } from './lib/operator-process.js';
 import { diffCpu, machineLoad, round, snapshotCpu, type CpuSnapshot } from './lib/proc.js';
 import { ReadyWatcher } from './lib/ready-watcher.js';
@@ -48,6 +49,9 @@ interface Options {
   refresh: boolean;
   keep: boolean;
   nodeArgs: string[];
+  /** The operator's memory cgroup limit in bytes (default: the chart's), 0 for none. */
+  memoryLimitBytes: number;
+  memoryLimit: string;
   heapSnapshot: boolean;
   /** Whether each ExternalSecret reads values of its own (see fixtures.ts). */
   values: ValueMode;
@@ -78,6 +82,7 @@ function parseOptions(): Options {
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'node-arg': { type: 'string', multiple: true, default: [] },
+      'memory-limit': { type: 'string' },
       'heap-snapshot': { type: 'boolean', default: false },
       'heap-snapshot-at': { type: 'string' },
       'heap-snapshot-end': { type: 'boolean', default: false },
@@ -87,7 +92,7 @@ function parseOptions(): Options {
   });
   if (values.help) {
     process.stdout.write('usage: tsx bench/sync-bench.ts [--n 1000] [--namespaces 10] [--workers 10] [--refresh-interval 30s] [--values distinct|shared]\n' +
-      '  [--create-concurrency 32] [--operator dist|bundle|src] [--ref COMMIT] [--node-arg=--max-old-space-size=96 ...] [--heap-snapshot [--heap-snapshot-at READY] | --heap-snapshot-end]\n' +
+      '  [--create-concurrency 32] [--operator dist|bundle|src] [--ref COMMIT] [--node-arg=--max-old-space-size=96 ...] [--memory-limit 256Mi|none] [--heap-snapshot [--heap-snapshot-at READY] | --heap-snapshot-end]\n' +
       '  [--no-floor] [--no-refresh] [--no-restart] [--soak-rounds 10] [--check] [--out FILE] [--keep]\n');
     process.exit(0);
   }
@@ -100,6 +105,7 @@ function parseOptions(): Options {
   if (values.operator !== 'dist' && values.operator !== 'bundle' && values.operator !== 'src') throw new Error('--operator must be dist, bundle or src');
   if (values.values !== 'distinct' && values.values !== 'shared') throw new Error('--values must be distinct or shared');
   if (values.ref !== undefined && values.operator === 'src') throw new Error('--ref builds a commit; it cannot be combined with --operator src');
+  const memoryLimit = values['memory-limit'] ?? chartMemoryLimit();
   const snapshot = values['heap-snapshot'] || values['heap-snapshot-at'] !== undefined || values['heap-snapshot-end'];
   return {
     n: int('n', values.n),
@@ -117,6 +123,8 @@ function parseOptions(): Options {
     out: values.out,
     keep: values.keep,
     nodeArgs: [...values['node-arg'], ...(snapshot ? ['--heapsnapshot-signal=SIGUSR2'] : [])],
+    memoryLimit,
+    memoryLimitBytes: memoryLimit === 'none' ? 0 : parseQuantity(memoryLimit),
     heapSnapshot: values['heap-snapshot'] || values['heap-snapshot-at'] !== undefined,
     heapSnapshotEnd: values['heap-snapshot-end'],
     ref: values.ref,
@@ -311,7 +319,7 @@ async function main(): Promise<number> {
   const results: Partial<Results> & { config: Results['config'] } = {
     config: {
       n: opts.n, namespaces: opts.namespaces, workers: opts.workers, refreshInterval: opts.refreshInterval, values: opts.values,
-      operator: opts.operator, nodeArgs: [...IMAGE_NODE_FLAGS, ...opts.nodeArgs], floorOrder: 'after the operator, with the operator stopped',
+      operator: opts.operator, nodeArgs: [...IMAGE_NODE_FLAGS, ...opts.nodeArgs], memoryLimit: opts.memoryLimit, floorOrder: 'after the operator, with the operator stopped',
       startedAt: new Date().toISOString(),
       commit: gitDescribe(opts.ref),
     },
@@ -353,7 +361,7 @@ async function main(): Promise<number> {
     const cpu0 = snapshotCpu(cpPids());
     const op = await OperatorProcess.start({
       kubeconfigPath: cp.kubeconfigPath, operatorNamespace: OPERATOR_NS, workers: opts.workers,
-      logFile: join(dir, 'operator.log'), from: opts.operator, entry, nodeArgs: opts.nodeArgs, cwd: dir,
+      logFile: join(dir, 'operator.log'), from: opts.operator, entry, nodeArgs: opts.nodeArgs, cwd: dir, memoryLimitBytes: opts.memoryLimitBytes,
     });
     cleanups.push(() => op.stop());
     const opCpu = (): CpuSnapshot => ({ ...snapshotCpu(cpPids()), operator: snapshotCpu({ x: op.pid })['x'] ?? Number.NaN });
@@ -494,6 +502,7 @@ async function main(): Promise<number> {
     const memEnd = op.memory();
     if (opts.heapSnapshotEnd) await takeHeapSnapshot(op, dir, opts.n);
     results.operator.peakRssOverallMB = mb(memEnd.peakRss);
+    if (memEnd.cgroupPeak !== undefined) results.operator.cgroup = { limitMB: mb(opts.memoryLimitBytes), peakMB: mb(memEnd.cgroupPeak), limitHits: memEnd.cgroupLimitHits ?? 0 };
     results.operator.rssAtEndMB = mb(memEnd.rss);
     await op.stop();
     log('operator stopped');
@@ -502,7 +511,7 @@ async function main(): Promise<number> {
     if (opts.restart) {
       const again = await OperatorProcess.start({
         kubeconfigPath: cp.kubeconfigPath, operatorNamespace: OPERATOR_NS, workers: opts.workers,
-        logFile: join(dir, 'operator-restart.log'), from: opts.operator, entry, nodeArgs: opts.nodeArgs, cwd: dir,
+        logFile: join(dir, 'operator-restart.log'), from: opts.operator, entry, nodeArgs: opts.nodeArgs, cwd: dir, memoryLimitBytes: opts.memoryLimitBytes,
       });
       cleanups.push(() => again.stop());
       const readyAt = await again.waitReady(120_000);

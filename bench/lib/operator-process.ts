@@ -4,6 +4,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { MemoryCgroup } from './memory-cgroup.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -38,6 +39,8 @@ export interface OperatorOptions {
   nodeArgs?: string[];
   /** Working directory (heap snapshots land here); default the repository root. */
   cwd?: string;
+  /** Run the process in a memory cgroup with this limit, as a pod with that limit runs it (see memory-cgroup.ts). */
+  memoryLimitBytes?: number;
 }
 
 export interface Memory {
@@ -45,6 +48,9 @@ export interface Memory {
   peakRss: number;
   /** Current resident set size (VmRSS), bytes. */
   rss: number;
+  /** With a memory limit: the cgroup's peak (what a pod's memory figure shows) and how often the limit was hit. */
+  cgroupPeak?: number;
+  cgroupLimitHits?: number;
 }
 
 /** The Node the operator runs on (the project's Node 24 from npm, as in the image), whatever runs the benchmark. */
@@ -68,8 +74,8 @@ export class OperatorProcess {
   private exited = false;
   private readonly exit: Promise<void>;
 
-  private constructor(readonly child: ChildProcess, readonly port: number) {
-    this.exit = new Promise((ok) => child.once('exit', () => { this.exited = true; ok(); }));
+  private constructor(readonly child: ChildProcess, readonly port: number, readonly cgroup?: MemoryCgroup) {
+    this.exit = new Promise((ok) => child.once('exit', () => { this.exited = true; cgroup?.remove(); ok(); }));
   }
 
   static async start(opts: OperatorOptions): Promise<OperatorProcess> {
@@ -92,7 +98,9 @@ export class OperatorProcess {
       ...(opts.extraArgs ?? []),
     ];
     const log = createWriteStream(opts.logFile);
-    const child = spawn(OPERATOR_NODE, args, {
+    const cgroup = opts.memoryLimitBytes ? MemoryCgroup.create(`lockstep-bench-${process.pid}-${port}`, opts.memoryLimitBytes) : undefined;
+    const [command, argv] = cgroup ? cgroup.wrap(OPERATOR_NODE, args) : [OPERATOR_NODE, args];
+    const child = spawn(command, argv, {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,7 +108,7 @@ export class OperatorProcess {
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     await new Promise<void>((ok, fail) => child.once('spawn', ok).once('error', fail));
-    return new OperatorProcess(child, port);
+    return new OperatorProcess(child, port, cgroup);
   }
 
   get pid(): number {
@@ -132,7 +140,8 @@ export class OperatorProcess {
   memory(): Memory {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
     const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
-    return { peakRss: kb('VmHWM'), rss: kb('VmRSS') };
+    const cgroup = this.cgroup ? { cgroupPeak: this.cgroup.peak(), cgroupLimitHits: this.cgroup.limitHits() } : {};
+    return { peakRss: kb('VmHWM'), rss: kb('VmRSS'), ...cgroup };
   }
 
   /** SIGTERM, then SIGKILL after graceMs. */

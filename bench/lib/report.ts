@@ -38,6 +38,8 @@ export interface Results {
     operator: string;
     nodeArgs: string[];
     floorOrder: string;
+    /** The operator's memory cgroup limit ("256Mi", the chart's default), or "none". */
+    memoryLimit?: string;
     startedAt: string;
     commit: string;
   };
@@ -67,6 +69,8 @@ export interface Results {
     memoryTimeline: { t: number; ready: number; rssMB: number; heapUsedMB: number; heapTotalMB: number }[];
     peakRssOverallMB?: number;
     rssAtEndMB?: number;
+    /** With a memory limit: the cgroup's own peak (anonymous memory and page cache it charged) and how often the limit was hit. */
+    cgroup?: { limitMB: number; peakMB: number; limitHits: number };
     cpuSeconds: CpuSnapshot;
   };
   refresh?: {
@@ -186,7 +190,7 @@ export function printReport(r: Results): void {
   const per = (x: number) => (x / n).toFixed(2);
   const rows: string[][] = [
     ['figure', 'value', 'note'],
-    ['ExternalSecrets', String(n), `${r.config.namespaces} namespaces, ${r.config.values ?? 'shared'} values, ${r.config.workers} workers, operator from ${r.config.operator} at ${r.config.commit}, node flags ${r.config.nodeArgs.join(' ') || '(none)'}`],
+    ['ExternalSecrets', String(n), `${r.config.namespaces} namespaces, ${r.config.values ?? 'shared'} values, ${r.config.workers} workers, operator from ${r.config.operator} at ${r.config.commit}, node flags ${r.config.nodeArgs.join(' ') || '(none)'}, memory limit ${r.config.memoryLimit ?? 'none'}`],
     ['machine', `${r.machine.cpus} CPUs`, `load avg ${r.machine.loadavg1} at start, ${r.machine.loadavg1AtEnd} at end; node ${r.machine.node}`],
     ['operator: time to all Ready', `${op.timeToAllReadySeconds} s`, `${op.perSecond}/s; from process start (startup ${op.startupSeconds} s + sync ${op.syncSeconds} s)`],
     ['floor: time to all Ready', r.floor ? `${r.floor.timeToAllReadySeconds} s` : 'n/a', r.floor ? `${r.floor.perSecond}/s; list + ${n} × (apply Secret, patch status); run after the operator` : ''],
@@ -195,7 +199,7 @@ export function printReport(r: Results): void {
     ['  writes', String(op.requests.writes), `Secret ${op.requests.secretWrites}, status ${op.requests.statusWrites}, other ${op.requests.otherWrites} (store status ${op.requests.storeStatusWrites})`],
     ['  reads', String(op.requests.gets + op.requests.lists + op.requests.watches), `get ${op.requests.gets}, list ${op.requests.lists}, watch ${op.requests.watches}`],
     ['floor API requests', r.floor ? String(r.floor.requestsTotal) : 'n/a', r.floor ? Object.entries(r.floor.requests).map(([k, v]) => `${k} ${v}`).join(', ') : ''],
-    ['operator peak RSS', `${peak} MB`, `VmHWM; ${op.peakRssMB} MB when all were Ready, RSS ${op.rssAtEndMB ?? op.rssAtReadyMB} MB at the end, heap used ${op.heapUsedMB} MB after sync (max sampled ${op.maxHeapUsedMB}, heap total max ${op.maxHeapTotalMB})`],
+    ['operator peak RSS', `${peak} MB`, `VmHWM; ${op.peakRssMB} MB when all were Ready, RSS ${op.rssAtEndMB ?? op.rssAtReadyMB} MB at the end, heap used ${op.heapUsedMB} MB after sync (max sampled ${op.maxHeapUsedMB}, heap total max ${op.maxHeapTotalMB})${op.cgroup ? `; cgroup peak ${op.cgroup.peakMB} MB of its ${op.cgroup.limitMB} MB limit, limit hit ${op.cgroup.limitHits} times` : ''}`],
     ['provider reads (initial sync)', String(op.providerReads), `${per(op.providerReads)} per ExternalSecret`],
   ];
   if (r.refresh) {
