@@ -19,7 +19,7 @@ import type { RuntimeMetrics } from '../runtime/metrics.js';
 import { Priority, WorkQueue } from '../runtime/work-queue.js';
 import { EventRecorder } from './event-recorder.js';
 import { ExternalSecretReconciler } from './external-secret/external-secret-reconciler.js';
-import { buildSecretIndexEntry } from './external-secret/secret-index.js';
+import { SecretIndexOptions } from './external-secret/secret-index.js';
 import { toCachedSecret } from './external-secret/secret-digest.js';
 import { SecretStoreReconciler } from './secret-store/secret-store-reconciler.js';
 import type { RolloutMetrics } from '../observability/metrics.js';
@@ -36,6 +36,8 @@ export interface InformerFactoryOptions {
   metadataOnly?: boolean;
   /** Trims every object before it is cached (see `InformerOptions.transform`). */
   transform?: (obj: KubeObject) => KubeObject;
+  /** Keep only which objects exist, by namespace and name (see `InformerOptions.namesOnly`). */
+  namesOnly?: boolean;
 }
 
 export type InformerFactory = (res: Resource, opts: InformerFactoryOptions) => Informer<KubeObject>;
@@ -86,10 +88,10 @@ export class Manager {
     const clusterScoped = deps.options.clusterStores ?? true;
     this.informers = {
       externalSecrets: watched(LockstepResources.externalSecret),
-      // Full objects only of the Secrets we write; every other Secret only as a trimmed index entry.
+      // Full objects only of the Secrets we write; every Secret by name only in the index.
       // Their values are held as digests (secret-digest.ts): the rendered values are the one copy.
       secrets: watched(CoreResources.secret, { labelSelector: `${Labels.managed}=true`, transform: (obj) => toCachedSecret(deps.hashKey, obj) }),
-      secretIndex: watched(CoreResources.secret, { metadataOnly: true, transform: buildSecretIndexEntry }),
+      secretIndex: watched(CoreResources.secret, SecretIndexOptions),
       stores: watched(LockstepResources.secretStore),
       clusterStores: clusterScoped ? deps.informerFactory(LockstepResources.clusterSecretStore, {}) : emptyInformer(),
       namespaces: clusterScoped ? deps.informerFactory(CoreResources.namespace, {}) : emptyInformer(),

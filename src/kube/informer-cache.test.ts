@@ -24,9 +24,21 @@ describe('InformerCache', () => {
     const cache = new InformerCache<KubeObject>();
     cache.replace([obj('keep', '1'), obj('change', '1'), obj('gone', '1', 'b')]);
     const changes = cache.replace([obj('keep', '1'), obj('change', '2'), obj('new', '5', 'b')]);
-    expect(changes.map((c) => `${c.type}:${c.obj.metadata.name}`).sort()).toEqual(['add:new', 'delete:gone', 'update:change']);
+    expect(changes).toEqual({ added: [obj('new', '5', 'b')], updated: [{ obj: obj('change', '2'), old: obj('change', '1') }], deleted: [obj('gone', '1', 'b')] });
     expect(cache.list('a').map((o) => o.metadata.name).sort()).toEqual(['change', 'keep']);
     expect(cache.list().length).toBe(3);
+    expect(cache.size).toBe(3);
+    expect(cache.get('b/gone')).toBeUndefined();
+  });
+
+  it('reports every object of a first list as added, and shares one namespace string', () => {
+    const cache = new InformerCache<KubeObject>();
+    const items = [obj('x', '1'), obj('y', '1'), obj('z', '1', 'b')];
+    const changes = cache.replace(items);
+    expect(changes.added.map((o) => o.metadata.name)).toEqual(['x', 'y', 'z']);
+    expect(changes.updated).toEqual([]);
+    expect(changes.deleted).toEqual([]);
+    expect(cache.size).toBe(3);
   });
 
   it('lists by namespace from an index that follows adds, deletes and relists, and drops managedFields', () => {

@@ -1,9 +1,34 @@
-import { objectKey, splitKey, type KubeObject } from './kube-port.js';
+import { splitKey, type KubeObject } from './kube-port.js';
 
 export type CacheChange<T extends KubeObject> =
   | { type: 'add'; obj: T }
   | { type: 'update'; obj: T; old: T }
   | { type: 'delete'; obj: T };
+
+/**
+ * What a relist changed, by kind of change. Grouped rather than a change object per object: the
+ * first list of 20,000 Secrets made 20,000 change objects (and a key string each to find the
+ * deleted ones) that lived as long as the list's dispatch, long enough to reach the old generation.
+ */
+export interface RelistChanges<T extends KubeObject> {
+  added: T[];
+  updated: { obj: T; old: T }[];
+  deleted: T[];
+}
+
+/** What an informer keeps of the objects it lists and watches. */
+export interface ObjectCache<T extends KubeObject> {
+  readonly size: number;
+  /** By key, `namespace/name`. */
+  get(key: string): T | undefined;
+  list(namespace?: string): T[];
+  /** ADDED/MODIFIED: an add, an update, or nothing. `transformed`: the object was already trimmed. */
+  upsert(received: T, transformed?: boolean): CacheChange<T> | undefined;
+  /** DELETED: reports the object's final state; nothing if it was not held. */
+  remove(received: T): CacheChange<T> | undefined;
+  /** A relist: replaces the content, reports the difference. */
+  replace(items: readonly T[], transformed?: boolean): RelistChanges<T>;
+}
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -32,9 +57,9 @@ export function dropBulkMetadata(obj: KubeObject): void {
  * 30,000 objects held ~3 MB in a second Map by key and its key strings. Objects of one namespace
  * share one namespace string (each parsed object brought its own copy: ~1 MB per 30,000).
  */
-export class InformerCache<T extends KubeObject> {
-  private readonly byNamespace = new Map<string, Map<string, T>>();
-  private readonly namespaceNames = new Map<string, string>();
+export class InformerCache<T extends KubeObject> implements ObjectCache<T> {
+  private byNamespace = new Map<string, Map<string, T>>();
+  private namespaceNames = new Map<string, string>();
   private count = 0;
 
   /** `transform` keeps only what readers of this cache need (see `InformerOptions.transform`). */
@@ -58,18 +83,9 @@ export class InformerCache<T extends KubeObject> {
 
   /** ADDED/MODIFIED: an add, an update, or nothing when the resourceVersion is the one we hold. */
   upsert(received: T, transformed = false): CacheChange<T> | undefined {
-    dropBulkMetadata(received);
-    const obj = this.transform && !transformed ? this.transform(received) : received;
-    const namespace = obj.metadata.namespace;
-    if (namespace) obj.metadata.namespace = this.sharedName(namespace);
-    const objects = this.index(namespace ?? '');
-    const name = obj.metadata.name ?? '';
-    const old = objects.get(name);
-    objects.set(name, obj);
-    if (!old) {
-      this.count++;
-      return { type: 'add', obj };
-    }
+    const obj = this.admit(received, transformed);
+    const old = this.store(obj);
+    if (!old) return { type: 'add', obj };
     if (sameVersion(old, obj)) return undefined;
     return { type: 'update', obj, old };
   }
@@ -78,6 +94,50 @@ export class InformerCache<T extends KubeObject> {
   remove(received: T): CacheChange<T> | undefined {
     if (!this.unindex(received.metadata.namespace ?? '', received.metadata.name ?? '')) return undefined;
     return { type: 'delete', obj: this.transform ? this.transform(received) : received };
+  }
+
+  /**
+   * A relist: the listed objects become the content, in new Maps, and the old Maps tell what was
+   * added, updated (another resourceVersion) or deleted. `transformed`: the list already applied
+   * the transform, page by page.
+   */
+  replace(items: readonly T[], transformed = false): RelistChanges<T> {
+    const previous = this.byNamespace;
+    this.byNamespace = new Map();
+    this.namespaceNames = new Map();
+    this.count = 0;
+    const changes: RelistChanges<T> = { added: [], updated: [], deleted: [] };
+    for (const received of items) {
+      const obj = this.admit(received, transformed);
+      this.store(obj);
+      const old = previous.get(obj.metadata.namespace ?? '')?.get(obj.metadata.name ?? '');
+      if (!old) changes.added.push(obj);
+      else if (!sameVersion(old, obj)) changes.updated.push({ obj, old });
+    }
+    for (const [namespace, objects] of previous) {
+      const current = this.byNamespace.get(namespace);
+      for (const [name, obj] of objects) if (!current?.has(name)) changes.deleted.push(obj);
+    }
+    return changes;
+  }
+
+  /** Bulk metadata dropped, the transform applied, the namespace string shared. */
+  private admit(received: T, transformed: boolean): T {
+    dropBulkMetadata(received);
+    const obj = this.transform && !transformed ? this.transform(received) : received;
+    const namespace = obj.metadata.namespace;
+    if (namespace) obj.metadata.namespace = this.sharedName(namespace);
+    return obj;
+  }
+
+  /** Holds `obj`; returns the object it replaces. */
+  private store(obj: T): T | undefined {
+    const objects = this.index(obj.metadata.namespace ?? '');
+    const name = obj.metadata.name ?? '';
+    const old = objects.get(name);
+    objects.set(name, obj);
+    if (!old) this.count++;
+    return old;
   }
 
   private sharedName(namespace: string): string {
@@ -102,26 +162,6 @@ export class InformerCache<T extends KubeObject> {
       this.namespaceNames.delete(namespace);
     }
     return true;
-  }
-
-  /**
-   * A relist: replaces the content and returns the adds, updates and deletes that make the
-   * difference. `transformed`: the list already applied the transform, page by page.
-   */
-  replace(items: readonly T[], transformed = false): CacheChange<T>[] {
-    const changes: CacheChange<T>[] = [];
-    const seen = new Set<string>();
-    for (const obj of items) {
-      seen.add(objectKey(obj.metadata));
-      const change = this.upsert(obj, transformed);
-      if (change) changes.push(change);
-    }
-    for (const obj of this.list()) {
-      if (seen.has(objectKey(obj.metadata))) continue;
-      this.unindex(obj.metadata.namespace ?? '', obj.metadata.name ?? '');
-      changes.push({ type: 'delete', obj });
-    }
-    return changes;
   }
 }
 

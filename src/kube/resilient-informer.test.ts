@@ -125,6 +125,23 @@ describe('createInformer', () => {
     expect(inf.list('other')).toEqual([]);
   });
 
+  it('names only: the list trims each item to its name, reads give name and namespace, modifications are no change', async () => {
+    source.put('one', { team: 'x' });
+    const inf = make({ namesOnly: true, metadataOnly: true });
+    await inf.start();
+    expect(source.listCalls[0]).toMatchObject({ metadataOnly: true });
+    const trimmed = source.listCalls[0]?.transform?.({ metadata: { name: 'n', namespace: 'a', uid: 'u', resourceVersion: '9' } });
+    expect(trimmed).toEqual({ metadata: { name: 'n', namespace: 'a' } });
+    expect(inf.get('one', 'a')).toEqual({ metadata: { name: 'one', namespace: 'a' } });
+    await until('watch', () => source.current !== undefined);
+    source.put('two');
+    source.put('one');
+    source.remove('two');
+    expect(events).toEqual(['add:one', 'add:two', 'delete:two']);
+    expect(inf.list('a')).toEqual([{ metadata: { name: 'one', namespace: 'a' } }]);
+    expect(inf.get('two', 'a')).toBeUndefined();
+  });
+
   it('replays adds to handlers registered after the initial list', async () => {
     source.put('one');
     const inf = make();

@@ -2,8 +2,9 @@ import { systemClock, type Clock } from '../runtime/clock.js';
 import { computeBackoffMs, type BackoffPolicy } from './backoff-policy.js';
 import type { ListWatchSource } from './kube-client.js';
 import { GoneError, KubeError } from './kube-errors.js';
-import { InformerCache, type CacheChange } from './informer-cache.js';
+import { InformerCache, type ObjectCache, type RelistChanges } from './informer-cache.js';
 import { objectKey, type Informer, type KubeObject, type Resource } from './kube-port.js';
+import { buildNameOnly, NameCache } from './name-cache.js';
 import { WatchIdleError, watchErrorOf, type WatchEvent } from './kube-watch.js';
 
 /** The log calls the informer makes (a pino Logger fits). */
@@ -42,6 +43,11 @@ export interface InformerOptions {
    * SetTransform: keep only the fields readers need (an index of many objects stays small).
    */
   transform?: (obj: KubeObject) => KubeObject;
+  /**
+   * Keep only which objects exist (`NameCache`): reads return `{ metadata: { name, namespace } }`,
+   * handlers get adds and deletes. The list trims each item to that as its page arrives.
+   */
+  namesOnly?: boolean;
   log: InformerLog;
   clock?: Clock;
   random?: () => number;
@@ -75,8 +81,13 @@ export function createInformer<T extends KubeObject>(
   return new ResilientInformer<T>(source, resource, opts);
 }
 
+/** The list transform of a names-only informer. */
+function keepName(obj: KubeObject): KubeObject {
+  return buildNameOnly(obj.metadata.name, obj.metadata.namespace);
+}
+
 class ResilientInformer<T extends KubeObject> implements Informer<T> {
-  private readonly cache: InformerCache<T>;
+  private readonly cache: ObjectCache<T>;
   private readonly handlers: Record<EventName, Handler<T>[]> = { add: [], update: [], delete: [] };
   private readonly stopper = new AbortController();
   private readonly clock: Clock;
@@ -90,7 +101,7 @@ class ResilientInformer<T extends KubeObject> implements Informer<T> {
 
   constructor(private readonly source: ListWatchSource, private readonly resource: Resource, private readonly opts: InformerOptions) {
     this.clock = opts.clock ?? systemClock;
-    this.cache = new InformerCache<T>(opts.transform as ((obj: T) => T) | undefined);
+    this.cache = opts.namesOnly ? new NameCache<T>() : new InformerCache<T>(opts.transform as ((obj: T) => T) | undefined);
   }
 
   /** Resolves after the first successful list (or when stopped before it). */
@@ -152,16 +163,17 @@ class ResilientInformer<T extends KubeObject> implements Informer<T> {
   }
 
   private async relist(signal: AbortSignal): Promise<void> {
-    const { namespace, labelSelector, fieldSelector, metadataOnly, transform } = this.opts;
+    const { namespace, labelSelector, fieldSelector, metadataOnly } = this.opts;
     // The transform runs on each page as it arrives: a list of 10,000 Deployments never sits in
     // memory whole, only what the cache keeps of them.
+    const transform = this.opts.namesOnly ? keepName : this.opts.transform;
     const list = await this.source.list<T>(this.resource, { namespace, labelSelector, fieldSelector, metadataOnly, transform, signal });
     if (signal.aborted) return;
     const changes = this.cache.replace(list.items, transform !== undefined);
     this.resourceVersion = list.resourceVersion;
     this.lastActivity = this.clock.now();
     this.log.debug({ resource: this.resource.plural, count: list.items.length }, 'informer listed');
-    for (const change of changes) this.dispatch(change);
+    this.dispatchRelist(changes);
     this.markSynced();
   }
 
@@ -207,7 +219,7 @@ class ResilientInformer<T extends KubeObject> implements Informer<T> {
     if (rv) this.resourceVersion = rv;
     if (event.type === 'BOOKMARK') return undefined;
     const change = event.type === 'DELETED' ? this.cache.remove(event.object) : this.cache.upsert(event.object);
-    if (change) this.dispatch(change);
+    if (change) this.emit(change.type, change.obj, change.type === 'update' ? change.old : undefined);
     return undefined;
   }
 
@@ -246,7 +258,7 @@ class ResilientInformer<T extends KubeObject> implements Informer<T> {
   private async resyncLoop(everyMs: number): Promise<void> {
     while (await this.pause(everyMs, this.stopper.signal)) {
       if (!this.synced) continue;
-      for (const obj of this.cache.list()) this.dispatch({ type: 'update', obj, old: obj });
+      for (const obj of this.cache.list()) this.emit('update', obj, obj);
     }
   }
 
@@ -260,9 +272,14 @@ class ResilientInformer<T extends KubeObject> implements Informer<T> {
     }
   }
 
-  private dispatch(change: CacheChange<T>): void {
-    const old = change.type === 'update' ? change.old : undefined;
-    for (const handler of this.handlers[change.type]) this.call(handler, change.obj, old);
+  private dispatchRelist(changes: RelistChanges<T>): void {
+    for (const obj of changes.added) this.emit('add', obj);
+    for (const { obj, old } of changes.updated) this.emit('update', obj, old);
+    for (const obj of changes.deleted) this.emit('delete', obj);
+  }
+
+  private emit(event: EventName, obj: T, old?: T): void {
+    for (const handler of this.handlers[event]) this.call(handler, obj, old);
   }
 
   private call(handler: Handler<T>, obj: T, old?: T): void {

@@ -1,25 +1,11 @@
 /**
- * The Secret index: every Secret in the watched namespaces, as metadata only and trimmed to what
- * the ownership check reads (name, uid, resourceVersion, our managed label and owner annotation;
- * only name and resourceVersion for the Secrets we manage, which their own cache holds).
- * It answers "does a Secret of this name exist, and whose is it?" from memory, so the first sync
- * of an ExternalSecret needs no GET of its target. A Secret costs it a few hundred bytes; the
- * full Secrets (with data) are cached only for the ones we manage.
+ * The Secret index: which Secrets exist in the watched namespaces, by namespace and name only
+ * (`NameCache`, listed and watched as metadata). It answers "does a Secret of this name exist?"
+ * from memory, so the first sync of an ExternalSecret needs no GET of its target; only a target
+ * that exists but is not in the cache of the Secrets we manage (someone else's, a Merge target,
+ * or ours before our watch saw it) is read, and that read is what the ownership check looks at.
+ * A Secret costs the index its name and a Set slot (~70 bytes; with uid, resourceVersion, our label
+ * and owner annotation it was ~250: 20,000 Secrets ~5 MB); the full Secrets (values as digests)
+ * are cached only for the ones we manage.
  */
-import { Annotations, Labels } from '../../api/constants.js';
-import type { KubeObject } from '../../kube/kube-port.js';
-
-export function buildSecretIndexEntry(obj: KubeObject): KubeObject {
-  const { name, namespace, uid, resourceVersion, labels, annotations } = obj.metadata;
-  const managed = labels?.[Labels.managed];
-  // Ours are in the cache of managed Secrets too: here they only need to exist.
-  if (managed === 'true') return { metadata: { name, namespace, resourceVersion } };
-  const owner = annotations?.[Annotations.owner];
-  return {
-    metadata: {
-      name, namespace, uid, resourceVersion,
-      ...(managed !== undefined ? { labels: { [Labels.managed]: managed } } : {}),
-      ...(owner !== undefined ? { annotations: { [Annotations.owner]: owner } } : {}),
-    },
-  };
-}
+export const SecretIndexOptions = { metadataOnly: true, namesOnly: true } as const;
