@@ -485,6 +485,12 @@ async function main(): Promise<number> {
             { spec: { provider: { fake: { data: storeData(opRefs, ns, version) } } } }, ContentTypes.merge);
         });
         await waitForRounds(op, stores, edited.length, 1, opts.n * 100 + 120_000);
+        // Another store's periodic round may complete first: also wait until every ExternalSecret of
+        // the edited stores rewrote its Secret, so each round measures the memory of a whole rotation.
+        const rotated = opRefs.filter((ref) => edited.includes(ref.namespace)).length;
+        const writesDeadline = Date.now() + opts.n * 100 + 120_000;
+        const secretWrites = async () => summarizeRequests(diffGroups(requestsOf(before), requestsOf(await op.metrics()))).secretWrites;
+        while ((await secretWrites()) < rotated && Date.now() < writesDeadline && op.running) await sleep(250);
         await sleep(1000);
         const m = await op.metrics();
         const req = summarizeRequests(diffGroups(requestsOf(before), requestsOf(m)));
