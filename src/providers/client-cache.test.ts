@@ -13,6 +13,7 @@ const signal = new AbortController().signal;
 
 function setup() {
   const clock = new FakeClock(0);
+  const registry = new Registry();
   const contexts: StoreContext[] = [];
   const provider: Provider = {
     ...fakeProvider,
@@ -24,12 +25,12 @@ function setup() {
   const cache = new ClientCache({
     log: buildMemoryLogger().log,
     scrubber: new SecretScrubber(),
-    metrics: buildSyncMetrics(new Registry()),
+    metrics: buildSyncMetrics(registry),
     clock,
     credentialsFor: () => ({}) as never,
   });
   const config = { data: [{ key: 'a', value: '1' }, { key: 'b', value: '2' }, { key: 'c', value: '3' }] };
-  return { clock, contexts, provider, cache, config };
+  return { clock, contexts, provider, cache, config, registry };
 }
 
 describe('ClientCache', () => {
@@ -66,6 +67,23 @@ describe('ClientCache', () => {
     expect(new TextDecoder().decode(await client.getSecret({ key: 'a', metadataPolicy: 'None' }, { signal }))).toBe('1');
     const withMetadata = await cache.get({ ...store, name: 'meta' }, { ...provider, readsMetadata: true }, config);
     await expect(withMetadata.getSecret({ key: 'a', metadataPolicy: 'Fetch' }, { signal })).resolves.toBeDefined();
+  });
+
+  it('reads two properties and the map of one key with one provider call, counted as the operation it was made for', async () => {
+    const { provider, cache, registry } = setup();
+    const config = { data: [{ key: 'db', value: '{"username":"app","password":"pw"}' }, { key: 'other', value: '{"x":"1"}' }] };
+    const client = await cache.get(store, provider, config);
+    const opts = { signal, maxAgeMs: 60_000 };
+    const values = await Promise.all([
+      client.getSecret({ key: 'db', property: 'username' }, opts),
+      client.getSecret({ key: 'db', property: 'password' }, opts),
+      client.getSecretMap({ key: 'db' }, opts),
+    ]);
+    await client.getSecretMap({ key: 'other' }, opts);
+    await client.getSecret({ key: 'other', property: 'x' }, opts);
+    expect(values.slice(0, 2).map((v) => new TextDecoder().decode(v as Uint8Array))).toEqual(['app', 'pw']);
+    const requests = (await registry.getSingleMetric('lockstep_provider_requests_total')?.get())?.values ?? [];
+    expect(requests.map((r) => [r.labels.operation, r.labels.outcome, r.value])).toEqual([['getSecret', 'ok', 1], ['getSecretMap', 'ok', 1]]);
   });
 
   it('gives no budget without a rateLimit', async () => {

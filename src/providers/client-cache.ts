@@ -157,9 +157,11 @@ function ownedBy(client: SecretsClient, scrubber: SecretScrubber, owner: string,
     ref.metadataPolicy === 'Fetch' && !provider.readsMetadata
       ? Promise.reject(new InvalidRefError(`metadataPolicy Fetch: the ${provider.name} provider reads no metadata (aws, vault, azure and gcp do)`))
       : run(fn);
+  const readWhole = client.readWhole?.bind(client);
   return {
     getSecret: (ref, opts) => checked(ref, () => client.getSecret(ref, opts)),
     getSecretMap: (ref, opts) => checked(ref, () => client.getSecretMap(ref, opts)),
+    ...(readWhole && { readWhole: (ref, opts, operation) => checked(ref, () => readWhole(ref, opts, operation)) }),
     findSecrets: (query, opts) => run(() => client.findSecrets(query, opts)),
     validate: (opts) => run(() => client.validate(opts)),
     close: () => run(() => client.close()),

@@ -19,9 +19,12 @@ export function instrumentClient(client: SecretsClient, store: string, metrics: 
       end();
     }
   };
+  const readWhole = client.readWhole?.bind(client);
   return {
     getSecret: (ref, opts) => timed('getSecret', () => client.getSecret(ref, opts)),
     getSecretMap: (ref, opts) => timed('getSecretMap', () => client.getSecretMap(ref, opts)),
+    // A whole read is counted as the operation it is made for: one provider call either way.
+    ...(readWhole && { readWhole: (ref, opts, operation) => timed(operation, () => readWhole(ref, opts, operation)) }),
     findSecrets: (query, opts) => timed('findSecrets', () => client.findSecrets(query, opts)),
     validate: (opts) => timed('validate', () => client.validate(opts)),
     close: () => client.close(),

@@ -1,5 +1,6 @@
 /** Reading fields out of JSON secret values; shared by every provider. Messages never include values. */
 import { InvalidRefError } from './provider-errors.js';
+import type { RemoteRef, WholeSecret } from './provider.js';
 
 const decoder = new TextDecoder('utf-8', { fatal: false });
 const encoder = new TextEncoder();
@@ -47,4 +48,17 @@ export function extractProperty(value: Uint8Array, property: string, key: string
 export function expandJsonObject(value: Uint8Array, key: string): Map<string, Uint8Array> {
   const object = parseJsonObject(value, key);
   return new Map(Object.entries(object).map(([k, v]) => [k, fieldBytes(v)]));
+}
+
+/**
+ * A value read whole whose properties are its JSON fields: getSecret selects `property` (see
+ * extractProperty) or is the value itself; getSecretMap expands the object at `property`, or the
+ * whole value when the provider's map ignores `property` (AWS).
+ */
+export function buildJsonWhole(value: Uint8Array, opts: { mapIgnoresProperty?: boolean } = {}): WholeSecret {
+  const select = (ref: RemoteRef) => (ref.property ? extractProperty(value, ref.property, ref.key) : value);
+  return {
+    value: select,
+    map: (ref) => expandJsonObject(opts.mapIgnoresProperty ? value : select(ref), ref.key),
+  };
 }

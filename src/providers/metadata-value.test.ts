@@ -1,5 +1,5 @@
 import { InvalidRefError } from './provider-errors.js';
-import { expandMetadata, selectMetadata } from './metadata-value.js';
+import { buildMetadataWhole, expandMetadata, selectMetadata } from './metadata-value.js';
 
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const tags = { 'team': 'a', 'app.kubernetes.io/name': 'shop', config: '{"size":"s"}' };
@@ -28,5 +28,14 @@ describe('metadataPolicy Fetch values', () => {
     expect(Object.fromEntries([...expandMetadata(tags, { key: 'k' })].map(([k, v]) => [k, dec(v)]))).toEqual(tags);
     expect(Object.fromEntries([...expandMetadata(tags, { key: 'k', property: 'config' })].map(([k, v]) => [k, dec(v)]))).toEqual({ size: 's' });
     expect(() => expandMetadata(tags, { key: 'k', property: 'team' })).toThrow(InvalidRefError);
+  });
+
+  it('selects from metadata read whole as getSecret and getSecretMap do', () => {
+    const whole = buildMetadataWhole(tags);
+    for (const property of [undefined, 'team', 'app.kubernetes.io/name']) {
+      expect(whole.value({ key: 'k', property })).toEqual(selectMetadata(tags, { key: 'k', property }));
+    }
+    expect(whole.map({ key: 'k', property: 'config' })).toEqual(expandMetadata(tags, { key: 'k', property: 'config' }));
+    expect(() => whole.value({ key: 'k', property: 'owner' })).toThrow("metadata 'owner' does not exist on remote key 'k'");
   });
 });

@@ -5,7 +5,7 @@
  */
 import { encodeText, expandJsonObject } from './json-value.js';
 import { InvalidRefError } from './provider-errors.js';
-import type { RemoteRef } from './provider.js';
+import type { RemoteRef, WholeSecret } from './provider.js';
 
 export type Metadata = Record<string, string>;
 
@@ -30,4 +30,9 @@ export function selectMetadata(metadata: Metadata, ref: Pick<RemoteRef, 'key' | 
 export function expandMetadata(metadata: Metadata, ref: Pick<RemoteRef, 'key' | 'property'>): Map<string, Uint8Array> {
   if (ref.property !== undefined) return expandJsonObject(selectMetadata(metadata, ref), ref.key);
   return new Map(Object.entries(metadata).map(([k, v]) => [k, encodeText(v)]));
+}
+
+/** Metadata read whole: getSecret and getSecretMap select from it as above. */
+export function buildMetadataWhole(metadata: Metadata): WholeSecret {
+  return { value: (ref) => selectMetadata(metadata, ref), map: (ref) => expandMetadata(metadata, ref) };
 }

@@ -36,11 +36,34 @@ export interface CallOptions {
   readTimes?: number[];
 }
 
+/** What a whole read of a remote key is made for; metrics name the provider call so. */
+export type ReadOperation = 'getSecret' | 'getSecretMap';
+
+/**
+ * A remote key as one provider call returns it: its value with every property (or, with
+ * `metadataPolicy: Fetch`, its metadata). Selecting from it is pure, and its errors name keys and
+ * properties, never values.
+ */
+export interface WholeSecret {
+  /** What getSecret(ref) returns, for a ref of this key, version and metadataPolicy. */
+  value(ref: RemoteRef): Uint8Array;
+  /** What getSecretMap(ref) returns, likewise. */
+  map(ref: RemoteRef): Map<string, Uint8Array>;
+}
+
 export interface SecretsClient {
   /** The value of one remote key (with `property` and `version` applied). Throws SecretNotFoundError. */
   getSecret(ref: RemoteRef, opts: CallOptions): Promise<Uint8Array>;
   /** A remote key's JSON object expanded into key → value. */
   getSecretMap(ref: RemoteRef, opts: CallOptions): Promise<Map<string, Uint8Array>>;
+  /**
+   * One provider call that reads a remote key whole (`key`, `version`, `metadataPolicy`; `property`
+   * is not looked at), for providers whose API returns every property at once. The shared read
+   * layer then reads each key and version once for all its properties and its map. A client that
+   * has it answers getSecret(ref) with `(await readWhole(ref)).value(ref)`, getSecretMap with
+   * `.map(ref)`: same bytes, same errors. `operation` is what the read is for (its metrics label).
+   */
+  readWhole?(ref: RemoteRef, opts: CallOptions, operation: ReadOperation): Promise<WholeSecret>;
   /** Every remote key matching the query, by name → value. */
   findSecrets(query: FindQuery, opts: CallOptions): Promise<Map<string, Uint8Array>>;
   /** Checks that the store's config and credentials work (used for the store's Ready condition). */

@@ -3,11 +3,14 @@
  * - identical reads in flight are shared, so many ExternalSecrets referencing one remote key cost
  *   one provider call;
  * - a result younger than the caller's `maxAgeMs` is reused, so ExternalSecrets refreshing within
- *   the same refresh round cost one read per distinct key and interval.
+ *   the same refresh round cost one read per distinct key and interval;
+ * - when the client reads a remote key whole (`readWhole`), every property of a key and version,
+ *   the whole value and its map are selected from one read: `username` and `password` of one key
+ *   cost one provider call. A selection that fails (a missing property) fails only its caller.
  * Failures are never cached. The store's budget (`rateLimit`) is spent by the provider, per API call.
  */
 import type { Clock } from '../runtime/clock.js';
-import type { CallOptions, SecretsClient } from './provider.js';
+import type { CallOptions, ReadOperation, RemoteRef, SecretsClient, WholeSecret } from './provider.js';
 
 interface Entry {
   /** When the provider was asked; then, once settled, when it answered (what maxAgeMs is measured from). */
@@ -25,16 +28,36 @@ export class SharedReads implements SecretsClient {
   private readonly entries = new Map<string, Entry>();
   private calls = 0;
 
+  /** The client's read of a remote key whole, when its provider has one. */
+  private readonly innerWhole: SecretsClient['readWhole'];
+
   constructor(
     private readonly inner: SecretsClient,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.innerWhole = inner.readWhole?.bind(inner);
+  }
 
   getSecret: SecretsClient['getSecret'] = (ref, opts) =>
-    this.read(`s${ref.metadataPolicy === 'Fetch' ? 'M' : ''}|${ref.key}|${ref.property ?? ''}|${ref.version ?? ''}`, opts, () => this.inner.getSecret(ref, opts));
+    this.innerWhole
+      ? this.sharedWhole(this.innerWhole, ref, opts, 'getSecret').then((whole) => whole.value(ref))
+      : this.read(`s${metadataFlag(ref)}|${ref.key}|${ref.property ?? ''}|${ref.version ?? ''}`, opts, () => this.inner.getSecret(ref, opts));
 
   getSecretMap: SecretsClient['getSecretMap'] = (ref, opts) =>
-    this.read(`m${ref.metadataPolicy === 'Fetch' ? 'M' : ''}|${ref.key}|${ref.property ?? ''}|${ref.version ?? ''}`, opts, () => this.inner.getSecretMap(ref, opts));
+    this.innerWhole
+      ? this.sharedWhole(this.innerWhole, ref, opts, 'getSecretMap').then((whole) => whole.map(ref))
+      : this.read(`m${metadataFlag(ref)}|${ref.key}|${ref.property ?? ''}|${ref.version ?? ''}`, opts, () => this.inner.getSecretMap(ref, opts));
+
+  /** One read of the key and version (and metadataPolicy) shared by every property selected from it. */
+  private sharedWhole(
+    readWhole: NonNullable<SecretsClient['readWhole']>,
+    ref: RemoteRef,
+    opts: CallOptions,
+    operation: ReadOperation,
+  ): Promise<WholeSecret> {
+    const whole: RemoteRef = { key: ref.key, version: ref.version, metadataPolicy: ref.metadataPolicy };
+    return this.read(`w${metadataFlag(ref)}|${ref.key}|${ref.version ?? ''}`, opts, () => readWhole(whole, opts, operation));
+  }
 
   findSecrets: SecretsClient['findSecrets'] = (query, opts) =>
     this.read(`f|${JSON.stringify(query)}`, opts, () => this.inner.findSecrets(query, opts));
@@ -90,3 +113,5 @@ export class SharedReads implements SecretsClient {
     }
   }
 }
+
+const metadataFlag = (ref: RemoteRef) => (ref.metadataPolicy === 'Fetch' ? 'M' : '');

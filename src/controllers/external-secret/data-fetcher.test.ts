@@ -1,6 +1,8 @@
 import { FakeSecretsClient } from '../../providers/fake/fake-provider.js';
 import type { SecretsClient } from '../../providers/provider.js';
 import { SecretNotFoundError } from '../../providers/provider-errors.js';
+import { SharedReads } from '../../providers/shared-reads.js';
+import { FakeClock } from '../../runtime/fake-clock.js';
 import { fetchSecretData } from './data-fetcher.js';
 
 const dec = (m: Map<string, Uint8Array>) => Object.fromEntries([...m].map(([k, v]) => [k, new TextDecoder().decode(v)]));
@@ -34,6 +36,30 @@ describe('fetchSecretData', () => {
       data: [{ secretKey: 'a', remoteRef: { key: 'db', property: 'user' } }, { secretKey: 'b', remoteRef: { key: 'db', property: 'user' } }],
     }, { signal }, false);
     expect(calls).toBe(1);
+  });
+
+  it('behind the shared read layer, reads a key once for all its properties and its whole value', async () => {
+    const keys: string[] = [];
+    const counting: SecretsClient = {
+      getSecret: (ref, o) => fake.getSecret(ref, o),
+      getSecretMap: (ref, o) => fake.getSecretMap(ref, o),
+      readWhole: (ref, o) => { keys.push(ref.key); return fake.readWhole(ref, o); },
+      findSecrets: (q, o) => fake.findSecrets(q, o),
+      validate: () => fake.validate(),
+      close: () => fake.close(),
+    };
+    const { data } = await fetchSecretData(new SharedReads(counting, new FakeClock()), {
+      secretStoreRef: { name: 's' },
+      dataFrom: [{ extract: { key: 'db' } }],
+      data: [
+        { secretKey: 'username', remoteRef: { key: 'db', property: 'user' } },
+        { secretKey: 'password', remoteRef: { key: 'db', property: 'password' } },
+        { secretKey: 'all', remoteRef: { key: 'db' } },
+        { secretKey: 'a', remoteRef: { key: 'team/a' } },
+      ],
+    }, { signal, maxAgeMs: 60_000 }, false);
+    expect(dec(data)).toEqual({ user: 'app', password: 'p', username: 'app', all: '{"user":"app","password":"p"}', a: 'A' });
+    expect(keys.sort()).toEqual(['db', 'team/a']);
   });
 
   it('throws NotFound under Retain, and collects missing keys otherwise', async () => {

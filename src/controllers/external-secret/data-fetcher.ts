@@ -48,7 +48,8 @@ export async function fetchSecretData(
       : convertKeys(found ?? new Map(), strategies.conversionStrategy);
     for (const [k, v] of decodeMap(keyed, strategies.decodingStrategy, what)) data.set(k, v);
   }
-  // Distinct refs are read once, concurrently, even when several secretKeys point at them.
+  // Distinct refs are read once, concurrently, even when several secretKeys point at them; behind
+  // the shared read layer, the properties of one key and version share one provider call.
   const refId = (ref: RemoteRef) => JSON.stringify([ref.key, ref.property, ref.version, ref.metadataPolicy === 'Fetch']);
   const distinct = new Map((spec.data ?? []).map((item) => [refId(item.remoteRef), item.remoteRef]));
   const values = new Map<string, Uint8Array | undefined>();

@@ -1,10 +1,10 @@
 /** A Secrets Manager client for one store: batched reads, versioned reads, find, validate. */
 import { DescribeSecretCommand, ListSecretsCommand, type ListSecretsCommandOutput, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
-import { expandJsonObject, extractProperty } from '../json-value.js';
+import { buildJsonWhole } from '../json-value.js';
 import { compileNamePattern } from '../name-pattern.js';
-import { expandMetadata, isMetadataFetch, type Metadata, selectMetadata } from '../metadata-value.js';
-import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../provider.js';
+import { buildMetadataWhole, isMetadataFetch, type Metadata } from '../metadata-value.js';
+import type { CallOptions, FindQuery, RemoteRef, SecretsClient, WholeSecret } from '../provider.js';
 import { SecretNotFoundError } from '../provider-errors.js';
 import type { CredentialProvider } from './aws-credentials.js';
 import { mapAwsError } from './aws-errors.js';
@@ -34,15 +34,21 @@ export class AwsSecretsClient implements SecretsClient {
     return secret.value;
   }
 
-  async getSecret(ref: RemoteRef, { signal }: CallOptions): Promise<Uint8Array> {
-    if (isMetadataFetch(ref)) return selectMetadata(await this.readTags(ref.key, signal), ref);
-    const value = await this.read(ref, signal);
-    return ref.property ? extractProperty(value, ref.property, ref.key) : value;
+  /**
+   * One read: the value (GetSecretValue, batched) with every property, or with metadataPolicy
+   * Fetch the tags (DescribeSecret). getSecretMap expands the whole value whatever `property` says.
+   */
+  async readWhole(ref: RemoteRef, { signal }: CallOptions): Promise<WholeSecret> {
+    if (isMetadataFetch(ref)) return buildMetadataWhole(await this.readTags(ref.key, signal));
+    return buildJsonWhole(await this.read(ref, signal), { mapIgnoresProperty: true });
   }
 
-  async getSecretMap(ref: RemoteRef, { signal }: CallOptions): Promise<Map<string, Uint8Array>> {
-    if (isMetadataFetch(ref)) return expandMetadata(await this.readTags(ref.key, signal), ref);
-    return expandJsonObject(await this.read(ref, signal), ref.key);
+  async getSecret(ref: RemoteRef, opts: CallOptions): Promise<Uint8Array> {
+    return (await this.readWhole(ref, opts)).value(ref);
+  }
+
+  async getSecretMap(ref: RemoteRef, opts: CallOptions): Promise<Map<string, Uint8Array>> {
+    return (await this.readWhole(ref, opts)).map(ref);
   }
 
   /** metadataPolicy Fetch: the secret's tags (secretsmanager:DescribeSecret; tags have no versions). */

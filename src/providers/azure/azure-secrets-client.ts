@@ -5,11 +5,11 @@
 import { compileNamePattern } from '../name-pattern.js';
 import type { Pattern } from '../../runtime/pattern.js';
 import type { SecretClient, SecretProperties } from '@azure/keyvault-secrets';
-import { encodeText, expandJsonObject, extractProperty } from '../json-value.js';
-import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../provider.js';
+import { buildJsonWhole, encodeText } from '../json-value.js';
+import type { CallOptions, FindQuery, RemoteRef, SecretsClient, WholeSecret } from '../provider.js';
 import { InvalidRefError, SecretNotFoundError } from '../provider-errors.js';
 import { toProviderError } from './azure-errors.js';
-import { expandMetadata, isMetadataFetch, type Metadata, selectMetadata } from '../metadata-value.js';
+import { buildMetadataWhole, isMetadataFetch, type Metadata } from '../metadata-value.js';
 
 /** Key Vault secret names: 1–127 letters, digits and dashes. */
 export const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
@@ -53,18 +53,21 @@ export class AzureSecretsClient implements SecretsClient {
     return (await this.readSecret(name, version, signal)).value;
   }
 
+  /**
+   * One read (getSecret) of a version: its value with every property, or with metadataPolicy Fetch
+   * its tags (Key Vault keeps tags per version), as ESO reads them.
+   */
+  async readWhole(ref: RemoteRef, opts: CallOptions): Promise<WholeSecret> {
+    const secret = await this.readSecret(ref.key, ref.version, opts.signal);
+    return isMetadataFetch(ref) ? buildMetadataWhole(secret.tags) : buildJsonWhole(secret.value);
+  }
+
   async getSecret(ref: RemoteRef, opts: CallOptions): Promise<Uint8Array> {
-    // metadataPolicy Fetch: the tags of the version read (Key Vault keeps tags per version), as ESO reads them.
-    if (isMetadataFetch(ref)) return selectMetadata((await this.readSecret(ref.key, ref.version, opts.signal)).tags, ref);
-    const value = await this.readValue(ref.key, ref.version, opts.signal);
-    return ref.property ? extractProperty(value, ref.property, ref.key) : value;
+    return (await this.readWhole(ref, opts)).value(ref);
   }
 
   async getSecretMap(ref: RemoteRef, opts: CallOptions): Promise<Map<string, Uint8Array>> {
-    if (isMetadataFetch(ref)) return expandMetadata((await this.readSecret(ref.key, ref.version, opts.signal)).tags, ref);
-    const value = await this.readValue(ref.key, ref.version, opts.signal);
-    const object = ref.property ? extractProperty(value, ref.property, ref.key) : value;
-    return expandJsonObject(object, ref.key);
+    return (await this.readWhole(ref, opts)).map(ref);
   }
 
   private async listMatching(query: FindQuery, signal: AbortSignal): Promise<string[]> {

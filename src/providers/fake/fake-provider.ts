@@ -1,8 +1,8 @@
 /** The `fake` provider: serves the values written in the store's spec. For demos and tests. */
 import { compileNamePattern } from '../name-pattern.js';
 import type { FakeProviderSpec } from '../../api/secret-store.js';
-import { encodeText, expandJsonObject, extractProperty } from '../json-value.js';
-import type { CallOptions, FindQuery, Provider, RemoteRef, RequestBudget, SecretsClient } from '../provider.js';
+import { buildJsonWhole, encodeText } from '../json-value.js';
+import type { CallOptions, FindQuery, Provider, RemoteRef, RequestBudget, SecretsClient, WholeSecret } from '../provider.js';
 import { InvalidConfigError, SecretNotFoundError } from '../provider-errors.js';
 
 type Entry = FakeProviderSpec['data'][number];
@@ -24,15 +24,17 @@ export class FakeSecretsClient implements SecretsClient {
     return entry;
   }
 
+  /** One call: the entry's value, from which every property is selected. */
+  readWhole(ref: RemoteRef, opts?: CallOptions): Promise<WholeSecret> {
+    return this.spend(opts).then(() => buildJsonWhole(encodeText(this.find(ref).value)));
+  }
+
   getSecret(ref: RemoteRef, opts?: CallOptions): Promise<Uint8Array> {
-    return this.spend(opts).then(() => {
-      const value = encodeText(this.find(ref).value);
-      return ref.property ? extractProperty(value, ref.property, ref.key) : value;
-    });
+    return this.readWhole(ref, opts).then((whole) => whole.value(ref));
   }
 
   getSecretMap(ref: RemoteRef, opts?: CallOptions): Promise<Map<string, Uint8Array>> {
-    return this.getSecret(ref, opts).then((value) => expandJsonObject(value, ref.key));
+    return this.readWhole(ref, opts).then((whole) => whole.map(ref));
   }
 
   findSecrets(query: FindQuery, opts?: CallOptions): Promise<Map<string, Uint8Array>> {

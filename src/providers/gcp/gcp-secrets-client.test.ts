@@ -1,7 +1,7 @@
 import { Status } from 'google-gax';
 import type { SecretManagerApi, SecretPage } from './gcp-api.js';
 import { mapGcpError } from './gcp-errors.js';
-import { GcpSecretsClient, selectGcpMetadata } from './gcp-secrets-client.js';
+import { buildGcpMetadataWhole, GcpSecretsClient, selectGcpMetadata } from './gcp-secrets-client.js';
 import { AuthError, SecretNotFoundError } from '../provider-errors.js';
 
 const dec = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
@@ -56,6 +56,8 @@ describe('GcpSecretsClient', () => {
 
   it('reads versions and properties from the configured project', async () => {
     expect(dec(await client.getSecret({ key: 'app-db', property: 'db.pw' }, { signal }))).toBe('p');
+    const whole = await client.readWhole({ key: 'app-db' }, { signal });
+    expect([whole.value({ key: 'app-db', property: 'user' }), whole.value({ key: 'app-db', property: 'db.pw' })].map(dec)).toEqual(['u', 'p']);
     await client.getSecret({ key: 'app-db', version: '2' }, { signal });
     expect(api.accessed.slice(-2)).toEqual(['projects/proj/secrets/app-db/versions/latest', 'projects/proj/secrets/app-db/versions/2']);
     await expect(client.getSecret({ key: 'nope' }, { signal })).rejects.toBeInstanceOf(SecretNotFoundError);
@@ -95,6 +97,13 @@ describe('GCP metadataPolicy Fetch (ESO rules: annotations and labels)', () => {
   it('refuses another property, and names a missing entry', () => {
     expect(() => text('team')).toThrow("metadata property 'team' of remote key 'db' must be labels, annotations, labels.KEY or annotations.KEY");
     expect(() => text('labels.env')).toThrow("metadata 'env' does not exist on remote key 'db' (its metadata keys are 'team')");
+  });
+
+  it('expands the selected map for getSecretMap', () => {
+    const whole = buildGcpMetadataWhole(metadata);
+    expect(Object.fromEntries([...whole.map({ key: 'db', property: 'labels' })].map(([k, v]) => [k, dec(v)]))).toEqual({ team: 'a' });
+    expect(dec(whole.map({ key: 'db' }).get('annotations'))).toBe('{"owner.example.com/team":"payments"}');
+    expect(whole.value({ key: 'db', property: 'labels.team' })).toEqual(selectGcpMetadata(metadata, { key: 'db', property: 'labels.team' }));
   });
 
   it('goes through the client: GetSecret, not AccessSecretVersion', async () => {

@@ -1,9 +1,9 @@
 /** A SecretsClient for one GCP Secret Manager store, over the SecretManagerApi port. */
 import { Status } from 'google-gax';
 import type { Logger } from '../../observability/logger.js';
-import { encodeText, expandJsonObject, extractProperty } from '../json-value.js';
+import { buildJsonWhole, encodeText, expandJsonObject } from '../json-value.js';
 import { isMetadataFetch, selectMetadata } from '../metadata-value.js';
-import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../provider.js';
+import type { CallOptions, FindQuery, RemoteRef, SecretsClient, WholeSecret } from '../provider.js';
 import { AuthError, InvalidRefError, ProviderError } from '../provider-errors.js';
 import type { SecretManagerApi, SecretMetadata } from './gcp-api.js';
 import { statusOf } from './gcp-errors.js';
@@ -34,6 +34,16 @@ export function selectGcpMetadata(metadata: SecretMetadata, ref: Pick<RemoteRef,
   return selectMetadata(metadata[kind], { key: ref.key, property: rest.join('.') });
 }
 
+/**
+ * metadataPolicy Fetch, as ESO reads GCP: the secret's `{ annotations, labels }` as JSON; with
+ * property `labels` or `annotations` that map, with `labels.KEY` or `annotations.KEY` one entry.
+ * getSecretMap expands the selected JSON object.
+ */
+export function buildGcpMetadataWhole(metadata: SecretMetadata): WholeSecret {
+  const value = (ref: RemoteRef) => selectGcpMetadata(metadata, ref);
+  return { value, map: (ref) => expandJsonObject(value(ref), ref.key) };
+}
+
 export class GcpSecretsClient implements SecretsClient {
   constructor(
     private readonly api: SecretManagerApi,
@@ -47,24 +57,24 @@ export class GcpSecretsClient implements SecretsClient {
     return this.api.accessSecretVersion(name, `remote key '${ref.key}'${version}`, signal);
   }
 
-  async getSecret(ref: RemoteRef, { signal }: CallOptions): Promise<Uint8Array> {
-    if (isMetadataFetch(ref)) return this.readMetadata(ref, signal);
-    const value = await this.readVersion(ref, signal);
-    return ref.property ? extractProperty(value, ref.property, ref.key) : value;
+  /** One read: the version's payload (AccessSecretVersion) with every property, or its secret's metadata. */
+  async readWhole(ref: RemoteRef, { signal }: CallOptions): Promise<WholeSecret> {
+    if (isMetadataFetch(ref)) return buildGcpMetadataWhole(await this.readMetadata(ref.key, signal));
+    return buildJsonWhole(await this.readVersion(ref, signal));
   }
 
-  /**
-   * metadataPolicy Fetch, as ESO reads GCP: the secret's `{ annotations, labels }` as JSON; with
-   * property `labels` or `annotations` that map, with `labels.KEY` or `annotations.KEY` one entry.
-   */
-  private async readMetadata(ref: RemoteRef, signal: AbortSignal): Promise<Uint8Array> {
+  async getSecret(ref: RemoteRef, opts: CallOptions): Promise<Uint8Array> {
+    return (await this.readWhole(ref, opts)).value(ref);
+  }
+
+  /** metadataPolicy Fetch, as ESO reads GCP: the secret's labels and annotations (see selectGcpMetadata). */
+  private async readMetadata(key: string, signal: AbortSignal): Promise<SecretMetadata> {
     await this.opts.prepare?.(signal);
-    const metadata = await this.api.getSecretMetadata(buildSecretName(this.opts.projectID, ref.key), `remote key '${ref.key}' (its labels and annotations)`, signal);
-    return selectGcpMetadata(metadata, ref);
+    return this.api.getSecretMetadata(buildSecretName(this.opts.projectID, key), `remote key '${key}' (its labels and annotations)`, signal);
   }
 
   async getSecretMap(ref: RemoteRef, opts: CallOptions): Promise<Map<string, Uint8Array>> {
-    return expandJsonObject(await this.getSecret(ref, opts), ref.key);
+    return (await this.readWhole(ref, opts)).map(ref);
   }
 
   async findSecrets(query: FindQuery, { signal }: CallOptions): Promise<Map<string, Uint8Array>> {

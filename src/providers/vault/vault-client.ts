@@ -3,15 +3,14 @@
  * (token, renewal, re-login). Values are the secret's data map — as JSON, or one field of it with
  * `property` — with the single-`value` convention of secretValue.
  */
-import { expandJsonObject, extractProperty } from '../json-value.js';
-import type { CallOptions, FindQuery, RemoteRef, SecretsClient } from '../provider.js';
+import type { CallOptions, FindQuery, RemoteRef, SecretsClient, WholeSecret } from '../provider.js';
 import { InvalidConfigError, InvalidRefError, SecretNotFoundError } from '../provider-errors.js';
 import type { VaultApi } from './vault-api.js';
 import { mapVaultError, vaultStatus } from './vault-errors.js';
 import { compileNamePattern } from '../name-pattern.js';
-import { expandMetadata, isMetadataFetch, type Metadata, selectMetadata } from '../metadata-value.js';
+import { buildMetadataWhole, isMetadataFetch, type Metadata } from '../metadata-value.js';
 import { forEachLimited, listKeys } from './vault-find.js';
-import { dataJson, type KvPaths, parseCustomMetadata, parseKvData, parseKvList, secretValue } from './vault-kv.js';
+import { buildDataWhole, type KvPaths, parseCustomMetadata, parseKvData, parseKvList, secretValue } from './vault-kv.js';
 import type { SessionStats, VaultSession } from './vault-session.js';
 
 const READ_CONCURRENCY = 8;
@@ -30,16 +29,18 @@ export class VaultSecretsClient implements SecretsClient {
     return this.session.stats;
   }
 
-  async getSecret(ref: RemoteRef, { signal }: CallOptions): Promise<Uint8Array> {
-    if (isMetadataFetch(ref)) return selectMetadata(await this.readMetadata(ref.key, signal), ref);
-    const data = await this.readData(ref, signal);
-    return ref.property ? extractProperty(dataJson(data), ref.property, ref.key) : secretValue(data);
+  /** One read: the version's data map (see buildDataWhole), or with metadataPolicy Fetch its custom metadata. */
+  async readWhole(ref: RemoteRef, { signal }: CallOptions): Promise<WholeSecret> {
+    if (isMetadataFetch(ref)) return buildMetadataWhole(await this.readMetadata(ref.key, signal));
+    return buildDataWhole(await this.readData(ref, signal));
   }
 
-  async getSecretMap(ref: RemoteRef, { signal }: CallOptions): Promise<Map<string, Uint8Array>> {
-    if (isMetadataFetch(ref)) return expandMetadata(await this.readMetadata(ref.key, signal), ref);
-    const data = await this.readData(ref, signal);
-    return ref.property ? expandJsonObject(extractProperty(dataJson(data), ref.property, ref.key), ref.key) : expandJsonObject(dataJson(data), ref.key);
+  async getSecret(ref: RemoteRef, opts: CallOptions): Promise<Uint8Array> {
+    return (await this.readWhole(ref, opts)).value(ref);
+  }
+
+  async getSecretMap(ref: RemoteRef, opts: CallOptions): Promise<Map<string, Uint8Array>> {
+    return (await this.readWhole(ref, opts)).map(ref);
   }
 
   async findSecrets(query: FindQuery, { signal }: CallOptions): Promise<Map<string, Uint8Array>> {

@@ -1,5 +1,5 @@
 import { InvalidRefError } from '../provider-errors.js';
-import { KvPaths, parseCustomMetadata, parseKey, parseKvData, parseKvList, secretValue } from './vault-kv.js';
+import { buildDataWhole, KvPaths, parseCustomMetadata, parseKey, parseKvData, parseKvList, secretValue } from './vault-kv.js';
 
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -49,5 +49,26 @@ describe('KV responses', () => {
     expect(dec(secretValue({ value: 'plain' }))).toBe('plain');
     expect(dec(secretValue({ value: { nested: true } }))).toBe('{"nested":true}');
     expect(dec(secretValue({ value: 'a', other: 'b' }))).toBe('{"value":"a","other":"b"}');
+  });
+});
+
+describe('a data map read whole', () => {
+  const decMap = (m: Map<string, Uint8Array>) => Object.fromEntries([...m].map(([k, v]) => [k, dec(v)]));
+
+  it('selects fields as properties of the JSON data map, and is secretValue without one', () => {
+    const whole = buildDataWhole({ value: '{"inner":"x"}' });
+    expect(dec(whole.value({ key: 'k' }))).toBe('{"inner":"x"}');
+    expect(dec(whole.value({ key: 'k', property: 'value' }))).toBe('{"inner":"x"}');
+    expect(() => whole.value({ key: 'k', property: 'inner' })).toThrow(new InvalidRefError("property 'inner' does not exist in remote key 'k'"));
+    const db = buildDataWhole({ user: 'u', pw: 'p', conf: { port: 5432 }, 'a.b': 'dotted' });
+    expect(['user', 'pw', 'conf', 'conf.port', 'a.b'].map((property) => dec(db.value({ key: 'db', property })))).toEqual(['u', 'p', '{"port":5432}', '5432', 'dotted']);
+    expect(dec(db.value({ key: 'db' }))).toBe('{"user":"u","pw":"p","conf":{"port":5432},"a.b":"dotted"}');
+  });
+
+  it('expands the data map, or the object at a property', () => {
+    const db = buildDataWhole({ user: 'u', conf: { port: 5432 } });
+    expect(decMap(db.map({ key: 'db' }))).toEqual({ user: 'u', conf: '{"port":5432}' });
+    expect(decMap(db.map({ key: 'db', property: 'conf' }))).toEqual({ port: '5432' });
+    expect(() => db.map({ key: 'db', property: 'user' })).toThrow(InvalidRefError);
   });
 });

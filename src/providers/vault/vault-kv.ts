@@ -2,7 +2,8 @@
  * The KV secrets engine, versions 1 and 2, as pure functions: the API paths of a key, a version and
  * a folder, and the data map inside a response. No I/O here.
  */
-import { encodeText } from '../json-value.js';
+import { encodeText, expandJsonObject, extractProperty } from '../json-value.js';
+import type { RemoteRef, WholeSecret } from '../provider.js';
 import { InvalidRefError } from '../provider-errors.js';
 
 export type KvVersion = 'v1' | 'v2';
@@ -105,4 +106,17 @@ export function secretValue(data: Json): Uint8Array {
 /** The data map as JSON bytes, for extractProperty and expandJsonObject. */
 export function dataJson(data: Json): Uint8Array {
   return encodeText(JSON.stringify(data));
+}
+
+/**
+ * A version's data map read whole: getSecret is secretValue, or with `property` that field of the
+ * data map (dots walk into nested objects); getSecretMap expands the data map, or the object at
+ * `property`.
+ */
+export function buildDataWhole(data: Json): WholeSecret {
+  const field = (ref: RemoteRef, property: string) => extractProperty(dataJson(data), property, ref.key);
+  return {
+    value: (ref) => (ref.property ? field(ref, ref.property) : secretValue(data)),
+    map: (ref) => expandJsonObject(ref.property ? field(ref, ref.property) : dataJson(data), ref.key),
+  };
 }
