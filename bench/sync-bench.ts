@@ -283,7 +283,8 @@ async function takeHeapSnapshot(op: OperatorProcess, dir: string, n: number): Pr
     if (!file) continue;
     const size = statSync(join(dir, file)).size;
     await sleep(1000);
-    if (statSync(join(dir, file)).size !== size) continue;
+    // node creates the file before it writes the snapshot: empty means not yet written
+    if (size === 0 || statSync(join(dir, file)).size !== size) continue;
     const out = join(ROOT, 'bench/results', `operator-n${n}-${Date.now()}.heapsnapshot`);
     await mkdir(join(ROOT, 'bench/results'), { recursive: true });
     await rename(join(dir, file), out);
