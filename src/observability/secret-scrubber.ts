@@ -6,9 +6,10 @@
  * Cost and memory are bounded:
  * - scrubbing is one pass over the text (string-matcher.ts): its cost grows with the text and the
  *   number of distinct value lengths, not with the number of values.
- * - values are held as hashes, never as text: about 140 bytes per form, whatever its length, in
- *   typed-array tables (about 0.9 KB per ExternalSecret with three distinct values; Maps took
- *   1.55 KB, the trie before them 80 KB).
+ * - values are held as hashes, never as text: about 120 bytes per form, whatever its length, in
+ *   typed-array tables and one flat array per owner (about 0.85 KB per ExternalSecret with three
+ *   distinct values; Maps took 215 bytes a form, 1.55 KB per ExternalSecret, the trie before them
+ *   80 KB).
  * - every value has owners: the ExternalSecret whose reconcile fetched it (taken from the async
  *   context, see `withOwner`), or a store's client for its credentials and tokens. `forget(owner)`
  *   drops what only that owner held: an ExternalSecret's values go when it is deleted, a client's
@@ -33,17 +34,21 @@ export interface ScrubberView {
 }
 
 /**
- * One owner's forms, each with the tick it was last added at: in two arrays while few (most
- * owners hold a handful), in a Map past SMALL_OWNER.
+ * One owner's forms, each with the tick it was last added at, and the ticks at which the owner's
+ * last two reads were done (see `readDone`). Most owners hold a handful: one flat array,
+ * [lastRead, previousRead, hash, tick, hash, tick, …] (about 30 bytes a form with the array's
+ * header; two arrays and an object took twice that). Past SMALL_OWNER forms, a Map.
  */
-interface OwnerForms {
-  hashes: number[];
-  ticks: number[];
-  large?: Map<number, number>;
-  /** Ticks at which the owner's last two reads were done (see `readDone`). */
+type SmallOwner = number[];
+interface LargeOwner {
+  forms: Map<number, number>;
   lastRead: number;
   previousRead: number;
 }
+type OwnerForms = SmallOwner | LargeOwner;
+const LAST_READ = 0;
+const PREVIOUS_READ = 1;
+const FIRST_FORM = 2;
 
 export class SecretScrubber implements ScrubberView {
   /** Every form held, counted once per owner holding it. */
@@ -69,9 +74,17 @@ export class SecretScrubber implements ScrubberView {
   readDone(owner: string = this.context.getStore() ?? UNOWNED): void {
     const forms = this.byOwner.get(owner);
     if (!forms) return;
-    const keepAfter = forms.previousRead;
-    forms.previousRead = forms.lastRead;
-    forms.lastRead = ++this.tick;
+    const tick = ++this.tick;
+    let keepAfter: number;
+    if (Array.isArray(forms)) {
+      keepAfter = forms[PREVIOUS_READ] as number;
+      forms[PREVIOUS_READ] = forms[LAST_READ] as number;
+      forms[LAST_READ] = tick;
+    } else {
+      keepAfter = forms.previousRead;
+      forms.previousRead = forms.lastRead;
+      forms.lastRead = tick;
+    }
     this.dropUpTo(owner, forms, keepAfter);
   }
 
@@ -90,8 +103,8 @@ export class SecretScrubber implements ScrubberView {
     const forms = this.byOwner.get(owner);
     if (!forms) return;
     this.byOwner.delete(owner);
-    if (forms.large) for (const hash of forms.large.keys()) this.matcher.remove(hash);
-    else for (const hash of forms.hashes) this.matcher.remove(hash);
+    if (!Array.isArray(forms)) for (const hash of forms.forms.keys()) this.matcher.remove(hash);
+    else for (let i = FIRST_FORM; i < forms.length; i += 2) this.matcher.remove(forms[i] as number);
   }
 
   /** Distinct forms remembered. */
@@ -112,60 +125,63 @@ export class SecretScrubber implements ScrubberView {
 
   private hold(form: string, owner: string): void {
     let forms = this.byOwner.get(owner);
-    if (!forms) this.byOwner.set(owner, (forms = { hashes: [], ticks: [], lastRead: 0, previousRead: 0 }));
+    if (!forms) this.byOwner.set(owner, (forms = [0, 0]));
     const tick = ++this.tick;
     const hash = this.matcher.hashOf(form);
-    if (forms.large) {
-      if (!forms.large.has(hash)) this.matcher.add(form);
-      forms.large.set(hash, tick);
-    } else {
-      const at = forms.hashes.indexOf(hash);
-      if (at >= 0) {
-        forms.ticks[at] = tick;
+    let size: number;
+    if (Array.isArray(forms)) {
+      for (let i = FIRST_FORM; i < forms.length; i += 2) {
+        if (forms[i] !== hash) continue;
+        forms[i + 1] = tick;
         return;
       }
       this.matcher.add(form);
-      forms.hashes.push(hash);
-      forms.ticks.push(tick);
-      if (forms.hashes.length > SMALL_OWNER) {
-        forms.large = new Map(forms.hashes.map((h, i) => [h, forms.ticks[i] as number]));
-        forms.hashes = [];
-        forms.ticks = [];
+      forms.push(hash, tick);
+      size = (forms.length - FIRST_FORM) / 2;
+      if (size > SMALL_OWNER) {
+        const large: LargeOwner = { forms: new Map(), lastRead: forms[LAST_READ] as number, previousRead: forms[PREVIOUS_READ] as number };
+        for (let i = FIRST_FORM; i < forms.length; i += 2) large.forms.set(forms[i] as number, forms[i + 1] as number);
+        this.byOwner.set(owner, (forms = large));
       }
+    } else {
+      if (!forms.forms.has(hash)) this.matcher.add(form);
+      forms.forms.set(hash, tick);
+      size = forms.forms.size;
     }
     const max = owner === UNOWNED ? (this.limits.unowned ?? MAX_UNOWNED) : (this.limits.perOwner ?? MAX_PER_OWNER);
-    const size = forms.large ? forms.large.size : forms.hashes.length;
     if (size <= max) return;
     // Over the limit: drop the least recently added, down to 7/8 of it (so this runs once per max/8 adds).
-    const ticks = forms.large ? [...forms.large.values()] : [...forms.ticks];
+    const ticks = Array.isArray(forms) ? forms.filter((_, i) => i >= FIRST_FORM && i % 2 === 1) : [...forms.forms.values()];
     ticks.sort((a, b) => a - b);
     this.dropUpTo(owner, forms, ticks[size - Math.floor((max * 7) / 8) - 1] as number);
   }
 
   /** Drops the owner's forms last added at or before `tick`. */
   private dropUpTo(owner: string, forms: OwnerForms, tick: number): void {
-    if (forms.large) {
-      for (const [hash, at] of forms.large) {
+    let left: number;
+    if (!Array.isArray(forms)) {
+      for (const [hash, at] of forms.forms) {
         if (at > tick) continue;
-        forms.large.delete(hash);
+        forms.forms.delete(hash);
         this.matcher.remove(hash);
       }
+      left = forms.forms.size;
     } else {
-      let kept = 0;
-      for (let i = 0; i < forms.hashes.length; i++) {
-        const hash = forms.hashes[i] as number;
-        const at = forms.ticks[i] as number;
+      let kept = FIRST_FORM;
+      for (let i = FIRST_FORM; i < forms.length; i += 2) {
+        const hash = forms[i] as number;
+        const at = forms[i + 1] as number;
         if (at <= tick) {
           this.matcher.remove(hash);
           continue;
         }
-        forms.hashes[kept] = hash;
-        forms.ticks[kept++] = at;
+        forms[kept++] = hash;
+        forms[kept++] = at;
       }
-      forms.hashes.length = kept;
-      forms.ticks.length = kept;
+      forms.length = kept;
+      left = (kept - FIRST_FORM) / 2;
     }
-    if ((forms.large ? forms.large.size : forms.hashes.length) === 0) this.byOwner.delete(owner);
+    if (left === 0) this.byOwner.delete(owner);
   }
 }
 

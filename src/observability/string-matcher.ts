@@ -1,7 +1,7 @@
 /**
  * Finds, in one pass over a text, every occurrence of any of many strings, while holding none of
  * them: each string is kept as a 51-bit polynomial hash, with its first four code units
- * ("anchor") and its length to filter the positions worth hashing. Memory is about 120 bytes per
+ * ("anchor") and its length to filter the positions worth hashing. Memory is about 70 bytes per
  * string in typed-array tables (number-table.ts), whatever its length, and a heap dump shows no
  * secret held only here.
  *
