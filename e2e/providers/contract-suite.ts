@@ -3,6 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { RequestBudget, SecretsClient } from '../../src/providers/provider.js';
 import { AuthError, SecretNotFoundError, TransientProviderError } from '../../src/providers/provider-errors.js';
+import { SharedReads } from '../../src/providers/shared-reads.js';
+import { systemClock } from '../../src/runtime/clock.js';
 
 export interface ContractFixture {
   /** A client of the real server with valid credentials. */
@@ -64,6 +66,27 @@ export function runContractSuite(provider: string, setup: () => Promise<Contract
       expect(before).toBeGreaterThanOrEqual(1);
       for (const k of keys) expect(dec(await client.getSecret({ key: k }, { signal: signal() }))).toBe(`value-of-${k}`);
       expect(tokens - before).toBe(3);
+    });
+
+    it('reads two properties, the whole value and the map of one key with one API call behind the shared read layer', async () => {
+      await f.put(key('shared'), JSON.stringify({ username: 'shared-user', password: 'shared-contract-pw' }));
+      let tokens = 0;
+      const client = await f.connectWithBudget({ take: () => Promise.resolve(void tokens++) });
+      await client.getSecret({ key: key('shared') }, { signal: signal() }); // logs in, looks up mounts: whatever a first call needs
+      const shared = new SharedReads(client, systemClock);
+      const opts = () => ({ signal: signal(), maxAgeMs: 60_000 });
+      const before = tokens;
+      const both = await Promise.all([
+        shared.getSecret({ key: key('shared'), property: 'username' }, opts()),
+        shared.getSecret({ key: key('shared'), property: 'password' }, opts()),
+      ]);
+      const whole = await shared.getSecret({ key: key('shared') }, opts());
+      const map = await shared.getSecretMap({ key: key('shared') }, opts());
+      await expect(shared.getSecret({ key: key('shared'), property: 'missing' }, opts())).rejects.toThrow(`property 'missing' does not exist in remote key '${key('shared')}'`);
+      expect(both.map(dec)).toEqual(['shared-user', 'shared-contract-pw']);
+      expect(JSON.parse(dec(whole))).toEqual({ username: 'shared-user', password: 'shared-contract-pw' });
+      expect(Object.fromEntries([...map].map(([k, v]) => [k, dec(v)]))).toEqual({ username: 'shared-user', password: 'shared-contract-pw' });
+      expect(tokens - before).toBe(1);
     });
 
     it('extracts a JSON object into keys', async () => {
