@@ -45,7 +45,8 @@ describe('buildWorkloadEntry', () => {
     expect(entry.metadata.annotations).toEqual({ 'lockstep.dev/restart-on': 'auto' });
     expect(entry.spec?.template).toEqual({ metadata: { annotations: { 'lockstep.dev/restarted-for': 'abc' } } });
     expect(entry.secretReads).toBe('db/password\napi\ntls/tls.crt');
-    expect(entry.metadata).toMatchObject({ name: 'web', namespace: 'team-a', uid: 'u1', resourceVersion: '7', generation: 3, labels: { app: 'web' } });
+    expect(entry.metadata).toMatchObject({ name: 'web', namespace: 'team-a', uid: 'u1', generation: 3, labels: { app: 'web' } });
+    expect(entry.metadata.resourceVersion).toBeUndefined();
   });
 
   it('keeps no rollout progress of a workload Lockstep never restarted', () => {
@@ -53,7 +54,7 @@ describe('buildWorkloadEntry', () => {
     delete w.spec?.template?.metadata?.annotations?.['lockstep.dev/restarted-for'];
     const entry = buildWorkloadEntry(w) as Workload;
     expect(entry).toEqual({
-      metadata: { name: 'web', namespace: 'team-a', uid: 'u1', resourceVersion: '7', labels: { app: 'web' }, annotations: { 'lockstep.dev/restart-on': 'auto' } },
+      metadata: { name: 'web', namespace: 'team-a', uid: 'u1', labels: { app: 'web' }, annotations: { 'lockstep.dev/restart-on': 'auto' } },
       secretReads: 'db/password\napi\ntls/tls.crt',
     });
   });
