@@ -3,6 +3,7 @@
  * and the keyed hash that says whether it changed.
  */
 import { createHmac } from 'node:crypto';
+import { hmacKey } from '../hash-key.js';
 import Mustache from 'mustache';
 import type { ExternalSecretSpec, Template } from '../../api/external-secret.js';
 import { Annotations, Labels } from '../../api/constants.js';
@@ -175,5 +176,5 @@ export function computeDataHash(key: Uint8Array, desired: Pick<DesiredSecret, 't
     sortedEntries(annotations),
     desired.immutable,
   ]);
-  return createHmac('sha256', key).update(canonical).digest('base64url');
+  return createHmac('sha256', hmacKey(key)).update(canonical).digest('base64url');
 }

@@ -6,6 +6,7 @@
  * reversed by guessing, from a heap dump or anywhere else.
  */
 import { createHmac } from 'node:crypto';
+import { hmacKey } from '../hash-key.js';
 import { Annotations } from '../../api/constants.js';
 import type { KubeObject } from '../../kube/kube-port.js';
 import { computeDataHash, type DesiredSecret } from './secret-builder.js';
@@ -28,7 +29,7 @@ type FullSecret = KubeObject & { type?: string; data?: Record<string, string>; i
 /** 128 bits of HMAC-SHA256 over the key name and its base64 value. */
 export function digestValue(hashKey: Uint8Array, key: string, base64: string): string {
   // Encoded from the first 16 bytes: a flat string (a slice of the whole digest's text would keep it alive).
-  return createHmac('sha256', hashKey).update(key).update('\0').update(base64).digest().subarray(0, 16).toString('base64url');
+  return createHmac('sha256', hmacKey(hashKey)).update(key).update('\0').update(base64).digest().subarray(0, 16).toString('base64url');
 }
 
 /** The cached form of a Secret read whole (a watch event, a list page or a GET). */
