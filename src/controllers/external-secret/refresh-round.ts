@@ -26,8 +26,9 @@ export function forceSyncOf(es: KubeObject): string | undefined {
 export function computeSpecVersion(es: KubeObject, store: Pick<StoreIdentity, 'uid' | 'generation'>): string {
   return createHash('sha256')
     .update(`${es.metadata.generation ?? 0}|${store.uid}|${store.generation}|${forceSyncOf(es) ?? ''}`)
-    .digest('hex')
-    .slice(0, 16);
+    .digest()
+    .subarray(0, 8)
+    .toString('hex'); // a flat 16-character string: a slice of the 64-character hex would keep that alive, once per ExternalSecret
 }
 
 /** The refresh state of an ExternalSecret using `store`, as its status and spec describe it. */
