@@ -21,10 +21,11 @@ import { createFixtures, GROUP_PATH, namespacesOf, planExternalSecrets, SET_LABE
 import { runFloor } from './lib/floor.js';
 import { ContentTypes, KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
 import { chartMemoryLimit, parseQuantity } from './lib/memory-cgroup.js';
-import { bundleOperator, diffGroups, IMAGE_NODE_FLAGS, OperatorProcess, operatorNodeVersion, ROOT, type Metrics } from './lib/operator-process.js';
+import { bundleOperator, diffGroups, IMAGE_ENV, IMAGE_NODE_FLAGS, OperatorProcess, operatorNodeVersion, ROOT, type Metrics } from './lib/operator-process.js';
 import { diffCpu, machineLoad, round, snapshotCpu, type CpuSnapshot } from './lib/proc.js';
 import { ReadyWatcher } from './lib/ready-watcher.js';
 import { checkedTargets, printReport, type RequestSummary, type Results } from './lib/report.js';
+import { formatSmaps, readSmaps } from './lib/smaps.js';
 import { StoreRoundWatcher } from './lib/store-rounds.js';
 
 const OPERATOR_NS = 'lockstep-system';
@@ -49,6 +50,8 @@ interface Options {
   refresh: boolean;
   keep: boolean;
   nodeArgs: string[];
+  /** NAME=value pairs for the operator's environment, over the image's (scripts/operator-env). */
+  operatorEnv: Record<string, string>;
   /** The operator's memory cgroup limit in bytes (default: the chart's), 0 for none. */
   memoryLimitBytes: number;
   memoryLimit: string;
@@ -82,6 +85,7 @@ function parseOptions(): Options {
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
       'node-arg': { type: 'string', multiple: true, default: [] },
+      'operator-env': { type: 'string', multiple: true, default: [] },
       'memory-limit': { type: 'string' },
       'heap-snapshot': { type: 'boolean', default: false },
       'heap-snapshot-at': { type: 'string' },
@@ -92,7 +96,7 @@ function parseOptions(): Options {
   });
   if (values.help) {
     process.stdout.write('usage: tsx bench/sync-bench.ts [--n 1000] [--namespaces 10] [--workers 10] [--refresh-interval 30s] [--values distinct|shared]\n' +
-      '  [--create-concurrency 32] [--operator dist|bundle|src] [--ref COMMIT] [--node-arg=--max-old-space-size=96 ...] [--memory-limit 256Mi|none] [--heap-snapshot [--heap-snapshot-at READY] | --heap-snapshot-end]\n' +
+      '  [--create-concurrency 32] [--operator dist|bundle|src] [--ref COMMIT] [--node-arg=--max-old-space-size=96 ...] [--operator-env=NAME=value ...] [--memory-limit 256Mi|none] [--heap-snapshot [--heap-snapshot-at READY] | --heap-snapshot-end]\n' +
       '  [--no-floor] [--no-refresh] [--no-restart] [--soak-rounds 10] [--check] [--out FILE] [--keep]\n');
     process.exit(0);
   }
@@ -123,6 +127,11 @@ function parseOptions(): Options {
     out: values.out,
     keep: values.keep,
     nodeArgs: [...values['node-arg'], ...(snapshot ? ['--heapsnapshot-signal=SIGUSR2'] : [])],
+    operatorEnv: Object.fromEntries(values['operator-env'].map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new Error('--operator-env takes NAME=value');
+      return [pair.slice(0, eq), pair.slice(eq + 1)];
+    })),
     memoryLimit,
     memoryLimitBytes: memoryLimit === 'none' ? 0 : parseQuantity(memoryLimit),
     heapSnapshot: values['heap-snapshot'] || values['heap-snapshot-at'] !== undefined,
@@ -320,7 +329,7 @@ async function main(): Promise<number> {
   const results: Partial<Results> & { config: Results['config'] } = {
     config: {
       n: opts.n, namespaces: opts.namespaces, workers: opts.workers, refreshInterval: opts.refreshInterval, values: opts.values,
-      operator: opts.operator, nodeArgs: [...IMAGE_NODE_FLAGS, ...opts.nodeArgs], memoryLimit: opts.memoryLimit, floorOrder: 'after the operator, with the operator stopped',
+      operator: opts.operator, nodeArgs: [...IMAGE_NODE_FLAGS, ...opts.nodeArgs], env: { ...IMAGE_ENV, ...opts.operatorEnv }, memoryLimit: opts.memoryLimit, floorOrder: 'after the operator, with the operator stopped',
       startedAt: new Date().toISOString(),
       commit: gitDescribe(opts.ref),
     },
@@ -362,7 +371,7 @@ async function main(): Promise<number> {
     const cpu0 = snapshotCpu(cpPids());
     const op = await OperatorProcess.start({
       kubeconfigPath: cp.kubeconfigPath, operatorNamespace: OPERATOR_NS, workers: opts.workers,
-      logFile: join(dir, 'operator.log'), from: opts.operator, entry, nodeArgs: opts.nodeArgs, cwd: dir, memoryLimitBytes: opts.memoryLimitBytes,
+      logFile: join(dir, 'operator.log'), from: opts.operator, entry, nodeArgs: opts.nodeArgs, env: opts.operatorEnv, cwd: dir, memoryLimitBytes: opts.memoryLimitBytes,
     });
     cleanups.push(() => op.stop());
     const opCpu = (): CpuSnapshot => ({ ...snapshotCpu(cpPids()), operator: snapshotCpu({ x: op.pid })['x'] ?? Number.NaN });
@@ -402,6 +411,8 @@ async function main(): Promise<number> {
     ]);
     clearInterval(sampler);
     const memAtReady = op.memory();
+    const smapsAtReady = readSmaps(op.pid);
+    log(`operator: RSS at Ready ${mb(memAtReady.rss)} MB (${formatSmaps(smapsAtReady)})`);
     const cpuAtReady = opCpu();
     const mReady = await op.metrics();
     log(`operator: all ${opts.n} Ready after ${seconds(allReadyAt - op.startedAt)}s; settling 5s`);
@@ -422,6 +433,7 @@ async function main(): Promise<number> {
       reconciles: mSettled.groupBy('lockstep_reconcile_total', ['controller', 'outcome']),
       peakRssMB: mb(memAtReady.peakRss),
       rssAtReadyMB: mb(memAtReady.rss),
+      smapsAtReady,
       heapUsedMB: mb(mSettled.sum('lockstep_nodejs_heap_size_used_bytes')),
       nodeMemoryMB: nodeMemory(mSettled),
       maxHeapUsedMB: Math.max(0, ...timeline.map((x) => x.heapUsedMB)),
@@ -469,7 +481,8 @@ async function main(): Promise<number> {
         total: phase(base, end, mSettled, mEnd, r2.at - t),
         cpuSeconds: diffCpu(cpuR0, opCpu()),
       };
-      log(`refresh: done; Secret writes ${results.refresh.total.secretWrites}, status writes ${results.refresh.total.statusWrites}`);
+      log(`refresh: done; Secret writes ${results.refresh.total.secretWrites}, status writes ${results.refresh.total.statusWrites}, ` +
+        `provider reads ${results.refresh.storeEditRound.providerReads} + ${results.refresh.periodicRound.providerReads}; RSS ${mb(op.memory().rss)} MB (${formatSmaps(readSmaps(op.pid))})`);
     }
     // ---- soak: rounds that each change 10 % of the remote values (every value of one store in ten,
     // the stores taken in turn); memory must stay flat ----
@@ -498,9 +511,9 @@ async function main(): Promise<number> {
         samples.push({
           round: r, seconds: seconds(Date.now() - t0), rssMB: mb(op.memory().rss), heapUsedMB: mb(m.sum('lockstep_nodejs_heap_size_used_bytes')),
           heapTotalMB: mb(m.sum('lockstep_nodejs_heap_size_total_bytes')), externalMB: mb(m.sum('lockstep_nodejs_external_memory_bytes')),
-          secretWrites: req.secretWrites, statusWrites: req.statusWrites,
+          secretWrites: req.secretWrites, statusWrites: req.statusWrites, smaps: readSmaps(op.pid),
         });
-        log(`soak round ${r}: ${samples.at(-1)?.seconds}s, Secret writes ${req.secretWrites}, RSS ${samples.at(-1)?.rssMB} MB`);
+        log(`soak round ${r}: ${samples.at(-1)?.seconds}s, Secret writes ${req.secretWrites}, RSS ${samples.at(-1)?.rssMB} MB (${formatSmaps(samples.at(-1)?.smaps)})`);
       }
       const second = samples[Math.min(1, samples.length - 1)]?.rssMB ?? 0;
       const last = samples.at(-1)?.rssMB ?? 0;
@@ -518,7 +531,7 @@ async function main(): Promise<number> {
     if (opts.restart) {
       const again = await OperatorProcess.start({
         kubeconfigPath: cp.kubeconfigPath, operatorNamespace: OPERATOR_NS, workers: opts.workers,
-        logFile: join(dir, 'operator-restart.log'), from: opts.operator, entry, nodeArgs: opts.nodeArgs, cwd: dir, memoryLimitBytes: opts.memoryLimitBytes,
+        logFile: join(dir, 'operator-restart.log'), from: opts.operator, entry, nodeArgs: opts.nodeArgs, env: opts.operatorEnv, cwd: dir, memoryLimitBytes: opts.memoryLimitBytes,
       });
       cleanups.push(() => again.stop());
       const readyAt = await again.waitReady(120_000);

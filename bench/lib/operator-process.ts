@@ -1,7 +1,7 @@
 // Runs the built operator (`node dist/cmd/main.js controller`, or the image's bundle of it) as a
 // child process, reads its Prometheus metrics and its memory from /proc, and stops it by pid.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { MemoryCgroup } from './memory-cgroup.js';
@@ -39,6 +39,8 @@ export interface OperatorOptions {
   nodeArgs?: string[];
   /** Working directory (heap snapshots land here); default the repository root. */
   cwd?: string;
+  /** Environment variables for the operator on top of the image's (scripts/operator-env) and the benchmark's own. */
+  env?: Record<string, string>;
   /** Run the process in a memory cgroup with this limit, as a pod with that limit runs it (see memory-cgroup.ts). */
   memoryLimitBytes?: number;
 }
@@ -68,6 +70,25 @@ export function bundleOperator(dir: string, dist = resolve(ROOT, 'dist')): strin
 
 /** The flags the image runs node with, so that what is measured is what ships. */
 export const IMAGE_NODE_FLAGS = readFileSync(resolve(ROOT, 'scripts/operator-node-flags'), 'utf8').split(/\s+/).filter(Boolean);
+
+/**
+ * The environment the image sets for the operator (scripts/operator-env, `NAME=value` lines, `#`
+ * comments), so the process measured runs with it too.
+ */
+export const IMAGE_ENV: Record<string, string> = parseEnvFile(resolve(ROOT, 'scripts/operator-env'));
+
+function parseEnvFile(path: string): Record<string, string> {
+  if (!existsSync(path)) return {};
+  const env: Record<string, string> = {};
+  for (const raw of readFileSync(path, 'utf8').split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new Error(`${path}: not NAME=value: ${line}`);
+    env[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return env;
+}
 
 export class OperatorProcess {
   readonly startedAt = Date.now();
@@ -102,7 +123,7 @@ export class OperatorProcess {
     const [command, argv] = cgroup ? cgroup.wrap(OPERATOR_NODE, args) : [OPERATOR_NODE, args];
     const child = spawn(command, argv, {
       cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none' },
+      env: { ...process.env, ...IMAGE_ENV, ...opts.env, AWS_EC2_METADATA_DISABLED: 'true', METADATA_SERVER_DETECTION: 'none' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log);

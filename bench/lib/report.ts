@@ -1,5 +1,6 @@
 // The benchmark's figures: a table on stdout with targets and PASS/MISS, and the JSON shape.
 import type { CpuSnapshot } from './proc.js';
+import type { SmapsBreakdown } from './smaps.js';
 
 export interface RequestSummary {
   total: number;
@@ -37,6 +38,8 @@ export interface Results {
     values?: string;
     operator: string;
     nodeArgs: string[];
+    /** The operator's environment beyond the benchmark's: the image's (scripts/operator-env) and --operator-env. */
+    env?: Record<string, string>;
     floorOrder: string;
     /** The operator's memory cgroup limit ("256Mi", the chart's default), or "none". */
     memoryLimit?: string;
@@ -61,6 +64,8 @@ export interface Results {
     reconciles: Record<string, number>;
     peakRssMB: number;
     rssAtReadyMB: number;
+    /** Resident MB by kind of mapping when all were Ready. */
+    smapsAtReady?: SmapsBreakdown;
     heapUsedMB: number;
     nodeMemoryMB: Record<string, number>;
     /** Largest V8 heap figures seen by sampling the operator's metrics every 2 s during the sync. */
@@ -84,6 +89,8 @@ export interface Results {
   soak?: {
     rounds: {
       round: number; seconds: number; rssMB: number; heapUsedMB: number; heapTotalMB: number; externalMB: number; secretWrites: number; statusWrites: number;
+      /** Resident MB by kind of mapping at the end of the round (malloc's arenas, V8's and other anonymous pages, files). */
+      smaps?: SmapsBreakdown;
     }[];
     /** RSS growth from the end of round 2 to the end of the last round. */
     rssGrowthAfterRound2Percent: number;
@@ -211,7 +218,9 @@ export function printReport(r: Results): void {
   }
   if (r.soak) {
     const x = r.soak.rounds;
-    rows.push(['soak', `${x.length} rounds`, `RSS MB by round ${x.map((s) => s.rssMB).join(' ')}; heap used ${x.map((s) => s.heapUsedMB).join(' ')}; heap total ${x.map((s) => s.heapTotalMB).join(' ')}; external ${x.map((s) => s.externalMB).join(' ')}; Secret writes per round ${x.map((s) => s.secretWrites).join(' ')}; growth after round 2 ${r.soak.rssGrowthAfterRound2Percent} %`]);
+    rows.push(['soak', `${x.length} rounds`, `RSS MB by round ${x.map((s) => s.rssMB).join(' ')}; heap used ${x.map((s) => s.heapUsedMB).join(' ')}; heap total ${x.map((s) => s.heapTotalMB).join(' ')}; external ${x.map((s) => s.externalMB).join(' ')}; Secret writes per round ${x.map((s) => s.secretWrites).join(' ')}; ` +
+      `malloc main ${x.map((s) => s.smaps?.mallocMain ?? '-').join(' ')}; malloc arenas ${x.map((s) => s.smaps?.mallocArenas ?? '-').join(' ')}; ` +
+      `other anon ${x.map((s) => s.smaps?.anonOther ?? '-').join(' ')}; growth after round 2 ${r.soak.rssGrowthAfterRound2Percent} %`]);
   }
   if (r.restart) {
     const x = r.restart;
