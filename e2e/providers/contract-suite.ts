@@ -95,6 +95,12 @@ export function runContractSuite(provider: string, setup: () => Promise<Contract
       expect(Object.fromEntries([...map].map(([k, v]) => [k, dec(v)]))).toEqual({ a: '1', b: '{"c":2}' });
     });
 
+    it('extracts the JSON object at a property into keys', async () => {
+      await f.put(key('extract-property'), JSON.stringify({ top: 'x', db: { user: 'u', port: 5432 } }));
+      const map = await f.client.getSecretMap({ key: key('extract-property'), property: 'db' }, { signal: signal() });
+      expect(Object.fromEntries([...map].map(([k, v]) => [k, dec(v)]))).toEqual({ user: 'u', port: '5432' });
+    });
+
     it('finds secrets by name regexp', async () => {
       await f.put(key('find-one'), 'found-1');
       await f.put(key('find-two'), 'found-2');

@@ -22,10 +22,9 @@ describe('a JSON value read whole', () => {
     expect(() => binary.map({ key: 'bin' })).toThrow(InvalidRefError);
   });
 
-  it('expands the object at the property, or (AWS) the whole value whatever the property', () => {
+  it('expands the object at the property, or the whole value without one', () => {
     expect(decMap(whole.map({ key: 'k', property: 'db' }))).toEqual({ password: 'p', port: '5432' });
     expect(Object.keys(decMap(whole.map({ key: 'k' })))).toEqual(['user', 'db', 'a.b', 'list', 'nil']);
-    const aws = buildJsonWhole(value, { mapIgnoresProperty: true });
-    expect(decMap(aws.map({ key: 'k', property: 'db' }))).toEqual(decMap(whole.map({ key: 'k' })));
+    expect(() => whole.map({ key: 'k', property: 'user' })).toThrow(InvalidRefError);
   });
 });

@@ -52,13 +52,13 @@ export function expandJsonObject(value: Uint8Array, key: string): Map<string, Ui
 
 /**
  * A value read whole whose properties are its JSON fields: getSecret selects `property` (see
- * extractProperty) or is the value itself; getSecretMap expands the object at `property`, or the
- * whole value when the provider's map ignores `property` (AWS).
+ * extractProperty) or is the value itself; getSecretMap expands the object at `property` (the whole
+ * value without one), as External Secrets Operator does for every provider.
  */
-export function buildJsonWhole(value: Uint8Array, opts: { mapIgnoresProperty?: boolean } = {}): WholeSecret {
+export function buildJsonWhole(value: Uint8Array): WholeSecret {
   const select = (ref: RemoteRef) => (ref.property ? extractProperty(value, ref.property, ref.key) : value);
   return {
     value: select,
-    map: (ref) => expandJsonObject(opts.mapIgnoresProperty ? value : select(ref), ref.key),
+    map: (ref) => expandJsonObject(select(ref), ref.key),
   };
 }

@@ -36,11 +36,12 @@ export class AwsSecretsClient implements SecretsClient {
 
   /**
    * One read: the value (GetSecretValue, batched) with every property, or with metadataPolicy
-   * Fetch the tags (DescribeSecret). getSecretMap expands the whole value whatever `property` says.
+   * Fetch the tags (DescribeSecret). getSecretMap expands the object at `property` (the whole value
+   * without one).
    */
   async readWhole(ref: RemoteRef, { signal }: CallOptions): Promise<WholeSecret> {
     if (isMetadataFetch(ref)) return buildMetadataWhole(await this.readTags(ref.key, signal));
-    return buildJsonWhole(await this.read(ref, signal), { mapIgnoresProperty: true });
+    return buildJsonWhole(await this.read(ref, signal));
   }
 
   async getSecret(ref: RemoteRef, opts: CallOptions): Promise<Uint8Array> {
