@@ -73,3 +73,31 @@ describe('InformerCache', () => {
     expect(cache.remove({ ...big, metadata: { ...big.metadata, resourceVersion: '2' } })).toEqual({ type: 'delete', obj: obj('x', '2') });
   });
 });
+
+describe('InformerCache spec reuse', () => {
+  const versioned = (rv: string, generation: number | undefined, spec: unknown): KubeObject =>
+    ({ metadata: { name: 's', namespace: 'a', resourceVersion: rv, ...(generation !== undefined ? { generation } : {}) }, spec, status: { rv } });
+
+  it('keeps the spec object it holds while the generation is the same (a status write), takes the new one when it changes', () => {
+    const cache = new InformerCache<KubeObject>();
+    const first = { data: ['x'] };
+    cache.upsert(versioned('1', 1, first));
+    const change = cache.upsert(versioned('2', 1, { data: ['x'] }));
+    expect(change?.type).toBe('update');
+    expect(cache.get('a/s')?.['spec']).toBe(first);
+    expect(cache.get('a/s')?.['status']).toEqual({ rv: '2' });
+    const edited = { data: ['y'] };
+    cache.upsert(versioned('3', 2, edited));
+    expect(cache.get('a/s')?.['spec']).toBe(edited);
+    cache.replace([versioned('4', 2, { data: ['y'] })]);
+    expect(cache.get('a/s')?.['spec']).toBe(edited);
+  });
+
+  it('takes the received spec for kinds without a generation', () => {
+    const cache = new InformerCache<KubeObject>();
+    cache.upsert(versioned('1', undefined, { data: ['x'] }));
+    const received = { data: ['x'] };
+    cache.upsert(versioned('2', undefined, received));
+    expect(cache.get('a/s')?.['spec']).toBe(received);
+  });
+});

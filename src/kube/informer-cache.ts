@@ -84,6 +84,7 @@ export class InformerCache<T extends KubeObject> implements ObjectCache<T> {
   /** ADDED/MODIFIED: an add, an update, or nothing when the resourceVersion is the one we hold. */
   upsert(received: T, transformed = false): CacheChange<T> | undefined {
     const obj = this.admit(received, transformed);
+    keepSpec(obj, this.byNamespace.get(obj.metadata.namespace ?? '')?.get(obj.metadata.name ?? ''));
     const old = this.store(obj);
     if (!old) return { type: 'add', obj };
     if (sameVersion(old, obj)) return undefined;
@@ -109,8 +110,9 @@ export class InformerCache<T extends KubeObject> implements ObjectCache<T> {
     const changes: RelistChanges<T> = { added: [], updated: [], deleted: [] };
     for (const received of items) {
       const obj = this.admit(received, transformed);
-      this.store(obj);
       const old = previous.get(obj.metadata.namespace ?? '')?.get(obj.metadata.name ?? '');
+      keepSpec(obj, old);
+      this.store(obj);
       if (!old) changes.added.push(obj);
       else if (!sameVersion(old, obj)) changes.updated.push({ obj, old });
     }
@@ -163,6 +165,19 @@ export class InformerCache<T extends KubeObject> implements ObjectCache<T> {
     }
     return true;
   }
+}
+
+/**
+ * Gives `obj` the spec object of `old` when its generation says the spec did not change (our own
+ * status writes come back as whole objects, each with a freshly parsed spec): one spec per object
+ * over its life, and what was built from it (a store's provider client keeps the strings of the
+ * store's spec) shares its strings with the cache instead of holding a second copy. Kinds without
+ * a generation (Secrets, Namespaces) keep what they received.
+ */
+function keepSpec(obj: KubeObject, old: KubeObject | undefined): void {
+  const generation = obj.metadata.generation;
+  if (old === undefined || generation === undefined || old.metadata.generation !== generation) return;
+  if (obj['spec'] !== undefined && old['spec'] !== undefined) obj['spec'] = old['spec'];
 }
 
 function sameVersion(a: KubeObject, b: KubeObject): boolean {
