@@ -87,16 +87,19 @@ tar --numeric-owner --owner=0 --group=0 --sort=name --mtime="@$EPOCH" --format=p
   --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C "$root" -cf "$layer" .
 diff_id="$(sha256sum "$layer" | cut -d' ' -f1)"
 mkdir "$work/$diff_id"; mv "$layer" "$work/$diff_id/layer.tar"
-# Node's own flags for the operator (scripts/operator-node-flags; the benchmarks run with them too).
-NODE_FLAGS="$(tr -s ' \n' ' ' < scripts/operator-node-flags)"
-IMAGE_REF="$IMAGE:$TAG" NODE_FLAGS="$NODE_FLAGS" VERSION="$VERSION" REVISION="$REVISION" SOURCE="$SOURCE" CREATED="$CREATED" DIFF_ID="$diff_id" \
+# Node's own flags for the operator (scripts/operator-node-flags, `#` lines are comments; the
+# benchmarks run with them too).
+NODE_FLAGS="$(sed '/^[[:space:]]*#/d' scripts/operator-node-flags | tr -s ' \n' ' ')"
+# The operator's environment beyond PATH and NODE_ENV (scripts/operator-env, NAME=value lines, if any; the benchmarks too).
+OPERATOR_ENV="$( [ -f scripts/operator-env ] && sed '/^[[:space:]]*#/d; /^[[:space:]]*$/d' scripts/operator-env || true)"
+IMAGE_REF="$IMAGE:$TAG" NODE_FLAGS="$NODE_FLAGS" OPERATOR_ENV="$OPERATOR_ENV" VERSION="$VERSION" REVISION="$REVISION" SOURCE="$SOURCE" CREATED="$CREATED" DIFF_ID="$diff_id" \
   node_modules/.bin/node -e '
 const e = process.env;
 const config = {
   architecture: "amd64", os: "linux", created: e.CREATED,
   config: {
     User: "65532:65532",
-    Env: ["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_ENV=production"],
+    Env: ["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_ENV=production", ...e.OPERATOR_ENV.split("\n").map((l) => l.trim()).filter(Boolean)],
     Entrypoint: ["/usr/local/bin/node", ...e.NODE_FLAGS.split(" ").filter(Boolean), "/app/main.mjs"],
     Cmd: ["controller"],
     WorkingDir: "/app",

@@ -69,7 +69,8 @@ export function bundleOperator(dir: string, dist = resolve(ROOT, 'dist')): strin
 }
 
 /** The flags the image runs node with, so that what is measured is what ships. */
-export const IMAGE_NODE_FLAGS = readFileSync(resolve(ROOT, 'scripts/operator-node-flags'), 'utf8').split(/\s+/).filter(Boolean);
+export const IMAGE_NODE_FLAGS = readFileSync(resolve(ROOT, 'scripts/operator-node-flags'), 'utf8')
+  .split('\n').filter((line) => !line.trim().startsWith('#')).join(' ').split(/\s+/).filter(Boolean);
 
 /**
  * The environment the image sets for the operator (scripts/operator-env, `NAME=value` lines, `#`
