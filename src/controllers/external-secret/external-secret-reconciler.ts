@@ -22,7 +22,7 @@ import { buildConditions, isTransition, type ReadyState } from '../conditions.js
 import type { EventRecorder } from '../event-recorder.js';
 import { fetchSecretData } from './data-fetcher.js';
 import {
-  computeReadMaxAge, computeReadWindow, computeRefreshDelay, isFirstSync, type RefreshState, shouldRefresh, STORE_SPREAD_FRACTION,
+  computeQueuedReadMaxAge, computeRefreshDelay, isFirstSync, isIncludedReadCurrent, type RefreshState, shouldRefresh, STORE_SPREAD_FRACTION,
 } from './refresh-policy.js';
 import { collectRoundReads, describeRefresh, forceSyncOf } from './refresh-round.js';
 import { RefreshTracker, type RoundSummary } from './refresh-tracker.js';
@@ -119,14 +119,16 @@ export class ExternalSecretReconciler {
   /** ExternalSecrets awaiting a first sync (or a changed spec's): when a round first included them. */
   private readonly firstIncluded = new Map<string, number>();
   /** Last reads and store rounds: what an unchanged refresh no longer writes to status. */
-  readonly refreshes = new RefreshTracker();
+  readonly refreshes: RefreshTracker;
   /**
    * Rotations whose write was sent but not answered (a deadline, a reset): the hash we wrote. If
    * the write landed, the next reconcile finds nothing to write and announces the rotation then.
    */
   private readonly unannounced = new Map<string, string>();
 
-  constructor(private readonly deps: ExternalSecretReconcilerDeps) {}
+  constructor(private readonly deps: ExternalSecretReconcilerDeps) {
+    this.refreshes = new RefreshTracker(() => deps.clock.now());
+  }
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/') as [string, string];
@@ -197,7 +199,12 @@ export class ExternalSecretReconciler {
     let readAt: number | undefined;
     let changed = false;
     let missing: string[] = [];
-    if (shouldRefresh(refresh) || (!rendered && policy !== 'None')) {
+    // A periodic refresh that falls due while its store's round is still being worked through, and
+    // that already read in that round, waits for the next round: reading it again would only make
+    // this one longer (a 10,000-member round outlasting a 30 s interval read 23,000 times).
+    const waits = rendered !== undefined && !isFirstSync(refresh) && shouldRefresh(refresh) &&
+      this.refreshes.readInRunningRound(ClientCache.storeKey(store.store), ctx.key, now);
+    if ((shouldRefresh(refresh) && !waits) || (!rendered && policy !== 'None')) {
       const result = await this.fetchAndRender(ctx, store, refresh, maxAgeMs);
       if (result === 'deleted') return this.finishDeleted(ctx, current, policy);
       ({ rendered, missing } = result);
@@ -235,7 +242,8 @@ export class ExternalSecretReconciler {
       filesHash,
     });
     if (readAt !== undefined) await this.reportRound(this.refreshes.recordRead(ctx.key, readAt, changed));
-    const delay = computeRefreshDelay({ ...refresh, lastRefresh: readAt ?? refresh.lastRefresh });
+    // One that waits is due again on its store's next slot, as if it had read now.
+    const delay = computeRefreshDelay({ ...refresh, lastRefresh: readAt ?? (waits ? now : refresh.lastRefresh) });
     return delay === undefined ? {} : { requeueAfterMs: delay };
   }
 
@@ -400,10 +408,12 @@ export class ExternalSecretReconciler {
       namespaceLabels: (ns) => namespaces.get(ns)?.metadata.labels,
       now: refresh.now,
       lastReadOf: (member, spec, status, generation) => this.knownRead(member, spec, status, generation, storeRound),
+      waits: (member) => this.refreshes.readInRunningRound(key, member.key, member.state.now),
       maxAgeOf: (member) => {
-        const since = this.firstIncluded.get(member.key);
-        const stale = since === undefined || member.state.now - since > member.state.intervalMs / 2;
-        if (isFirstSync(member.state) && stale) this.firstIncluded.set(member.key, member.state.now);
+        // A member whose read an earlier round asked for, and whose reconcile is still queued, keeps
+        // that read: it is not asked again because the interval elapsed meanwhile.
+        const current = isIncludedReadCurrent(member.state, this.firstIncluded.get(member.key));
+        if (isFirstSync(member.state) && !current) this.firstIncluded.set(member.key, member.state.now);
         return this.readMaxAge(member.key, member.state);
       },
     });
@@ -419,16 +429,11 @@ export class ExternalSecretReconciler {
   /**
    * How old a shared read may serve this reconcile. A periodic refresh takes anything read since
    * shortly before it came due. A first sync (or a changed spec's) takes anything read since
-   * shortly before the round that first included it, so a burst of new objects that keeps the
-   * workers busy for longer than the read window still costs one read per remote key. That grace
-   * lasts half an interval at most, and ends with a failure (the retry reads afresh).
+   * shortly before the round that first included it, while it waits in the queue (however long the
+   * round takes, up to QUEUED_READ_MAX_MS); that ends with its sync or a failure (the retry reads afresh).
    */
   private readMaxAge(key: string, state: RefreshState): number {
-    const base = computeReadMaxAge(state);
-    if (!isFirstSync(state)) return base;
-    const since = this.firstIncluded.get(key);
-    if (since === undefined || state.now - since > state.intervalMs / 2) return base;
-    return Math.max(base, state.now - since + computeReadWindow(state));
+    return computeQueuedReadMaxAge(state, this.firstIncluded.get(key));
   }
 
   /** Writes the Secret by server-side apply when its content differs from what we render. */

@@ -1,4 +1,7 @@
-import { computeJitterFraction, computeReadMaxAge, computeRefreshDelay, JITTER_FRACTION, shouldRefresh, STORE_SPREAD_FRACTION, type RefreshState } from './refresh-policy.js';
+import {
+  computeJitterFraction, computeQueuedReadMaxAge, computeReadMaxAge, computeRefreshDelay, isIncludedReadCurrent, JITTER_FRACTION, QUEUED_READ_MAX_MS,
+  shouldRefresh, STORE_SPREAD_FRACTION, type RefreshState,
+} from './refresh-policy.js';
 
 const base: RefreshState = {
   policy: 'Periodic',
@@ -78,5 +81,32 @@ describe('refresh policy', () => {
     expect(computeReadMaxAge({ ...base, now: due })).toBe(6_000);
     expect(computeReadMaxAge({ ...base, now: due + 4_000 })).toBe(10_000);
     expect(computeReadMaxAge({ ...base, lastRefresh: undefined })).toBe(6_000);
+  });
+
+  it('lets a queued first sync use the read its round asked for, even once the interval elapsed', () => {
+    // A store edit: every ExternalSecret of the store needs a sync of the new spec; the round that
+    // included them at `included` asked for their reads; the workers reach the last ones 63 s later.
+    const included = base.now;
+    const edited = { ...base, intervalMs: 30_000, specVersion: 'b' };
+    expect(computeQueuedReadMaxAge({ ...edited, now: included + 1_000 }, included)).toBe(1_000 + 3_000);
+    expect(computeQueuedReadMaxAge({ ...edited, now: included + 63_000 }, included)).toBe(63_000 + 3_000);
+    expect(isIncludedReadCurrent({ ...edited, now: included + 63_000 }, included)).toBe(true);
+    // Not included by a round: what any refresh takes (the read window, here since its periodic due time).
+    const late = { ...edited, now: included + 63_000 };
+    expect(computeQueuedReadMaxAge(late, undefined)).toBe(computeReadMaxAge(late));
+    expect(computeQueuedReadMaxAge({ ...late, lastRefresh: undefined }, undefined)).toBe(3_000);
+    // Past the bound the read is stale whatever the queue.
+    expect(isIncludedReadCurrent({ ...edited, now: included + QUEUED_READ_MAX_MS + 1 }, included)).toBe(false);
+    const stale = { ...edited, now: included + QUEUED_READ_MAX_MS + 1 };
+    expect(computeQueuedReadMaxAge(stale, included)).toBe(computeReadMaxAge(stale));
+    // A long interval keeps half of it.
+    const hourly = { ...edited, intervalMs: 3_600_000 };
+    expect(isIncludedReadCurrent({ ...hourly, now: included + 1_800_000 }, included)).toBe(true);
+    expect(isIncludedReadCurrent({ ...hourly, now: included + 1_800_001 }, included)).toBe(false);
+  });
+
+  it('gives a periodic refresh nothing from an inclusion (it is measured from its due time)', () => {
+    const due = base.now + (computeRefreshDelay(base) as number);
+    expect(computeQueuedReadMaxAge({ ...base, now: due + 4_000 }, base.now - 100_000)).toBe(computeReadMaxAge({ ...base, now: due + 4_000 }));
   });
 });

@@ -95,6 +95,36 @@ export function computeReadMaxAge(state: RefreshState): number {
   return Math.floor(state.now - due) + window;
 }
 
+/**
+ * How long a first sync's read (or a changed spec's), asked for by the refresh round that included
+ * it, keeps serving it while its reconcile waits in the queue. A round of 10,000 first syncs (a
+ * store edit) takes longer than a short interval to work through; reading again the members still
+ * queued when the interval elapsed would make the round longer still (23,000 reads for 10,000 at a
+ * 30 s interval). Past this the read is stale whatever the queue: the member reads afresh. The
+ * shared read layer keeps a read no longer than this anyway (shared-reads.ts).
+ */
+export const QUEUED_READ_MAX_MS = 15 * 60_000;
+
+/**
+ * Whether a round that included this first sync at `includedAt` still stands for it: its read was
+ * asked then and the member has not synced (or failed) since.
+ */
+export function isIncludedReadCurrent(state: Pick<RefreshState, 'now' | 'intervalMs'>, includedAt: number | undefined): includedAt is number {
+  return includedAt !== undefined && state.now - includedAt <= Math.max(state.intervalMs / 2, QUEUED_READ_MAX_MS);
+}
+
+/**
+ * How old a shared read may serve a reconcile: computeReadMaxAge, and for a first sync (or a changed
+ * spec's) anything read since shortly before the round that first included it (`includedAt`), so a
+ * burst of new objects that keeps the workers busy for longer than the interval still costs one
+ * read per remote key (see QUEUED_READ_MAX_MS).
+ */
+export function computeQueuedReadMaxAge(state: RefreshState, includedAt: number | undefined): number {
+  const base = computeReadMaxAge(state);
+  if (!isFirstSync(state) || !isIncludedReadCurrent(state, includedAt)) return base;
+  return Math.max(base, state.now - includedAt + computeReadWindow(state));
+}
+
 /** Milliseconds until the next scheduled refresh, or undefined when none is scheduled. */
 export function computeRefreshDelay(state: RefreshState): number | undefined {
   const due = dueAt(state);

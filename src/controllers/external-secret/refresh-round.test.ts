@@ -49,6 +49,19 @@ describe('refresh rounds', () => {
 
   const t0 = Date.parse('2026-11-22T10:00:00.000Z');
 
+  it('asks no read for a periodic refresh that waits for the running round, but does for a first sync', () => {
+    const candidates = Array.from({ length: 4 }, (_, i) => externalSecret(`es-${i}`, { refreshedAt: t0 }));
+    candidates.push(externalSecret('new'));
+    const due = firstDue(candidates.slice(0, 4), t0);
+    const waiting = new Set(['team-a/es-1', 'team-a/es-2', 'team-a/new']);
+    const round = collectRoundReads({
+      candidates, store, storeSpec: { provider: { fake: {} } } as never, namespaceLabels: () => undefined, now: due, maxAgeOf: () => 1000,
+      waits: (member) => waiting.has(member.key),
+    });
+    expect(round.members.map((m) => m.key).sort()).toEqual(['team-a/es-0', 'team-a/es-3', 'team-a/new']);
+    expect(round.values.map((r) => r.ref.key).sort()).toEqual(['key-es-0', 'key-es-3', 'key-new']);
+  });
+
   it('gathers every ExternalSecret of the store that comes due with the first one, once per remote ref', () => {
     const candidates = Array.from({ length: 40 }, (_, i) => externalSecret(`es-${i}`, { refreshedAt: t0 + (i % 7) * 1000, spec: { data: [{ secretKey: 'v', remoteRef: { key: `key-${i % 10}` } }] } }));
     const due = firstDue(candidates, t0 + 7000);

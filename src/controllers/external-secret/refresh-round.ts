@@ -16,7 +16,9 @@ import type { KubeObject } from '../../kube/kube-port.js';
 import type { StoreIdentity } from '../../providers/client-cache.js';
 import type { FindQuery, RemoteRef } from '../../providers/provider.js';
 import { isNamespaceAllowed } from '../secret-store/store-access-policy.js';
-import { computeRefreshDelay, computeRefreshInterval, DEFAULT_REFRESH_MS, type RefreshState, shouldRefresh, STORE_SPREAD_FRACTION } from './refresh-policy.js';
+import {
+  computeRefreshDelay, computeRefreshInterval, DEFAULT_REFRESH_MS, isFirstSync, type RefreshState, shouldRefresh, STORE_SPREAD_FRACTION,
+} from './refresh-policy.js';
 
 export function forceSyncOf(es: KubeObject): string | undefined {
   return es.metadata.annotations?.[Annotations.forceSync];
@@ -104,6 +106,11 @@ export function collectRoundReads(input: {
   now: number;
   /** How old a shared read a member accepts (see the reconciler's first-sync rule). */
   maxAgeOf: (member: RoundMember) => number;
+  /**
+   * A periodic refresh that waits for the store's running round (RefreshTracker.readInRunningRound)
+   * is no member of it: no read is asked for it.
+   */
+  waits?: (member: RoundMember) => boolean;
   /** When a candidate's values were last read, beyond its status (see describeRefresh). */
   lastReadOf?: (key: string, spec: ExternalSecretSpec, status: ExternalSecretStatus, generation: number | undefined) => number | undefined;
 }): RoundReads {
@@ -138,6 +145,7 @@ export function collectRoundReads(input: {
     });
     if (!isInRound(state)) continue;
     const member = { key, state };
+    if (!isFirstSync(state) && input.waits?.(member)) continue;
     members.push(member);
     const maxAgeMs = input.maxAgeOf(member);
     for (const item of spec.data ?? []) add(values, refId(item.remoteRef), item.remoteRef, maxAgeMs);

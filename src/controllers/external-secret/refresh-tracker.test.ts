@@ -1,4 +1,4 @@
-import { RefreshTracker } from './refresh-tracker.js';
+import { MAX_WAIT_INTERVALS, RefreshTracker } from './refresh-tracker.js';
 
 const STORE = 'SecretStore/team-a/vault';
 
@@ -39,12 +39,57 @@ describe('RefreshTracker', () => {
     expect(t.lastReadOf('team-a/b')).toBeUndefined();
   });
 
-  it('drops a round that stayed open longer than its interval, unreported', () => {
-    const t = new RefreshTracker();
+  it('drops a round with no member back for an interval, unreported', () => {
+    let now = 1000;
+    const t = new RefreshTracker(() => now);
     t.openRound(STORE, ['team-a/a', 'team-a/stuck'], 1000, 10_000);
     t.recordRead('team-a/a', 1000, false);
+    now = 20_000;
+    expect(t.readInRunningRound(STORE, 'team-a/a', now)).toBe(false); // stalled: it holds no one back
     t.openRound(STORE, ['team-a/a'], 20_000, 10_000);
     expect(t.recordRead('team-a/stuck', 20_001, false)).toBeUndefined();
     expect(t.recordRead('team-a/a', 20_002, false)).toEqual({ store: STORE, time: 20_000, externalSecrets: 1, changed: 0, failed: 0 });
+  });
+
+  it('keeps a round that outlasts its interval open while members keep coming back; those that read in it wait', () => {
+    // A store edit: 3 first syncs at a 30 s interval, worked through in 63 s.
+    let now = 1000;
+    const t = new RefreshTracker(() => now);
+    t.openRound(STORE, ['team-a/a', 'team-a/b', 'team-a/c'], now, 30_000);
+    now = 21_000;
+    t.recordRead('team-a/a', 1000, false);
+    // a's values are due again at ~31 s; b and c are still queued: a waits.
+    now = 31_000;
+    expect(t.readInRunningRound(STORE, 'team-a/a', now)).toBe(true);
+    expect(t.readInRunningRound(STORE, 'team-a/b', now)).toBe(false); // its read is this round's
+    now = 45_000;
+    t.recordRead('team-a/b', 1000, false);
+    t.openRound(STORE, ['team-a/c'], now, 30_000); // later starts merge: the round is not dropped
+    expect(t.openMembers(STORE)).toBe(1);
+    expect(t.readInRunningRound(STORE, 'team-a/a', now)).toBe(true);
+    now = 64_000;
+    expect(t.recordRead('team-a/c', 1000, false)).toEqual({ store: STORE, time: 1000, externalSecrets: 3, changed: 0, failed: 0 });
+    expect(t.readInRunningRound(STORE, 'team-a/a', now)).toBe(false); // complete: the next round reads everyone
+  });
+
+  it('waits for a running round at most until the values are MAX_WAIT_INTERVALS intervals old', () => {
+    let now = 1000;
+    const t = new RefreshTracker(() => now);
+    t.openRound(STORE, ['team-a/a', 'team-a/b'], now, 10_000);
+    t.recordRead('team-a/a', 1000, false);
+    for (; now < 1000 + MAX_WAIT_INTERVALS * 10_000; now += 5_000) {
+      t.openRound(STORE, [`team-a/new-${now}`], now, 10_000); // new ExternalSecrets keep joining
+      expect(t.readInRunningRound(STORE, 'team-a/a', now)).toBe(true);
+    }
+    expect(t.readInRunningRound(STORE, 'team-a/a', now)).toBe(false);
+  });
+
+  it('holds back no one outside a round, nor members that did not read in it', () => {
+    const now = 5000;
+    const t = new RefreshTracker(() => now);
+    t.recordRead('team-a/old', 1000, false);
+    expect(t.readInRunningRound(STORE, 'team-a/old', now)).toBe(false);
+    t.openRound(STORE, ['team-a/a', 'team-a/b'], 2000, 10_000);
+    expect(t.readInRunningRound(STORE, 'team-a/old', now)).toBe(false); // read before the round opened
   });
 });

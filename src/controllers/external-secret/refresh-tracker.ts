@@ -7,8 +7,11 @@
  * A round opens when the first ExternalSecret of a store comes due (refresh-round.ts) with the
  * members due with it, and completes when each member has refreshed or failed. Its `time` is the
  * oldest read any member used: every member that is Ready was read at or after it. A round still
- * open when the next one opens is merged into it (the older time is kept); one that stays open
- * for longer than its interval (a member that never came back) is dropped unreported.
+ * open when the next one opens is merged into it (the older time is kept). A round may take longer
+ * than its interval (10,000 first syncs after a store edit, on two cores): while its members keep
+ * coming back it stays open, and a member that already read in it is not read again meanwhile
+ * (readInRunningRound); one with no member back for an interval (a member that never came back)
+ * is dropped unreported.
  */
 
 export interface RoundSummary {
@@ -23,13 +26,18 @@ export interface RoundSummary {
 
 interface OpenRound {
   openedAt: number;
-  expiresAt: number;
+  intervalMs: number;
+  /** When a member last joined or came back: a round with none for an interval is stalled. */
+  lastProgress: number;
   pending: Set<string>;
   members: number;
   oldestRead: number;
   changed: number;
   failed: number;
 }
+
+/** A refresh waits for a running round (readInRunningRound) only while its values are younger than this many intervals. */
+export const MAX_WAIT_INTERVALS = 3;
 
 /** Bounds the bookkeeping of stores that went away (they are never removed one by one). */
 const MAX_STORES = 10_000;
@@ -41,6 +49,9 @@ export class RefreshTracker {
   private readonly memberOf = new Map<string, string>();
   private readonly completed = new Map<string, RoundSummary>();
 
+  /** `now`: the clock members come back by (epoch ms). */
+  constructor(private readonly now: () => number = Date.now) {}
+
   /** When the values of `key` were last read successfully by this process. */
   lastReadOf(key: string): number | undefined {
     return this.lastRead.get(key);
@@ -49,15 +60,16 @@ export class RefreshTracker {
   /** Opens (or widens) the store's round with `members`, at `now`; members already counted stay counted. */
   openRound(store: string, members: readonly string[], now: number, intervalMs: number): void {
     let round = this.open.get(store);
-    if (round && now > round.expiresAt) {
+    if (round && isStalled(round, now)) {
       this.dropRound(store, round);
       round = undefined;
     }
     if (!round) {
       if (this.open.size >= MAX_STORES) this.clearOpen();
-      round = { openedAt: now, expiresAt: now + Math.max(intervalMs, 1000), pending: new Set(), members: 0, oldestRead: now, changed: 0, failed: 0 };
+      round = { openedAt: now, intervalMs, lastProgress: now, pending: new Set(), members: 0, oldestRead: now, changed: 0, failed: 0 };
       this.open.set(store, round);
     }
+    if (members.length > 0) round.lastProgress = Math.max(round.lastProgress, now);
     for (const key of members) {
       if (round.pending.has(key)) continue;
       const previous = this.memberOf.get(key);
@@ -96,6 +108,20 @@ export class RefreshTracker {
     return [...this.completed.values()];
   }
 
+  /**
+   * Whether `key` already read in its store's round that is still running (other members are
+   * queued or being read, and they keep coming back): a periodic refresh that falls due meanwhile
+   * waits for the next round instead of reading again. A stalled round does not hold anyone back,
+   * nor one that keeps going (new members joining all the time) once the values of `key` are
+   * MAX_WAIT_INTERVALS intervals old.
+   */
+  readInRunningRound(store: string, key: string, now: number): boolean {
+    const round = this.open.get(store);
+    if (!round || round.pending.size === 0 || round.pending.has(key) || isStalled(round, now)) return false;
+    const read = this.lastRead.get(key);
+    return read !== undefined && read >= round.openedAt && now - read < MAX_WAIT_INTERVALS * round.intervalMs;
+  }
+
   /** Members of open rounds (for tests and debugging). */
   openMembers(store: string): number {
     return this.open.get(store)?.pending.size ?? 0;
@@ -106,6 +132,7 @@ export class RefreshTracker {
     const round = store === undefined ? undefined : this.open.get(store);
     if (store === undefined || !round?.pending.delete(key)) return undefined;
     this.memberOf.delete(key);
+    round.lastProgress = Math.max(round.lastProgress, this.now());
     update(round);
     return this.completeIfDone(store, round);
   }
@@ -138,4 +165,9 @@ export class RefreshTracker {
   private clearOpen(): void {
     for (const [store, round] of this.open) this.dropRound(store, round);
   }
+}
+
+/** No member joined or came back for an interval (at least a second): a member never came back. */
+function isStalled(round: OpenRound, now: number): boolean {
+  return now - round.lastProgress > Math.max(round.intervalMs, 1000);
 }
