@@ -20,6 +20,7 @@ import { buildDefaultRegistry } from '../providers/provider-registry.js';
 import { systemClock } from '../runtime/clock.js';
 import { startHealthServer, type HealthServer } from '../runtime/health-server.js';
 import { LeaderElector } from '../runtime/leader-election.js';
+import { enableMemorySaverWhenCaughtUp } from '../runtime/memory-saver.js';
 import { CoreResources, type KubeClient } from '../kube/kube-port.js';
 import type { WorkloadKind } from '../api/external-secret.js';
 import { buildRuntimeMetrics } from '../runtime/metrics.js';
@@ -145,8 +146,15 @@ async function buildTenantPolicy(kube: KubeClientHandle, log: Logger): Promise<T
 
 /** Runs the controllers while this replica leads. Losing the lease ends the process (exit 1) so a fresh start re-syncs. */
 async function lead(config: ControllerConfig, manager: Manager, kube: KubeClient, log: Logger, signal: AbortSignal): Promise<number> {
+  const run = (runSignal: AbortSignal) => {
+    enableMemorySaverWhenCaughtUp({
+      backlog: () => manager.queueDepth(),
+      onEnabled: () => log.info('caught up with the ExternalSecrets: V8 memory saver mode on'),
+    }, runSignal);
+    return manager.run(runSignal);
+  };
   if (!config.leaderElect) {
-    await manager.run(signal);
+    await run(signal);
     return 0;
   }
   let lost = false;
@@ -161,7 +169,7 @@ async function lead(config: ControllerConfig, manager: Manager, kube: KubeClient
   await elector.run(signal, {
     onStartedLeading: async (leaderSignal) => {
       log.info('became leader');
-      await manager.run(leaderSignal);
+      await run(leaderSignal);
     },
     onStoppedLeading: () => {
       lost = !signal.aborted;
