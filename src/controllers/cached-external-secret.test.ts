@@ -1,8 +1,7 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { API_VERSION } from '../api/constants.js';
 import type { KubeObject } from '../kube/kube-port.js';
 import { StringPool } from '../kube/string-pool.js';
+import { runInFreshNode } from '../runtime/testing/fresh-node.js';
 import { buildCachedExternalSecret } from './cached-external-secret.js';
 
 /** An ExternalSecret as a watch event brings it, synced (its text: each parse makes fresh strings). */
@@ -53,22 +52,17 @@ describe('buildCachedExternalSecret', () => {
   });
 
   it('holds 10,000 ExternalSecrets in at least 250 bytes less each than parsed whole', () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const n = 10_000;
-    const texts = Array.from({ length: n }, (_, i) => esText(i));
-    const cost = (keep: (obj: KubeObject) => KubeObject) => {
-      gc();
-      const before = process.memoryUsage().heapUsed;
-      const held = texts.map((text) => keep(parse(text)));
-      gc();
-      const bytes = process.memoryUsage().heapUsed - before;
-      expect(held.length).toBe(n);
-      return bytes / n;
-    };
-    const whole = cost((obj) => obj);
-    const pool = new StringPool();
-    const cached = cost((obj) => buildCachedExternalSecret(obj, pool));
+    const { whole, cached } = runInFreshNode<{ whole: number; cached: number }>(`
+      import { API_VERSION } from './src/api/constants.ts';
+      import { StringPool } from './src/kube/string-pool.ts';
+      import { buildCachedExternalSecret } from './src/controllers/cached-external-secret.ts';
+      const esText = ${esText.toString()};
+      const n = 10000;
+      const texts = Array.from({ length: n }, (_, i) => esText(i));
+      const whole = heapCost(() => texts.map((text) => JSON.parse(text)));
+      const pool = new StringPool();
+      const cached = heapCost(() => texts.map((text) => buildCachedExternalSecret(JSON.parse(text), pool)));
+      console.log(JSON.stringify({ whole: whole / n, cached: cached / n }));`);
     expect(whole - cached).toBeGreaterThan(250);
   });
 });
