@@ -379,11 +379,17 @@ async function main(): Promise<number> {
     log(`operator started (pid ${op.pid})`);
     const timeline: MemorySample[] = [];
     let snapshotTaken = false;
+    // VmHWM when each phase ended: the phase in which it last rose holds the overall peak.
+    const peakByPhase: Record<string, number> = {};
+    const endPhase = (name: string) => { peakByPhase[name] = mb(op.memory().peakRss); };
+    let phaseName = 'sync';
+    let samples = 0;
     const sampler = setInterval(() => {
       void sampleMemory(op, watcher.count).then((sample) => {
         if (!sample) return;
+        if (++samples % 3 === 0) log(`  ${phaseName}: ready ${sample.ready}/${opts.n}, operator rss ${sample.rssMB} MB, heap used ${sample.heapUsedMB} MB, total ${sample.heapTotalMB} MB`);
+        if (phaseName !== 'sync') return;
         timeline.push(sample);
-        if (timeline.length % 3 === 0) log(`  ready ${sample.ready}/${opts.n}, operator rss ${sample.rssMB} MB, heap used ${sample.heapUsedMB} MB`);
         if (opts.heapSnapshotAt !== undefined && !snapshotTaken && sample.ready >= opts.heapSnapshotAt) {
           snapshotTaken = true;
           void takeHeapSnapshot(op, dir, opts.n);
@@ -409,8 +415,9 @@ async function main(): Promise<number> {
         throw new Error('the operator exited');
       })(),
     ]);
-    clearInterval(sampler);
     const memAtReady = op.memory();
+    endPhase('sync');
+    phaseName = 'settle';
     const smapsAtReady = readSmaps(op.pid);
     log(`operator: RSS at Ready ${mb(memAtReady.rss)} MB (${formatSmaps(smapsAtReady)})`);
     const cpuAtReady = opCpu();
@@ -454,9 +461,13 @@ async function main(): Promise<number> {
       });
       log(`refresh: set refreshInterval ${opts.refreshInterval} on the stores; waiting for a store-edit round and a periodic round`);
       const timeout = intervalMs(opts.refreshInterval) * 2 + opts.n * 100 + 60_000;
+      phaseName = 'store-edit round';
       const r1 = await waitForRounds(op, stores, opts.namespaces, 1, timeout);
-      log(`refresh: store-edit round done after ${seconds(r1.at - t)}s`);
+      endPhase(phaseName);
+      log(`refresh: store-edit round done after ${seconds(r1.at - t)}s; peak RSS so far ${peakByPhase[phaseName]} MB`);
+      phaseName = 'periodic round';
       const r2 = await waitForRounds(op, stores, opts.namespaces, 2, timeout);
+      endPhase(phaseName);
       await sleep(2000);
       const mEnd = await op.metrics();
       const base = requestsOf(mSettled);
@@ -488,6 +499,7 @@ async function main(): Promise<number> {
     // the stores taken in turn); memory must stay flat ----
     if (opts.soakRounds > 0) {
       const samples: NonNullable<Results['soak']>['rounds'] = [];
+      phaseName = 'soak';
       for (let r = 1; r <= opts.soakRounds; r++) {
         const before = await op.metrics();
         await stores.mark();
@@ -519,6 +531,10 @@ async function main(): Promise<number> {
       const last = samples.at(-1)?.rssMB ?? 0;
       results.soak = { rounds: samples, rssGrowthAfterRound2Percent: second > 0 ? round(((last - second) / second) * 100, 1) : 0 };
     }
+    clearInterval(sampler);
+    endPhase(phaseName);
+    results.operator.peakRssByPhaseMB = peakByPhase;
+    log(`operator: peak RSS (VmHWM) at the end of each phase: ${Object.entries(peakByPhase).map(([k, v]) => `${k} ${v} MB`).join(', ')}`);
     const memEnd = op.memory();
     if (opts.heapSnapshotEnd) await takeHeapSnapshot(op, dir, opts.n);
     results.operator.peakRssOverallMB = mb(memEnd.peakRss);

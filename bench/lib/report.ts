@@ -73,6 +73,8 @@ export interface Results {
     maxHeapTotalMB: number;
     memoryTimeline: { t: number; ready: number; rssMB: number; heapUsedMB: number; heapTotalMB: number }[];
     peakRssOverallMB?: number;
+    /** VmHWM at the end of each phase (sync, settle, store-edit round, periodic round, soak). */
+    peakRssByPhaseMB?: Record<string, number>;
     rssAtEndMB?: number;
     /** With a memory limit: the cgroup's own peak (anonymous memory and page cache it charged) and how often the limit was hit. */
     cgroup?: { limitMB: number; peakMB: number; limitHits: number };
@@ -206,7 +208,7 @@ export function printReport(r: Results): void {
     ['  writes', String(op.requests.writes), `Secret ${op.requests.secretWrites}, status ${op.requests.statusWrites}, other ${op.requests.otherWrites} (store status ${op.requests.storeStatusWrites})`],
     ['  reads', String(op.requests.gets + op.requests.lists + op.requests.watches), `get ${op.requests.gets}, list ${op.requests.lists}, watch ${op.requests.watches}`],
     ['floor API requests', r.floor ? String(r.floor.requestsTotal) : 'n/a', r.floor ? Object.entries(r.floor.requests).map(([k, v]) => `${k} ${v}`).join(', ') : ''],
-    ['operator peak RSS', `${peak} MB`, `VmHWM; ${op.peakRssMB} MB when all were Ready, RSS ${op.rssAtEndMB ?? op.rssAtReadyMB} MB at the end, heap used ${op.heapUsedMB} MB after sync (max sampled ${op.maxHeapUsedMB}, heap total max ${op.maxHeapTotalMB})${op.cgroup ? `; cgroup peak ${op.cgroup.peakMB} MB of its ${op.cgroup.limitMB} MB limit, limit hit ${op.cgroup.limitHits} times` : ''}`],
+    ['operator peak RSS', `${peak} MB`, `VmHWM; ${op.peakRssMB} MB when all were Ready, RSS ${op.rssAtEndMB ?? op.rssAtReadyMB} MB at the end, heap used ${op.heapUsedMB} MB after sync (max sampled ${op.maxHeapUsedMB}, heap total max ${op.maxHeapTotalMB})${op.cgroup ? `; cgroup peak ${op.cgroup.peakMB} MB of its ${op.cgroup.limitMB} MB limit, limit hit ${op.cgroup.limitHits} times` : ''}${op.peakRssByPhaseMB ? `; VmHWM at the end of each phase: ${Object.entries(op.peakRssByPhaseMB).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`],
     ['provider reads (initial sync)', String(op.providerReads), `${per(op.providerReads)} per ExternalSecret`],
   ];
   if (r.refresh) {
