@@ -35,6 +35,37 @@ describe('secret digests', () => {
     expect(toCachedSecret(new TextEncoder().encode('other'), secret).digests.user).not.toBe(cached.digests.user);
   });
 
+  it('holds the digests packed: the same digests as digestValue, key lists shared between Secrets', () => {
+    const { secret, digests } = written();
+    const a = toCachedSecret(key, secret);
+    const b = toCachedSecret(key, { ...secret, metadata: { ...secret.metadata, name: 'db2' } });
+    expect(a.digests).toEqual(digests);
+    expect(Object.values(a.digests).every((d) => d.length === 16)).toBe(true);
+    expect(a['keys']).toBe(b['keys']);
+    expect(a.metadata.labels).toBe(b.metadata.labels);
+    expect(a.metadata.labels).toEqual(secret.metadata.labels);
+    expect(Object.isFrozen(a.metadata.labels)).toBe(true);
+    expect(Object.isFrozen(secret.metadata.labels)).toBe(false);
+    const relabelled = toCachedSecret(key, { ...secret, metadata: { ...secret.metadata, labels: { ...secret.metadata.labels, team: 'a' } } });
+    expect(relabelled.metadata.labels).toEqual({ ...secret.metadata.labels, team: 'a' });
+    const empty = toCachedSecret(key, { ...secret, data: undefined });
+    expect(empty.digests).toEqual({});
+    expect(changedKeys(empty, digests).sort()).toEqual(['password', 'user']);
+  });
+
+  it('finds digests among many keys, and compares with a cached Secret held as a plain object', () => {
+    const data = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, Buffer.from(`v${i}`).toString('base64')]));
+    const many = toCachedSecret(key, { metadata: { name: 'm', namespace: 'ns' }, data });
+    const rendered = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, digestValue(key, k, v)]));
+    expect(changedKeys(many, rendered)).toEqual([]);
+    expect(changedKeys(many, { ...rendered, k7: digestValue(key, 'k7', 'eA==') })).toEqual(['k7']);
+    const meta = { type: 'Opaque', labels: {}, annotations: {}, immutable: false };
+    expect(holdsRendered(many, { meta, digests: rendered })).toBe(true);
+    const plain = { metadata: many.metadata, type: 'Opaque', digests: many.digests, intact: false };
+    expect(holdsRendered(plain, { meta, digests: rendered })).toBe(true);
+    expect(changedKeys(plain, { k1: rendered['k1'] as string }).length).toBe(99);
+  });
+
   it('is not intact when a value, a label or the type changed, or a key was added', () => {
     const edits: ((s: ReturnType<typeof written>['secret']) => void)[] = [
       (s) => { s.data.password = Buffer.from('edited').toString('base64'); },
