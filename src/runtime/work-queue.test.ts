@@ -129,6 +129,21 @@ describe('WorkQueue delays', () => {
     expect(queue.len()).toBe(0);
   });
 
+  it('keeps the highest priority of a delayed key, and serves keys due together High first', async () => {
+    const { clock, queue } = setup();
+    queue.addAfter('n1', 1000, Priority.Normal);
+    queue.addAfter('h1', 1000, Priority.Normal);
+    queue.addAfter('h1', 3000, Priority.High); // later, but its priority is kept
+    queue.addAfter('n2', 1000, Priority.Normal);
+    queue.addAfter('h2', 1000, Priority.High);
+    await clock.advance(1000);
+    const served: WorkItem[] = [];
+    for (let item = await queue.get(); item; item = queue.len() > 0 ? await queue.get() : undefined) served.push(item);
+    // no set order among keys due at once with one priority
+    expect(served.slice(0, 2).map((i) => `${i.key}:${i.priority}`).sort()).toEqual(['h1:1', 'h2:1']);
+    expect(served.slice(2).map((i) => `${i.key}:${i.priority}`).sort()).toEqual(['n1:0', 'n2:0']);
+  });
+
   it('lets an immediate add supersede a pending delayed one', async () => {
     const { clock, queue } = setup();
     queue.addAfter('a', 1000);

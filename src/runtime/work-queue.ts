@@ -33,14 +33,6 @@ export const DEFAULT_RATE_LIMIT: BackoffOptions = { baseMs: 5, maxMs: 5 * 60_000
 /** Node timers overflow above 2^31−1 ms; longer delays are reached in several wake-ups. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-interface Ready {
-  priority: Priority;
-  seq: number;
-}
-interface Delayed {
-  due: number;
-  priority: Priority;
-}
 interface Waiter {
   resolve(item: WorkItem | undefined): void;
 }
@@ -49,8 +41,12 @@ interface Timer {
   readonly cancel: AbortController;
 }
 
-const readyFirst = (a: Ready, b: Ready) => a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq);
-const dueFirst = (a: Delayed, b: Delayed) => a.due < b.due;
+/**
+ * The heaps order by their first number, then their second, smallest first. `ready` holds
+ * (−priority, sequence): higher priority first, then first come first served. `delayed` holds
+ * (due time, −priority): earliest due first, and of keys due at once the higher priority first.
+ */
+const priorityOf = (negated: number): Priority => -negated as Priority;
 const maxPriority = (a: Priority, b: Priority | undefined): Priority => (b !== undefined && b > a ? b : a);
 
 /**
@@ -64,8 +60,8 @@ const maxPriority = (a: Priority, b: Priority | undefined): Priority => (b !== u
  */
 export class WorkQueue {
   readonly name: string;
-  private readonly ready = new IndexedHeap<string, Ready>(readyFirst);
-  private readonly delayed = new IndexedHeap<string, Delayed>(dueFirst);
+  private readonly ready = new IndexedHeap<string>();
+  private readonly delayed = new IndexedHeap<string>();
   private readonly processing = new Set<string>();
   /** Keys added while being processed, with the priority to queue them at on `done`. */
   private readonly dirty = new Map<string, Priority>();
@@ -94,11 +90,13 @@ export class WorkQueue {
     if (!(delayMs > 0)) return this.add(key, priority);
     if (this.ready.has(key) || this.dirty.has(key)) return;
     const due = this.opts.clock.now() + delayMs;
-    const existing = this.delayed.get(key);
-    this.delayed.set(key, {
-      due: existing ? Math.min(existing.due, due) : due,
-      priority: maxPriority(priority, existing?.priority),
-    });
+    const existingDue = this.delayed.first(key);
+    const existing = this.delayed.second(key);
+    this.delayed.set(
+      key,
+      existingDue === undefined ? due : Math.min(existingDue, due),
+      -maxPriority(priority, existing === undefined ? undefined : priorityOf(existing)),
+    );
     this.armTimer();
   }
 
@@ -190,9 +188,9 @@ export class WorkQueue {
       this.dirty.set(key, maxPriority(priority, this.dirty.get(key)));
       return;
     }
-    const queued = this.ready.get(key);
-    if (queued && queued.priority >= priority) return;
-    this.ready.set(key, { priority, seq: this.seq++ });
+    const queued = this.ready.first(key);
+    if (queued !== undefined && priorityOf(queued) >= priority) return;
+    this.ready.set(key, -priority, this.seq++);
     this.wakeWaiters();
   }
 
@@ -200,7 +198,7 @@ export class WorkQueue {
     const next = this.ready.pop();
     if (!next) return undefined;
     this.processing.add(next.key);
-    return { key: next.key, priority: next.value.priority };
+    return { key: next.key, priority: priorityOf(next.first) };
   }
 
   private wakeWaiters(): void {
@@ -213,9 +211,9 @@ export class WorkQueue {
   /** Moves every delayed key that is due into the ready queue, then re-arms the timer. */
   private flushDue(): void {
     const now = this.opts.clock.now();
-    for (let head = this.delayed.peek(); head && head.value.due <= now; head = this.delayed.peek()) {
+    for (let head = this.delayed.peek(); head && head.first <= now; head = this.delayed.peek()) {
       this.delayed.pop();
-      this.enqueue(head.key, head.value.priority);
+      this.enqueue(head.key, priorityOf(head.second));
     }
     this.armTimer();
   }
@@ -224,10 +222,10 @@ export class WorkQueue {
   private armTimer(): void {
     const head = this.delayed.peek();
     if (!head) return this.disarmTimer();
-    if (this.timer && this.timer.due <= head.value.due) return;
+    if (this.timer && this.timer.due <= head.first) return;
     this.disarmTimer();
     const now = this.opts.clock.now();
-    const wait = Math.min(Math.max(0, head.value.due - now), MAX_TIMER_MS);
+    const wait = Math.min(Math.max(0, head.first - now), MAX_TIMER_MS);
     const timer: Timer = { due: now + wait, cancel: new AbortController() };
     this.timer = timer;
     void this.opts.clock.sleep(wait, timer.cancel.signal).then(
