@@ -397,6 +397,12 @@ export class ExternalSecretReconciler {
     const key = ClientCache.storeKey(store.store);
     const started = this.roundStarted.get(key);
     if (started !== undefined && refresh.now - started < refresh.intervalMs * STORE_SPREAD_FRACTION) return;
+    // A round still worked through (a backlog: 10,000 syncs after a store edit) asked for its members'
+    // reads when it opened. Looking through every user of the store again each spread window until
+    // it completed found nothing new, and was a quarter of what the store-edit round allocated at
+    // 10,000 (0.5 of 2.15 GB, sampled). One that falls due meanwhile reads alone; the next round
+    // opens after this one.
+    if (this.refreshes.isRunning(key, refresh.now)) return;
     if (this.roundStarted.size >= MAX_TRACKED_ROUNDS) this.roundStarted.clear();
     this.roundStarted.set(key, refresh.now);
     const { externalSecrets, namespaces } = this.deps.informers;

@@ -51,6 +51,20 @@ describe('RefreshTracker', () => {
     expect(t.recordRead('team-a/a', 20_002, false)).toEqual({ store: STORE, time: 20_000, externalSecrets: 1, changed: 0, failed: 0 });
   });
 
+  it('tells whether a store round is running: open with members queued, and not stalled', () => {
+    let now = 1000;
+    const t = new RefreshTracker(() => now);
+    expect(t.isRunning(STORE, now)).toBe(false);
+    t.openRound(STORE, ['team-a/a', 'team-a/b'], now, 30_000);
+    expect(t.isRunning(STORE, now)).toBe(true);
+    now = 20_000;
+    t.recordRead('team-a/a', now, false);
+    expect(t.isRunning(STORE, now)).toBe(true);
+    expect(t.isRunning(STORE, 50_001)).toBe(false); // no member back for an interval: stalled
+    t.recordRead('team-a/b', now, false);
+    expect(t.isRunning(STORE, now)).toBe(false); // complete
+  });
+
   it('keeps a round that outlasts its interval open while members keep coming back; those that read in it wait', () => {
     // A store edit: 3 first syncs at a 30 s interval, worked through in 63 s.
     let now = 1000;

@@ -122,6 +122,15 @@ export class RefreshTracker {
     return read !== undefined && read >= round.openedAt && now - read < MAX_WAIT_INTERVALS * round.intervalMs;
   }
 
+  /**
+   * Whether the store's round is still being worked through: members are queued or being read, and
+   * they keep coming back (not stalled). Its members' reads were asked for when it opened.
+   */
+  isRunning(store: string, now: number): boolean {
+    const round = this.open.get(store);
+    return round !== undefined && round.pending.size > 0 && !isStalled(round, now);
+  }
+
   /** Members of open rounds (for tests and debugging). */
   openMembers(store: string): number {
     return this.open.get(store)?.pending.size ?? 0;
