@@ -30,6 +30,7 @@ import { pendingRolloutOf, RolloutReconciler, rolloutKey, type RolloutOptions } 
 import { parseWorkloadId, WorkloadResources, type WorkloadInformers } from './rollout/workloads.js';
 import { buildWorkloadEntry } from './rollout/workload-entry.js';
 import type { WorkloadKind } from '../api/external-secret.js';
+import { parseOnce } from '../api/parse-once.js';
 
 export interface InformerFactoryOptions {
   namespace?: string;
@@ -202,7 +203,7 @@ export class Manager {
     const fromStatus = (kind: 'SecretStore' | 'ClusterSecretStore', s: KubeObject) => {
       const key = ClientCache.storeKey({ kind, name: s.metadata.name ?? '', namespace: s.metadata.namespace });
       if (seen.has(key) || !schemas) return;
-      const time = Date.parse(schemas.SecretStoreStatus.safeParse(s['status'] ?? {}).data?.refresh?.time ?? '');
+      const time = Date.parse(parseOnce(schemas.SecretStoreStatus, s['status'] ?? {}).data?.refresh?.time ?? '');
       if (Number.isFinite(time)) seen.set(key, time);
     };
     for (const s of this.informers.stores.list()) fromStatus('SecretStore', s);

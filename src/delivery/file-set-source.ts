@@ -17,6 +17,7 @@ import type { ProviderRegistry } from '../providers/provider-registry.js';
 import { fetchSecretData } from '../controllers/external-secret/data-fetcher.js';
 import { buildDesiredSecret, computeDataHash, findInvalidKeys, findInvalidPatterns, renderTemplate } from '../controllers/external-secret/secret-builder.js';
 import { resolveStore, type StoreInformers } from '../controllers/external-secret/store-resolver.js';
+import { parseOnce } from '../api/parse-once.js';
 
 export interface FileSetEntry {
   /** Keyed hash of the rendered files: the same one the reconciler writes to status.filesHash. */
@@ -63,7 +64,7 @@ export class FileSetSource {
   async lookup(namespace: string, name: string): Promise<{ es: KubeObject; spec: ExternalSecretSpec }> {
     const es = this.deps.informers.externalSecrets.get(name, namespace);
     if (!es) throw new FileSetError(404, `ExternalSecret '${namespace}/${name}' does not exist`);
-    const parsed = (await loadApiSchemas()).ExternalSecretSpec.safeParse(es['spec']);
+    const parsed = parseOnce((await loadApiSchemas()).ExternalSecretSpec, es['spec']);
     if (!parsed.success) throw new FileSetError(409, `ExternalSecret '${namespace}/${name}' has an invalid spec; see its status`);
     if (parsed.data.target?.delivery !== 'Files') {
       throw new FileSetError(400, `ExternalSecret '${namespace}/${name}' is not delivered as files; set spec.target.delivery: Files`);
@@ -184,5 +185,5 @@ function keyOf(obj: KubeObject): string {
 
 /** Called once an entry was looked up, so the schemas are loaded. */
 function filesHashOf(es: KubeObject): string | undefined {
-  return apiSchemas().ExternalSecretStatus.safeParse(es['status'] ?? {}).data?.filesHash;
+  return parseOnce(apiSchemas().ExternalSecretStatus, es['status'] ?? {}).data?.filesHash;
 }

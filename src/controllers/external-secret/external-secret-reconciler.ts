@@ -36,6 +36,7 @@ import { resolveStore, type StoreInformers } from './store-resolver.js';
 import type { RotationInput } from '../rollout/rollout-planner.js';
 import { buildPendingRollout } from '../rollout/pending-rollout.js';
 import type { RolloutMetrics } from '../../observability/metrics.js';
+import { parseOnce } from '../../api/parse-once.js';
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
@@ -142,10 +143,10 @@ export class ExternalSecretReconciler {
       key,
       es: es as SyncContext['es'],
       spec: undefined as unknown as ExternalSecretSpec,
-      status: ExternalSecretStatus.safeParse(es['status'] ?? {}).data ?? {},
+      status: parseOnce(ExternalSecretStatus, es['status'] ?? {}).data ?? {},
     };
     try {
-      const parsed = ExternalSecretSpec.safeParse(es['spec']);
+      const parsed = parseOnce(ExternalSecretSpec, es['spec']);
       if (!parsed.success) {
         throw new SyncFailure(Reasons.invalidSpec, `spec is invalid: ${summarizeIssues(parsed.error.issues)}`);
       }
@@ -279,7 +280,7 @@ export class ExternalSecretReconciler {
   private storeRoundTime(store: Pick<StoreIdentity, 'kind' | 'name' | 'namespace'>): number | undefined {
     const { stores, clusterStores } = this.deps.informers;
     const object = store.kind === 'ClusterSecretStore' ? clusterStores.get(store.name) : stores.get(store.name, store.namespace);
-    const time = apiSchemas().SecretStoreStatus.safeParse(object?.['status'] ?? {}).data?.refresh?.time;
+    const time = parseOnce(apiSchemas().SecretStoreStatus, object?.['status'] ?? {}).data?.refresh?.time;
     const parsed = time === undefined ? Number.NaN : Date.parse(time);
     return Number.isFinite(parsed) ? parsed : undefined;
   }

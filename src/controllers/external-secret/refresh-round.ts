@@ -19,6 +19,7 @@ import { isNamespaceAllowed } from '../secret-store/store-access-policy.js';
 import {
   computeRefreshDelay, computeRefreshInterval, DEFAULT_REFRESH_MS, isFirstSync, type RefreshState, shouldRefresh, STORE_SPREAD_FRACTION,
 } from './refresh-policy.js';
+import { parseOnce } from '../../api/parse-once.js';
 
 export function forceSyncOf(es: KubeObject): string | undefined {
   return es.metadata.annotations?.[Annotations.forceSync];
@@ -130,14 +131,14 @@ export function collectRoundReads(input: {
   for (const es of input.candidates) {
     const namespace = es.metadata.namespace ?? '';
     if (es.metadata.deletionTimestamp || forceSyncOf(es) !== undefined) continue;
-    const spec = ExternalSecretSpec.safeParse(es['spec']).data;
+    const spec = parseOnce(ExternalSecretSpec, es['spec']).data;
     if (!spec || !usesStore(spec, namespace, store)) continue;
     if (store.kind === 'ClusterSecretStore') {
       let ok = allowed.get(namespace);
       if (ok === undefined) allowed.set(namespace, (ok = isNamespaceAllowed(storeSpec.conditions, namespace, input.namespaceLabels(namespace))));
       if (!ok) continue;
     }
-    const status = ExternalSecretStatus.safeParse(es['status'] ?? {}).data ?? {};
+    const status = parseOnce(ExternalSecretStatus, es['status'] ?? {}).data ?? {};
     const key = `${namespace}/${es.metadata.name ?? ''}`;
     const state = describeRefresh({
       es, spec, status, store, storeRefreshInterval: storeSpec.refreshInterval, now: input.now, secretExists: true,

@@ -9,6 +9,7 @@ import type { Provider } from '../../providers/provider.js';
 import type { ProviderRegistry } from '../../providers/provider-registry.js';
 import { findReady } from '../conditions.js';
 import { isNamespaceAllowed } from '../secret-store/store-access-policy.js';
+import { parseOnce } from '../../api/parse-once.js';
 
 export interface StoreInformers {
   stores: Informer<KubeObject>;
@@ -44,7 +45,7 @@ function prepare(registry: ProviderRegistry, object: KubeObject): Promise<Prepar
   let result = prepared.get(object);
   if (!result) {
     result = (async () => {
-      const parsed = (await loadApiSchemas()).ClusterSecretStoreSpec.safeParse(object['spec']);
+      const parsed = parseOnce((await loadApiSchemas()).ClusterSecretStoreSpec, object['spec']);
       if (!parsed.success) return { parsed };
       const resolved = await registry.resolve(parsed.data.provider);
       return { parsed, resolved, problems: resolved ? resolved.provider.validateConfig(resolved.config) : undefined };
