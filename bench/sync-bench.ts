@@ -381,8 +381,24 @@ async function main(): Promise<number> {
     let snapshotTaken = false;
     // VmHWM when each phase ended: the phase in which it last rose holds the overall peak.
     const peakByPhase: Record<string, number> = {};
-    const endPhase = (name: string) => { peakByPhase[name] = mb(op.memory().peakRss); };
+    // RSS read every 100 ms (cheap: /proc/PID/status): when in each phase the peak came.
+    let phaseStart = Date.now();
+    let phaseTop = { rss: 0, at: 0 };
+    const fastSampler = setInterval(() => {
+      try {
+        const { rss } = op.memory();
+        if (rss > phaseTop.rss) phaseTop = { rss, at: Date.now() - phaseStart };
+      } catch { /* exited */ }
+    }, 100);
+    cleanups.push(() => clearInterval(fastSampler));
+    const endPhase = (name: string) => {
+      peakByPhase[name] = mb(op.memory().peakRss);
+      log(`  ${name}: VmHWM ${peakByPhase[name]} MB; highest RSS sampled in the phase ${mb(phaseTop.rss)} MB, ${seconds(phaseTop.at)} s into it`);
+      phaseStart = Date.now();
+      phaseTop = { rss: 0, at: 0 };
+    };
     let phaseName = 'sync';
+    const nextPhase = (name: string) => { endPhase(phaseName); phaseName = name; };
     let samples = 0;
     const sampler = setInterval(() => {
       void sampleMemory(op, watcher.count).then((sample) => {
@@ -416,8 +432,7 @@ async function main(): Promise<number> {
       })(),
     ]);
     const memAtReady = op.memory();
-    endPhase('sync');
-    phaseName = 'settle';
+    nextPhase('settle');
     const smapsAtReady = readSmaps(op.pid);
     log(`operator: RSS at Ready ${mb(memAtReady.rss)} MB (${formatSmaps(smapsAtReady)})`);
     const cpuAtReady = opCpu();
@@ -461,13 +476,12 @@ async function main(): Promise<number> {
       });
       log(`refresh: set refreshInterval ${opts.refreshInterval} on the stores; waiting for a store-edit round and a periodic round`);
       const timeout = intervalMs(opts.refreshInterval) * 2 + opts.n * 100 + 60_000;
-      phaseName = 'store-edit round';
+      nextPhase('store-edit round');
       const r1 = await waitForRounds(op, stores, opts.namespaces, 1, timeout);
-      endPhase(phaseName);
-      log(`refresh: store-edit round done after ${seconds(r1.at - t)}s; peak RSS so far ${peakByPhase[phaseName]} MB`);
-      phaseName = 'periodic round';
+      nextPhase('periodic round');
+      log(`refresh: store-edit round done after ${seconds(r1.at - t)}s; peak RSS so far ${peakByPhase['store-edit round']} MB`);
       const r2 = await waitForRounds(op, stores, opts.namespaces, 2, timeout);
-      endPhase(phaseName);
+      nextPhase('after the rounds');
       await sleep(2000);
       const mEnd = await op.metrics();
       const base = requestsOf(mSettled);
@@ -499,7 +513,7 @@ async function main(): Promise<number> {
     // the stores taken in turn); memory must stay flat ----
     if (opts.soakRounds > 0) {
       const samples: NonNullable<Results['soak']>['rounds'] = [];
-      phaseName = 'soak';
+      nextPhase('soak');
       for (let r = 1; r <= opts.soakRounds; r++) {
         const before = await op.metrics();
         await stores.mark();
@@ -533,6 +547,7 @@ async function main(): Promise<number> {
     }
     clearInterval(sampler);
     endPhase(phaseName);
+    clearInterval(fastSampler);
     results.operator.peakRssByPhaseMB = peakByPhase;
     log(`operator: peak RSS (VmHWM) at the end of each phase: ${Object.entries(peakByPhase).map(([k, v]) => `${k} ${v} MB`).join(', ')}`);
     const memEnd = op.memory();
