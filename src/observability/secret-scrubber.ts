@@ -207,6 +207,11 @@ function encodings(text: string): string[] {
   const base64 = Buffer.from(text, 'utf8').toString('base64').replace(/=+$/, '');
   const forms = [text, base64, JSON.stringify(text).slice(1, -1)];
   // Each line of a multi-line value (certificates, JSON documents) may be logged alone.
+  if (!text.includes('\n')) {
+    const trimmed = text.trim();
+    if (trimmed !== text && trimmed.length >= 8) forms.push(trimmed);
+    return forms;
+  }
   for (const line of text.split('\n')) if (line.trim().length >= 8) forms.push(line.trim());
   return forms;
 }

@@ -374,7 +374,8 @@ export class ExternalSecretReconciler {
       if (err instanceof TemplateError) throw new SyncFailure(Reasons.invalidSpec, err.message);
       throw err;
     }
-    for (const value of renderedData.values()) this.deps.scrubber.add(value);
+    // Without a template the rendered values are the fetched ones, added above.
+    if (renderedData !== data) for (const value of renderedData.values()) this.deps.scrubber.add(value);
     this.deps.scrubber.readDone(); // values rotated away two reads ago leave its memory
     const invalid = findInvalidKeys(renderedData);
     if (invalid.length > 0) {
