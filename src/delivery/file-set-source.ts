@@ -18,6 +18,7 @@ import { fetchSecretData } from '../controllers/external-secret/data-fetcher.js'
 import { buildDesiredSecret, computeDataHash, findInvalidKeys, findInvalidPatterns, renderTemplate } from '../controllers/external-secret/secret-builder.js';
 import { resolveStore, type StoreInformers } from '../controllers/external-secret/store-resolver.js';
 import { parseOnce } from '../api/parse-once.js';
+import { withDeadline } from '../runtime/deadline.js';
 
 export interface FileSetEntry {
   /** Keyed hash of the rendered files: the same one the reconciler writes to status.filesHash. */
@@ -124,10 +125,9 @@ export class FileSetSource {
     const patterns = findInvalidPatterns(spec);
     if (patterns.length > 0) throw new FileSetError(409, patterns.join('; '));
     const client = await this.deps.clients.get(store.store, store.provider, store.config, store.spec.rateLimit);
-    const signal = AbortSignal.timeout(this.deps.providerTimeoutMs);
     let rendered: Map<string, Uint8Array>;
     try {
-      const { data } = await fetchSecretData(client, spec, { signal, maxAgeMs }, false);
+      const { data } = await withDeadline(this.deps.providerTimeoutMs, (signal) => fetchSecretData(client, spec, { signal, maxAgeMs }, false));
       for (const value of data.values()) this.deps.scrubber.add(value);
       rendered = renderTemplate(spec.target?.template, data);
     } catch (err) {

@@ -15,7 +15,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { SecretScrubber } from '../../observability/secret-scrubber.js';
 import type { SyncMetrics } from '../../observability/metrics.js';
 import { ClientCache } from '../../providers/client-cache.js';
-import type { CallOptions, SecretsClient } from '../../providers/provider.js';
+import type { SecretsClient } from '../../providers/provider.js';
 import type { ProviderRegistry } from '../../providers/provider-registry.js';
 import { isProviderError, SecretNotFoundError } from '../../providers/provider-errors.js';
 import { buildConditions, isTransition, type ReadyState } from '../conditions.js';
@@ -37,6 +37,8 @@ import type { RotationInput } from '../rollout/rollout-planner.js';
 import { buildPendingRollout } from '../rollout/pending-rollout.js';
 import type { RolloutMetrics } from '../../observability/metrics.js';
 import { parseOnce } from '../../api/parse-once.js';
+import { feedBounded } from '../../runtime/bounded-feed.js';
+import { withDeadline } from '../../runtime/deadline.js';
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
@@ -107,6 +109,12 @@ type ResolvedStore = Extract<Awaited<ReturnType<typeof resolveStore>>, { ok: tru
 
 /** A Merge target is a Secret we do not watch (it is not ours yet), so we look for it this often. */
 const MERGE_TARGET_POLL_MS = 10_000;
+
+/**
+ * Reads of a refresh round in flight at once. Enough to keep a batching provider's calls full (AWS
+ * BatchGetSecretValue: 20 keys a call), few enough that a store of 10,000 does not queue them all.
+ */
+const ROUND_READ_WINDOW = 256;
 
 /** Retries after a transient provider error: 0.5 s doubling to 30 s, so recovery is prompt. */
 const TRANSIENT_BACKOFF = { baseMs: 500, maxMs: 30_000, jitter: 0.2 };
@@ -360,10 +368,10 @@ export class ExternalSecretReconciler {
     const { specVersion } = refresh;
     const deletionPolicy = ctx.spec.target?.deletionPolicy ?? 'Retain';
     const client = await this.deps.clients.get(store.store, store.provider, store.config, store.spec.rateLimit);
-    const signal = AbortSignal.timeout(this.deps.options.providerTimeoutMs);
-    if (maxAgeMs > 0) this.startRound(store, refresh, client, { signal, maxAgeMs });
+    if (maxAgeMs > 0) this.startRound(store, refresh, client);
     const readTimes: number[] = [];
-    const { data, missing } = await fetchSecretData(client, ctx.spec, { signal, maxAgeMs, readTimes }, deletionPolicy !== 'Retain');
+    const { data, missing } = await withDeadline(this.deps.options.providerTimeoutMs, (signal) =>
+      fetchSecretData(client, ctx.spec, { signal, maxAgeMs, readTimes }, deletionPolicy !== 'Retain'));
     const readAt = readTimes.length > 0 ? Math.min(...readTimes) : refresh.now;
     for (const value of data.values()) this.deps.scrubber.add(value);
     if (data.size === 0 && missing.length > 0) return 'deleted';
@@ -394,8 +402,10 @@ export class ExternalSecretReconciler {
    * The first ExternalSecret of a store's refresh round asks, in this one tick, for the reads of every
    * ExternalSecret in the round; their reconciles then find the values in the shared read layer.
    * Best effort: a failed read is not cached, and each ExternalSecret reports its own failure.
+   * At most ROUND_READ_WINDOW of the round's reads are in flight at once: a round of 10,000 asked
+   * all at once would queue 10,000 requests (and their buffers) in front of a real provider.
    */
-  private startRound(store: ResolvedStore, refresh: RefreshState, client: SecretsClient, opts: CallOptions): void {
+  private startRound(store: ResolvedStore, refresh: RefreshState, client: SecretsClient): void {
     const key = ClientCache.storeKey(store.store);
     const started = this.roundStarted.get(key);
     if (started !== undefined && refresh.now - started < refresh.intervalMs * STORE_SPREAD_FRACTION) return;
@@ -426,11 +436,15 @@ export class ExternalSecretReconciler {
       },
     });
     this.refreshes.openRound(key, round.members.map((m) => m.key), refresh.now, refresh.intervalMs);
-    const ignore = () => undefined;
-    const { signal } = opts;
-    for (const r of round.values) client.getSecret(r.ref, { signal, maxAgeMs: r.maxAgeMs }).catch(ignore);
-    for (const r of round.maps) client.getSecretMap(r.ref, { signal, maxAgeMs: r.maxAgeMs }).catch(ignore);
-    for (const r of round.finds) client.findSecrets(r.ref, { signal, maxAgeMs: r.maxAgeMs }).catch(ignore);
+    const { values, maps, finds } = round;
+    feedBounded(values.length + maps.length + finds.length, ROUND_READ_WINDOW, (i) =>
+      withDeadline<unknown>(this.deps.options.providerTimeoutMs, (signal) => {
+        if (i < values.length) return client.getSecret(values[i]!.ref, { signal, maxAgeMs: values[i]!.maxAgeMs });
+        const m = i - values.length;
+        if (m < maps.length) return client.getSecretMap(maps[m]!.ref, { signal, maxAgeMs: maps[m]!.maxAgeMs });
+        const f = finds[m - maps.length]!;
+        return client.findSecrets(f.ref, { signal, maxAgeMs: f.maxAgeMs });
+      }));
     this.deps.log.debug({ store: key, members: round.members.length, reads: round.values.length + round.maps.length + round.finds.length }, 'refresh round started');
   }
 
