@@ -2,7 +2,7 @@
  * When an ExternalSecret must be re-read from its provider. Pure: the reconciler returns the delay
  * as `requeueAfter`, so refresh scheduling never depends on a timer per object or on watch health.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export type RefreshPolicy = 'Periodic' | 'OnChange' | 'CreatedOnce';
 
@@ -45,7 +45,8 @@ export interface RefreshState {
 
 /** A number in [0, 1) derived from the seed. */
 export function computeJitterFraction(seed: string): number {
-  return createHash('sha256').update(seed).digest().readUInt32BE(0) / 2 ** 32;
+  // One-shot: no Hash object (and its native context) per call; dueAt asks this on every reconcile.
+  return hash('sha256', seed, 'buffer').readUInt32BE(0) / 2 ** 32;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { loadApiSchemas } from '../../api/schema-loader.js';
 import type { KubeObject } from '../../kube/kube-port.js';
 import type { StoreIdentity } from '../../providers/client-cache.js';
@@ -129,5 +130,13 @@ describe('refresh rounds', () => {
       maxAgeOf: (m) => ages[m.key] ?? 0,
     });
     expect(round.values).toEqual([{ ref: { key: 'shared' }, maxAgeMs: 4000 }, { ref: { key: 'key-c' }, maxAgeMs: 700 }]);
+  });
+});
+
+describe('computeSpecVersion', () => {
+  it('is the first 8 bytes of the SHA-256 of generation, store uid and generation, and force-sync request, in hex (what status.syncedResourceVersion holds across versions)', () => {
+    const es: KubeObject = { metadata: { name: 'db', namespace: 'team-a', generation: 3, annotations: { 'lockstep.dev/force-sync': 'now' } } };
+    const expected = createHash('sha256').update('3|store-uid|7|now').digest('hex').slice(0, 16);
+    expect(computeSpecVersion(es, { uid: 'store-uid', generation: 7 })).toBe(expected);
   });
 });

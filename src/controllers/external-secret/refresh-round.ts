@@ -6,7 +6,7 @@
  * happen to ask for together, and the reconciles that follow find their values already read.
  * Pure: the reconciler lists the candidates and issues the reads.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Annotations } from '../../api/constants.js';
 import { parseDuration } from '../../api/common.js';
 import type { ExternalSecretSpec, ExternalSecretStatus } from '../../api/external-secret.js';
@@ -27,11 +27,9 @@ export function forceSyncOf(es: KubeObject): string | undefined {
 
 /** Identifies what a sync answers: the spec generation, the store's version and the force-sync request. */
 export function computeSpecVersion(es: KubeObject, store: Pick<StoreIdentity, 'uid' | 'generation'>): string {
-  return createHash('sha256')
-    .update(`${es.metadata.generation ?? 0}|${store.uid}|${store.generation}|${forceSyncOf(es) ?? ''}`)
-    .digest()
-    .subarray(0, 8)
-    .toString('hex'); // a flat 16-character string: a slice of the 64-character hex would keep that alive, once per ExternalSecret
+  // One-shot (no Hash object per reconcile); a flat 16-character string: a slice of the
+  // 64-character hex would keep that alive, once per ExternalSecret.
+  return hash('sha256', `${es.metadata.generation ?? 0}|${store.uid}|${store.generation}|${forceSyncOf(es) ?? ''}`, 'buffer').toString('hex', 0, 8);
 }
 
 /** The refresh state of an ExternalSecret using `store`, as its status and spec describe it. */
