@@ -9,7 +9,9 @@
 // `--dist DIR` takes the compiled operator from DIR instead of dist/.
 // Before/after comparisons: `--dist BEFORE --dist AFTER --runs 3` measures each build in turn on one
 // control plane (the empty runs alternate, then the objects are created once, then the full runs
-// alternate) and prints each build's runs and medians, with the load average at each run.
+// alternate) and prints each build's runs and medians, with the load average at each run and where
+// its RSS is after the settle (/proc/PID/smaps: malloc's main arena, thread arenas, other anonymous
+// memory, the node binary's pages; see lib/smaps.ts).
 //
 //   tsx bench/unrelated-bench.ts [--deployments 10000] [--secrets 20000] [--namespaces 10] [--settle 10s]
 //       [--operator bundle|dist] [--dist DIR ...] [--runs 1] [--node-arg=--max-semi-space-size=4 ...]
@@ -23,13 +25,14 @@ import { createIgnoringConflict } from './lib/fixtures.js';
 import { KubeHttp, loadAccess, runPool } from './lib/kube-http.js';
 import { bundleOperator, IMAGE_NODE_FLAGS, OperatorProcess } from './lib/operator-process.js';
 import { cpuSeconds, round } from './lib/proc.js';
+import { formatSmaps, readSmaps } from './lib/smaps.js';
 
 const OPERATOR_NS = 'lockstep-system';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes: number) => round(bytes / 2 ** 20, 1);
 const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 
-interface Run { readySeconds: number; cpuSeconds: number; peakRssMB: number; rssMB: number; heapUsedMB: number; load: number }
+interface Run { readySeconds: number; cpuSeconds: number; peakRssMB: number; rssMB: number; heapUsedMB: number; load: number; smaps: string }
 
 function deployment(ns: string, i: number): Record<string, unknown> {
   const name = `app-${String(i).padStart(5, '0')}`;
@@ -73,9 +76,10 @@ async function measure(kubeconfigPath: string, dir: string, label: string, settl
     await sleep(settleMs);
     const m = await op.metrics();
     const mem = op.memory();
+    const smaps = formatSmaps(readSmaps(op.pid));
     return {
       readySeconds: round((readyAt - op.startedAt) / 1000, 2), cpuSeconds: round(cpu, 2), peakRssMB: mb(mem.peakRss), rssMB: mb(mem.rss),
-      heapUsedMB: mb(m.sum('lockstep_nodejs_heap_size_used_bytes')), load: round(loadavg()[0] ?? 0, 1),
+      heapUsedMB: mb(m.sum('lockstep_nodejs_heap_size_used_bytes')), load: round(loadavg()[0] ?? 0, 1), smaps,
     };
   } finally {
     await op.stop();
@@ -120,7 +124,7 @@ async function main(): Promise<number> {
         for (const [i, build] of builds.entries()) {
           const run = await measure(cp.kubeconfigPath, dir, `${phase}-${i}-${r}`, settleMs, nodeArgs, build.launch);
           build[phase].push(run);
-          log(`  ${build.label}: ready ${run.readySeconds}s (CPU ${run.cpuSeconds}s), peak RSS ${run.peakRssMB} MB, heap used ${run.heapUsedMB} MB, load ${run.load}`);
+          log(`  ${build.label}: ready ${run.readySeconds}s (CPU ${run.cpuSeconds}s), peak RSS ${run.peakRssMB} MB, heap used ${run.heapUsedMB} MB, load ${run.load}; after the settle: ${run.smaps}`);
         }
       }
     };
