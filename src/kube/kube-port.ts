@@ -132,7 +132,9 @@ export function emptyInformer<T extends KubeObject>(): Informer<T> {
 }
 
 export function objectKey(meta: ObjectMeta): string {
-  return meta.namespace ? `${meta.namespace}/${meta.name}` : `${meta.name}`;
+  // join, not a template: a flat string. A template makes a cons string, a 32-byte wrapper in
+  // front of the two parts, held by every queue, map and tracker keyed by it.
+  return meta.namespace ? [meta.namespace, meta.name].join('/') : `${meta.name}`;
 }
 
 export function splitKey(key: string): { namespace?: string; name: string } {

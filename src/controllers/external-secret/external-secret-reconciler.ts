@@ -217,6 +217,10 @@ export class ExternalSecretReconciler {
       const result = await this.fetchAndRender(ctx, store, refresh, maxAgeMs);
       if (result === 'deleted') return this.finishDeleted(ctx, current, policy);
       ({ rendered, missing } = result);
+      // One string for the hash the Secret's annotation already holds (the cache's), not a second
+      // copy per ExternalSecret.
+      const annotated = current?.metadata.annotations?.[Annotations.dataHash];
+      if (annotated !== undefined && rendered.hash === annotated) rendered.hash = annotated;
       this.firstIncluded.delete(ctx.key);
       // The refresh dates from its oldest value (a shared read may predate this reconcile), unless
       // that would make it due again at once: then from now, so a refresh never repeats in a loop.

@@ -20,16 +20,22 @@ import {
   computeRefreshDelay, computeRefreshInterval, DEFAULT_REFRESH_MS, isFirstSync, type RefreshState, shouldRefresh, STORE_SPREAD_FRACTION,
 } from './refresh-policy.js';
 import { parseOnce } from '../../api/parse-once.js';
+import { StringPool } from '../../kube/string-pool.js';
 
 export function forceSyncOf(es: KubeObject): string | undefined {
   return es.metadata.annotations?.[Annotations.forceSync];
 }
 
+const specVersions = new StringPool(1024);
+
 /** Identifies what a sync answers: the spec generation, the store's version and the force-sync request. */
 export function computeSpecVersion(es: KubeObject, store: Pick<StoreIdentity, 'uid' | 'generation'>): string {
   // One-shot (no Hash object per reconcile); a flat 16-character string: a slice of the
-  // 64-character hex would keep that alive, once per ExternalSecret.
-  return hash('sha256', `${es.metadata.generation ?? 0}|${store.uid}|${store.generation}|${forceSyncOf(es) ?? ''}`, 'buffer').toString('hex', 0, 8);
+  // 64-character hex would keep that alive. Pooled: the ExternalSecrets of one store and
+  // generation share it, and each rendering holds one.
+  return specVersions.intern(
+    hash('sha256', `${es.metadata.generation ?? 0}|${store.uid}|${store.generation}|${forceSyncOf(es) ?? ''}`, 'buffer').toString('hex', 0, 8),
+  );
 }
 
 /** The refresh state of an ExternalSecret using `store`, as its status and spec describe it. */
