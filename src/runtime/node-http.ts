@@ -3,14 +3,16 @@
  * every export into the module's namespace, reading lazy getters too: node:http's `WebSocket`,
  * `CloseEvent` and `MessageEvent` load node's own bundled undici, http2, workers and web streams.
  * That cost the operator ~12 MB of peak RSS at start (Node 24), for nothing it uses; `require`
- * reads only what is called. Import `http` and `https` from here, and types from 'node:http'
+ * reads only what is called. Import `http`, `https` and `tls` from here, and types from 'node:http'
  * (`import type` loads nothing).
  */
 import { createRequire } from 'node:module';
 import type * as Http from 'node:http';
 import type * as Https from 'node:https';
+import type * as Tls from 'node:tls';
 
 const load = createRequire(import.meta.url);
 
 export const http = load('node:http') as typeof Http;
 export const https = load('node:https') as typeof Https;
+export const tls = load('node:tls') as typeof Tls;
