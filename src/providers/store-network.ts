@@ -13,7 +13,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Agent as UndiciAgent, buildConnector } from 'undici';
 import { Reasons } from '../api/constants.js';
-import { http, https } from '../runtime/node-http.js';
+import { http, https, withSecureContext } from '../runtime/node-http.js';
 import { bareAddress, ENDPOINT_REFUSED_CODE, EndpointPolicy, REFUSAL_SUFFIX } from './endpoint-policy.js';
 import type { StoreContext } from './provider.js';
 import { findNotAllowed, NotAllowedError } from './provider-errors.js';
@@ -99,7 +99,7 @@ class CheckedHttpAgent extends http.Agent {
 
 class CheckedHttpsAgent extends https.Agent {
   constructor(private readonly policy: EndpointPolicy, opts?: Https.AgentOptions) {
-    super(opts);
+    super(withSecureContext(opts));
   }
 
   override createConnection(options: Http.ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
@@ -146,7 +146,7 @@ export function buildCheckedNetwork(policy: EndpointPolicy): StoreNetwork {
 /** Node's own network: a ClusterSecretStore's, which a cluster admin wrote. */
 export const openNetwork: StoreNetwork = {
   httpAgent: (opts) => new http.Agent(opts),
-  httpsAgent: (opts) => new https.Agent(opts),
+  httpsAgent: (opts) => new https.Agent(withSecureContext(opts)),
   fetch: (tls = {}) => pooledFetch((undici) => new undici.Agent({ connect: tls })),
 };
 

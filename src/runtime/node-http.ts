@@ -16,3 +16,16 @@ const load = createRequire(import.meta.url);
 export const http = load('node:http') as typeof Http;
 export const https = load('node:https') as typeof Https;
 export const tls = load('node:tls') as typeof Tls;
+
+/**
+ * https agent options with their TLS material (ca, cert, key, pfx, passphrase, crl) as one secure
+ * context, made once. Given as they are, node's https agent writes each of them into its pool's name
+ * on every request, three times (a Buffer decoded each time; a CA list with the system's roots
+ * joined into ~200 KB of text each time), and builds a TLS context per connection. The context
+ * trusts what the options would have: the given CAs instead of node's, or node's without any.
+ */
+export function withSecureContext(opts: Https.AgentOptions = {}): Https.AgentOptions {
+  const { ca, cert, key, pfx, passphrase, crl, ...rest } = opts;
+  if (ca === undefined && cert === undefined && key === undefined && pfx === undefined) return opts;
+  return { ...rest, secureContext: tls.createSecureContext({ ca, cert, key, pfx, passphrase, crl }) };
+}
