@@ -686,10 +686,16 @@ function stripUndefined<T extends object>(obj: T): T {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
 }
 
-function sameStatus(a: ExternalSecretStatus, b: ExternalSecretStatus): boolean {
+/**
+ * Whether two statuses agree on the fields this reconciler writes. Field by field, whatever the
+ * order of their keys: the status read from the cache is the API server's JSON (keys sorted), the
+ * one we build is in our order.
+ */
+export function sameStatus(a: ExternalSecretStatus, b: ExternalSecretStatus): boolean {
   return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
 }
 
 function normalize(s: ExternalSecretStatus) {
-  return [s.observedGeneration ?? null, s.conditions ?? [], s.refreshTime ?? null, s.syncedResourceVersion ?? null, s.binding ?? null, s.filesHash ?? null];
+  const conditions = (s.conditions ?? []).map((c) => [c.type, c.status, c.reason, c.message, c.lastTransitionTime, c.observedGeneration ?? null]);
+  return [s.observedGeneration ?? null, conditions, s.refreshTime ?? null, s.syncedResourceVersion ?? null, s.binding?.name ?? null, s.filesHash ?? null];
 }
