@@ -403,8 +403,8 @@ export class ExternalSecretReconciler {
   }
 
   /**
-   * The first ExternalSecret of a store's refresh round asks, in this one tick, for the reads of every
-   * ExternalSecret in the round; their reconciles then find the values in the shared read layer.
+   * The first ExternalSecret of a store's refresh round asks for the reads of every ExternalSecret
+   * in the round; their reconciles then find the values in the shared read layer.
    * Best effort: a failed read is not cached, and each ExternalSecret reports its own failure.
    * At most ROUND_READ_WINDOW of the round's reads are in flight at once: a round of 10,000 asked
    * all at once would queue 10,000 requests (and their buffers) in front of a real provider.
