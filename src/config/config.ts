@@ -36,6 +36,8 @@ export type ControllerConfig = Readonly<{
   workers: number;
   /** Namespaces to watch; undefined: all. */
   namespaces?: string[];
+  /** Watching all namespaces: the Secret index and workload caches per namespace for up to this many namespaces with ExternalSecrets. */
+  scopedCachesMaxNamespaces: number;
   metricsAddr: Address;
   /** Who may read /metrics: "kubernetes" (TokenReview + SubjectAccessReview), "none", or "auto" (kubernetes unless bound to loopback). */
   metricsAuth: 'auto' | 'kubernetes' | 'none';
@@ -72,6 +74,9 @@ export const CONTROLLER_HELP = `usage: lockstep controller [flags]
   --kubeconfig PATH                 kubeconfig to use (default: in-cluster service account)
   --workers N                       concurrent reconciles (default 10)
   --namespace NS[,NS...]            watch only these namespaces (default: all)
+  --scoped-caches-max-namespaces N  watching all namespaces, cache Secrets and workloads only in the namespaces
+                                    holding ExternalSecrets, one watch each, while there are at most N of them;
+                                    above N, one cluster-wide watch each (default 32; 0: always cluster-wide)
   --metrics-addr HOST:PORT          Prometheus /metrics (default :8080)
   --metrics-auth auto|kubernetes|none  who may read /metrics: a bearer token the API server reviews, allowed to
                                     get /metrics (kubernetes); anyone (none); auto: kubernetes unless bound to loopback.
@@ -114,6 +119,7 @@ function flagOptions(env: NodeJS.ProcessEnv) {
     kubeconfig: { type: 'string' },
     workers: { type: 'string', default: '10' },
     namespace: { type: 'string' },
+    'scoped-caches-max-namespaces': { type: 'string', default: '32' },
     'metrics-addr': { type: 'string', default: ':8080' },
     'metrics-auth': { type: 'string', default: 'auto' },
     'metrics-cert-dir': { type: 'string' },
@@ -162,6 +168,7 @@ export function parseControllerConfig(args: string[], env: NodeJS.ProcessEnv = p
     kubeconfig: values.kubeconfig ?? env['KUBECONFIG_PATH'],
     workers: check.integer('workers', values.workers, 1, 256),
     namespaces: values.namespace === undefined ? undefined : check.namespaces('namespace', values.namespace),
+    scopedCachesMaxNamespaces: check.integer('scoped-caches-max-namespaces', values['scoped-caches-max-namespaces'], 0),
     metricsAddr: check.address('metrics-addr', values['metrics-addr']),
     metricsAuth: check.oneOf('metrics-auth', values['metrics-auth'], ['auto', 'kubernetes', 'none']),
     metricsCertDir: check.optionalText('metrics-cert-dir', values['metrics-cert-dir']),

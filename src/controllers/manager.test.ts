@@ -14,6 +14,9 @@ import type { WorkloadKind } from '../api/external-secret.js';
 class GatedInformer implements Informer<KubeObject> {
   private synced = false;
   private waiters: (() => void)[] = [];
+  private readonly adds: ((obj: KubeObject) => void)[] = [];
+  /** What the list brings. */
+  readonly objects: KubeObject[] = [];
   started = false;
 
   constructor(readonly resource: Resource, readonly namespace?: string) {}
@@ -25,6 +28,7 @@ class GatedInformer implements Informer<KubeObject> {
 
   completeList(): void {
     this.synced = true;
+    for (const obj of this.objects) for (const add of this.adds) add(obj);
     for (const w of this.waiters.splice(0)) w();
   }
 
@@ -35,13 +39,15 @@ class GatedInformer implements Informer<KubeObject> {
   get(): KubeObject | undefined {
     return undefined;
   }
-  list(): KubeObject[] {
-    return [];
+  list(namespace?: string): KubeObject[] {
+    return this.synced ? this.objects.filter((o) => namespace === undefined || o.metadata.namespace === namespace) : [];
   }
-  on(): void {}
+  on(event: string, handler: (obj: KubeObject) => void): void {
+    if (event === 'add') this.adds.push(handler);
+  }
 }
 
-function buildManager(workloadKinds: WorkloadKind[], namespaces?: string[], clusterStores?: boolean) {
+function buildManager(workloadKinds: WorkloadKind[], namespaces?: string[], clusterStores?: boolean, scopedCachesMaxNamespaces?: number) {
   const informers: GatedInformer[] = [];
   const registry = new Registry();
   const { log } = buildMemoryLogger();
@@ -69,6 +75,7 @@ function buildManager(workloadKinds: WorkloadKind[], namespaces?: string[], clus
       rollout: { windowMs: 1000, minIntervalMs: 0, maxInFlight: 10 },
       namespaces,
       clusterStores,
+      scopedCachesMaxNamespaces,
       workers: 1,
       providerTimeoutMs: 1000,
       errorRequeueMs: 1000,
@@ -80,7 +87,7 @@ function buildManager(workloadKinds: WorkloadKind[], namespaces?: string[], clus
 
 describe('Manager caches', () => {
   it('is ready once the required caches listed, whatever an optional kind (Argo Rollouts) does', async () => {
-    const { manager, informers } = buildManager(['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout']);
+    const { manager, informers } = buildManager(['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout'], undefined, undefined, 0);
     const rollouts = informers.find((i) => i.resource.plural === 'rollouts');
     expect(rollouts).toBeDefined();
     let started = false;
@@ -93,7 +100,7 @@ describe('Manager caches', () => {
   });
 
   it('waits for every required cache', async () => {
-    const { manager, informers } = buildManager(['Deployment']);
+    const { manager, informers } = buildManager(['Deployment'], undefined, undefined, 0);
     let started = false;
     void manager.startInformers().then(() => (started = true));
     const deployments = informers.find((i) => i.resource.plural === 'deployments');
@@ -112,9 +119,33 @@ describe('Manager namespaces', () => {
   const watched = (informers: GatedInformer[]) =>
     informers.map((i) => `${i.resource.plural}@${i.namespace ?? '*'}`).sort();
 
-  it('watches every namespace with one cache per kind by default', () => {
-    const { informers } = buildManager(['Deployment']);
+  it('with --scoped-caches-max-namespaces=0, watches every namespace with one cache per kind', () => {
+    const { informers } = buildManager(['Deployment'], undefined, undefined, 0);
     expect(watched(informers)).toEqual(['clustersecretstores@*', 'deployments@*', 'externalsecrets@*', 'namespaces@*', 'secrets@*', 'secrets@*', 'secretstores@*']);
+  });
+
+  it('by default caches every Secret and workload only in the namespaces that hold ExternalSecrets', async () => {
+    const { manager, informers } = buildManager(['Deployment']);
+    expect(watched(informers)).toEqual(['clustersecretstores@*', 'externalsecrets@*', 'namespaces@*', 'secrets@*', 'secretstores@*']);
+    const externalSecrets = informers.find((i) => i.resource.plural === 'externalsecrets');
+    externalSecrets?.objects.push(
+      { metadata: { name: 'db', namespace: 'team-a' } },
+      { metadata: { name: 'api', namespace: 'team-a' } },
+      { metadata: { name: 'db', namespace: 'team-b' } },
+    );
+    let started = false;
+    const starting = manager.startInformers().then(() => (started = true));
+    for (let round = 0; round < 3; round++) {
+      for (const i of informers) i.completeList(); // the scoped ones are made once the ExternalSecrets listed
+      await new Promise((r) => setImmediate(r));
+    }
+    await starting;
+    expect(started).toBe(true);
+    expect(watched(informers)).toEqual([
+      'clustersecretstores@*', 'deployments@team-a', 'deployments@team-b', 'externalsecrets@*', 'namespaces@*',
+      'secrets@*', 'secrets@team-a', 'secrets@team-b', 'secretstores@*',
+    ]);
+    expect(manager.hasSynced()).toBe(true);
   });
 
   it('lists and watches namespaced kinds only in the given namespaces, one cache each; cluster-scoped kinds once', async () => {

@@ -7,6 +7,7 @@ import { LockstepResources } from '../api/resources.js';
 import { CoreResources, emptyInformer, objectKey, type Informer, type KubeClient, type KubeObject, type Resource } from '../kube/kube-port.js';
 import { StringPool } from '../kube/string-pool.js';
 import { mergeNamespaceInformers } from '../kube/multi-namespace-informer.js';
+import { NamespaceScope, scopedInformer, type ScopedInformer } from '../kube/namespace-scope.js';
 import type { Logger } from '../observability/logger.js';
 import type { SyncMetrics } from '../observability/metrics.js';
 import type { SecretScrubber } from '../observability/secret-scrubber.js';
@@ -65,6 +66,12 @@ export interface ManagerDeps {
     namespaces?: readonly string[];
     /** Serve ClusterSecretStores (default true); off, nothing cluster-scoped is listed or watched. */
     clusterStores?: boolean;
+    /**
+     * Watching all namespaces: keep the index of every Secret and the workload caches for at most
+     * this many namespaces holding ExternalSecrets, one informer each; above it, cluster-wide
+     * (namespace-scope.ts). 0: always cluster-wide. Default 32.
+     */
+    scopedCachesMaxNamespaces?: number;
     workers: number;
     providerTimeoutMs: number;
     errorRequeueMs: number;
@@ -85,9 +92,30 @@ export class Manager {
   private readonly workloads: WorkloadInformers = {};
   /** Caches of kinds an add-on provides (Argo Rollouts): they never hold up readiness or reconciling. */
   private readonly optionalInformers = new Set<Informer<KubeObject>>();
+  /** Watching all namespaces: the namespaces holding ExternalSecrets, which the caches below follow. */
+  private readonly scope?: NamespaceScope;
+  /** The caches kept only for the scope's namespaces (the Secret index, the workloads). */
+  private readonly scoped: ScopedInformer<KubeObject>[] = [];
 
   constructor(private readonly deps: ManagerDeps) {
     const watched = (res: Resource, opts: Omit<InformerFactoryOptions, 'namespace'> = {}) => namespacedInformer(deps, res, opts);
+    const maxNamespaces = deps.options.scopedCachesMaxNamespaces ?? 32;
+    if (deps.options.namespaces === undefined && maxNamespaces > 0) {
+      this.scope = new NamespaceScope({
+        holds: (namespace) => this.informers.externalSecrets.list(namespace).length > 0,
+        maxNamespaces,
+        onSwitch: (clusterWide, count) => deps.log.info({ namespaces: count }, clusterWide
+          ? 'namespaces with ExternalSecrets above --scoped-caches-max-namespaces: Secret index and workloads cached cluster-wide'
+          : 'namespaces with ExternalSecrets back within --scoped-caches-max-namespaces: Secret index and workloads cached per namespace'),
+      });
+    }
+    /** A cache read only in namespaces that hold ExternalSecrets. */
+    const followed = (res: Resource, opts: Omit<InformerFactoryOptions, 'namespace'>) => {
+      if (!this.scope) return watched(res, opts);
+      const informer = scopedInformer(this.scope, (namespace) => deps.informerFactory(res, { ...opts, namespace }));
+      this.scoped.push(informer);
+      return informer;
+    };
     const clusterScoped = deps.options.clusterStores ?? true;
     const strings = new StringPool();
     this.informers = {
@@ -96,7 +124,7 @@ export class Manager {
       // Full objects only of the Secrets we write; every Secret by name only in the index.
       // Their values are held as digests (secret-digest.ts): the rendered values are the one copy.
       secrets: watched(CoreResources.secret, { labelSelector: `${Labels.managed}=true`, transform: (obj) => toCachedSecret(deps.hashKey, obj) }),
-      secretIndex: watched(CoreResources.secret, SecretIndexOptions),
+      secretIndex: followed(CoreResources.secret, SecretIndexOptions),
       stores: watched(LockstepResources.secretStore),
       clusterStores: clusterScoped ? deps.informerFactory(LockstepResources.clusterSecretStore, {}) : emptyInformer(),
       namespaces: clusterScoped ? deps.informerFactory(CoreResources.namespace, {}) : emptyInformer(),
@@ -104,7 +132,7 @@ export class Manager {
     };
     for (const kind of deps.workloadKinds) {
       // Trimmed to what restarts read: a cluster's Deployments we never restart stay cheap.
-      const informer = watched(WorkloadResources[kind], { transform: buildWorkloadEntry });
+      const informer = followed(WorkloadResources[kind], { transform: buildWorkloadEntry });
       this.workloads[kind] = informer;
       if (OPTIONAL_KINDS.has(kind)) this.optionalInformers.add(informer);
     }
@@ -118,6 +146,7 @@ export class Manager {
       ...deps,
       externalSecrets: this.informers.externalSecrets,
       workloads: this.workloads,
+      workloadsSynced: this.scope ? (kind, namespace) => this.workloadsSynced(kind, namespace) : undefined,
       events,
       metrics: deps.rolloutMetrics,
       options: deps.options.rollout,
@@ -128,6 +157,7 @@ export class Manager {
       events,
       metrics: deps.syncMetrics,
       planRollout: deps.workloadKinds.length > 0 ? (input) => planRollout(this.workloads, input) : undefined,
+      cachesReady: this.scope ? (namespace) => this.cachesReady(namespace) : undefined,
       options: { providerTimeoutMs: deps.options.providerTimeoutMs, errorRequeueMs: deps.options.errorRequeueMs },
     });
     const storeDeps = {
@@ -220,6 +250,12 @@ export class Manager {
     // The first object of our kinds loads the API's schemas (a reconcile would wait for them).
     const loadSchemas = () => loadApiSchemas().catch((err: unknown) => this.deps.log.error({ err }, 'cannot load the API schemas'));
     for (const informer of [externalSecrets, stores, clusterStores]) informer.on('add', () => void loadSchemas());
+    const scope = this.scope;
+    if (scope) {
+      // The namespaces holding ExternalSecrets are the ones whose Secrets and workloads are cached.
+      externalSecrets.on('add', (es) => scope.touch(es.metadata.namespace ?? ''));
+      externalSecrets.on('delete', (es) => scope.touch(es.metadata.namespace ?? ''));
+    }
     externalSecrets.on('add', (es) => this.esQueue.add(objectKey(es.metadata), esPriority(es)));
     externalSecrets.on('update', (es) => this.enqueueRestarts(es));
     externalSecrets.on('update', (es, old) => {
@@ -263,6 +299,23 @@ export class Manager {
     });
   }
 
+  /**
+   * Whether the caches kept per namespace hold `namespace` (an add-on's kind aside: its cache may
+   * never list); waits up to CACHE_WAIT_MS while a namespace whose first ExternalSecret just came lists.
+   */
+  private async cachesReady(namespace: string): Promise<boolean> {
+    const required = this.scoped.filter((i) => !this.optionalInformers.has(i));
+    if (required.every((i) => i.syncedFor(namespace))) return true;
+    const ready = await Promise.all(required.map((i) => i.whenSynced(namespace, CACHE_WAIT_MS)));
+    return ready.every(Boolean);
+  }
+
+  private workloadsSynced(kind: WorkloadKind, namespace: string): boolean {
+    const informer = this.workloads[kind];
+    if (!informer || this.optionalInformers.has(informer)) return true;
+    return (informer as ScopedInformer<KubeObject>).syncedFor(namespace);
+  }
+
   /** Nominates the workloads an ExternalSecret still owes restarts to. */
   private enqueueRestarts(es: KubeObject): void {
     for (const id of pendingRolloutOf(es)?.workloads ?? []) {
@@ -278,6 +331,9 @@ export class Manager {
     }
   }
 }
+
+/** How long a reconcile waits for a namespace's caches to list before it is retried. */
+const CACHE_WAIT_MS = 10_000;
 
 /** Workload kinds that come from an add-on whose CRD may come and go. */
 const OPTIONAL_KINDS: ReadonlySet<WorkloadKind> = new Set(['Rollout']);

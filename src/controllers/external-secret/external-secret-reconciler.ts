@@ -40,6 +40,9 @@ import { parseOnce } from '../../api/parse-once.js';
 import { feedBounded } from '../../runtime/bounded-feed.js';
 import { withDeadline } from '../../runtime/deadline.js';
 
+/** How soon an ExternalSecret whose namespace's caches have not listed yet is looked at again. */
+const CACHE_RETRY_MS = 1_000;
+
 export interface ReconcileResult {
   requeueAfterMs?: number;
 }
@@ -59,6 +62,11 @@ export interface ExternalSecretReconcilerDeps {
   hashKey: Uint8Array;
   /** Finds the workloads a rotation must restart; absent when rollouts are off. */
   planRollout?: (input: RotationInput) => string[];
+  /**
+   * Whether the caches kept per namespace (the Secret index, the workloads) hold the namespace's
+   * objects; waits while a namespace whose first ExternalSecret just came lists. Absent: they always do.
+   */
+  cachesReady?: (namespace: string) => Promise<boolean>;
   rolloutMetrics?: RolloutMetrics;
   options: { providerTimeoutMs: number; errorRequeueMs: number };
 }
@@ -146,6 +154,8 @@ export class ExternalSecretReconciler {
       this.forget(key);
       return {};
     }
+    // Read against a cache that has not listed, a Secret someone else owns would look absent.
+    if (this.deps.cachesReady && !(await this.deps.cachesReady(namespace))) return { requeueAfterMs: CACHE_RETRY_MS };
     const { ExternalSecretSpec, ExternalSecretStatus } = await loadApiSchemas();
     const ctx: SyncContext = {
       key,

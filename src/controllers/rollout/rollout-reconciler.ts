@@ -30,6 +30,8 @@ export interface RolloutReconcilerDeps {
   kube: KubeClient;
   externalSecrets: Informer<KubeObject>;
   workloads: WorkloadInformers;
+  /** Whether the cache of `kind` holds `namespace`'s workloads yet (caches kept per namespace list when it comes into scope). */
+  workloadsSynced?: (kind: WorkloadKind, namespace: string) => boolean;
   events: EventRecorder;
   clock: Clock;
   log: Logger;
@@ -69,6 +71,8 @@ export class RolloutReconciler {
     const id = workloadId(kind, name);
     const intents = this.intentsFor(namespace, id);
     if (intents.length === 0) return this.forgetDeferral(key);
+    // Not yet listed is not gone: a restart owed is not dropped for it.
+    if (this.deps.workloadsSynced?.(kind, namespace) === false) return { requeueAfterMs: 1_000 };
     const workload = this.deps.workloads[kind]?.get(name, namespace) as Workload | undefined;
     if (!workload) {
       await this.finish(intents, id, false); // gone: nothing left to restart
