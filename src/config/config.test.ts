@@ -36,6 +36,12 @@ describe('controller config', () => {
     expect(() => parseControllerConfig(['--argo-rollouts', 'maybe'], {})).toThrow(/--argo-rollouts/);
   });
 
+  it('keeps the Secret index and workload caches per namespace for up to 32 namespaces unless told otherwise', () => {
+    expect(parseControllerConfig([], {}).scopedCachesMaxNamespaces).toBe(32);
+    expect(parseControllerConfig(['--scoped-caches-max-namespaces', '0'], {}).scopedCachesMaxNamespaces).toBe(0);
+    expect(() => parseControllerConfig(['--scoped-caches-max-namespaces', '-1'], {})).toThrow(/--scoped-caches-max-namespaces/);
+  });
+
   it('checks every flag, naming each bad one in one message', () => {
     const bad = (args: string[]) => () => parseControllerConfig(args, {});
     expect(bad(['--workers', '257'])).toThrow('--workers: must be a whole number from 1 to 256');
