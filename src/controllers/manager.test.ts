@@ -127,6 +127,8 @@ describe('Manager namespaces', () => {
   it('by default caches every Secret and workload only in the namespaces that hold ExternalSecrets', async () => {
     const { manager, informers } = buildManager(['Deployment']);
     expect(watched(informers)).toEqual(['clustersecretstores@*', 'externalsecrets@*', 'namespaces@*', 'secrets@*', 'secretstores@*']);
+    const namespaces = informers.find((i) => i.resource.plural === 'namespaces');
+    namespaces?.objects.push(...['team-a', 'team-b', 'team-c', 'default', 'kube-system'].map((name) => ({ metadata: { name } })));
     const externalSecrets = informers.find((i) => i.resource.plural === 'externalsecrets');
     externalSecrets?.objects.push(
       { metadata: { name: 'db', namespace: 'team-a' } },

@@ -104,6 +104,9 @@ export class Manager {
       this.scope = new NamespaceScope({
         holds: (namespace) => this.informers.externalSecrets.list(namespace).length > 0,
         maxNamespaces,
+        // Known once listed; listed before the scoped caches start (see the order below).
+        clusterNamespaces: () => (this.informers.namespaces.hasSynced() && !this.informers.clusterStoresDisabled
+          ? this.informers.namespaces.list().length : undefined),
         onSwitch: (clusterWide, count) => deps.log.info({ namespaces: count }, clusterWide
           ? 'namespaces with ExternalSecrets above --scoped-caches-max-namespaces: Secret index and workloads cached cluster-wide'
           : 'namespaces with ExternalSecrets back within --scoped-caches-max-namespaces: Secret index and workloads cached per namespace'),
@@ -121,13 +124,15 @@ export class Manager {
     this.informers = {
       // Without the metadata nobody reads, and with repeated strings held once (~300 bytes less each).
       externalSecrets: watched(LockstepResources.externalSecret, { transform: (obj) => buildCachedExternalSecret(obj, strings) }),
+      // Listed before the caches that follow the namespaces holding ExternalSecrets: how many there
+      // are of all decides whether those caches are kept per namespace.
+      namespaces: clusterScoped ? deps.informerFactory(CoreResources.namespace, {}) : emptyInformer(),
       // Full objects only of the Secrets we write; every Secret by name only in the index.
       // Their values are held as digests (secret-digest.ts): the rendered values are the one copy.
       secrets: watched(CoreResources.secret, { labelSelector: `${Labels.managed}=true`, transform: (obj) => toCachedSecret(deps.hashKey, obj) }),
       secretIndex: followed(CoreResources.secret, SecretIndexOptions),
       stores: watched(LockstepResources.secretStore),
       clusterStores: clusterScoped ? deps.informerFactory(LockstepResources.clusterSecretStore, {}) : emptyInformer(),
-      namespaces: clusterScoped ? deps.informerFactory(CoreResources.namespace, {}) : emptyInformer(),
       clusterStoresDisabled: !clusterScoped,
     };
     for (const kind of deps.workloadKinds) {
@@ -255,6 +260,8 @@ export class Manager {
       // The namespaces holding ExternalSecrets are the ones whose Secrets and workloads are cached.
       externalSecrets.on('add', (es) => scope.touch(es.metadata.namespace ?? ''));
       externalSecrets.on('delete', (es) => scope.touch(es.metadata.namespace ?? ''));
+      namespaces.on('add', () => scope.recount());
+      namespaces.on('delete', () => scope.recount());
     }
     externalSecrets.on('add', (es) => this.esQueue.add(objectKey(es.metadata), esPriority(es)));
     externalSecrets.on('update', (es) => this.enqueueRestarts(es));

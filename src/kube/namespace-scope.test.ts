@@ -164,6 +164,30 @@ describe('scopedInformer', () => {
 });
 
 describe('NamespaceScope', () => {
+  test('per namespace only while the namespaces holding ExternalSecrets are at most half of the cluster\'s', () => {
+    const holding = new Set(['a', 'b', 'c']);
+    let all: number | undefined;
+    const switches: string[] = [];
+    const scope = new NamespaceScope({
+      holds: (ns) => holding.has(ns), maxNamespaces: 32, clusterNamespaces: () => all,
+      onSwitch: (wide, count) => switches.push(`${wide ? 'cluster-wide' : 'per-namespace'} at ${count}`),
+    });
+    for (const ns of holding) scope.touch(ns);
+    scope.settle();
+    expect(scope.clusterWide).toBe(false); // not known yet: the count limit alone
+    all = 5;
+    scope.recount();
+    expect(scope.clusterWide).toBe(true); // 3 of 5
+    all = 7;
+    scope.recount();
+    expect(scope.clusterWide).toBe(true); // 3 of 7: above a quarter still, no flapping
+    all = 12;
+    scope.recount();
+    expect(scope.clusterWide).toBe(false); // 3 of 12
+    expect(switches).toEqual(['cluster-wide at 3', 'per-namespace at 3']);
+  });
+
+
   test('asks once per namespace however many objects in it came or went', async () => {
     const asked: string[] = [];
     const scope = new NamespaceScope({ holds: (ns) => (asked.push(ns), true), maxNamespaces: 4 });

@@ -6,10 +6,13 @@
  * and 20,000 Secrets the operator does not manage).
  *
  * A NamespaceScope knows which namespaces hold ExternalSecrets. A scoped informer follows it with
- * one informer per namespace while there are at most `maxNamespaces` of them, and one
- * cluster-wide informer above that (one watch, not hundreds); it goes back to per-namespace at
- * half the limit, so a count near the limit does not flap. A switch keeps serving from the
- * informers it replaces until the new ones have listed.
+ * one informer per namespace while they are few, and one cluster-wide informer otherwise. Each
+ * watch is a connection of its own to the API server, ~100 KB of RSS (TLS buffers mostly;
+ * measured with 100 watches), so per namespace pays only while those namespaces are at most
+ * `maxNamespaces` and at most half of the cluster's: when most namespaces hold ExternalSecrets,
+ * the objects a cluster-wide cache would add are few. It goes back to per-namespace at half of
+ * each bound, so a count near a bound does not flap. A switch keeps serving from the informers it
+ * replaces until the new ones have listed.
  *
  * Written here: client-node's informers watch one namespace or all, and nothing in it follows a
  * set of namespaces that changes while it runs.
@@ -21,6 +24,8 @@ export interface NamespaceScopeOptions {
   holds: (namespace: string) => boolean;
   /** Per-namespace informers for at most this many namespaces; 0: always cluster-wide. */
   maxNamespaces: number;
+  /** How many namespaces the cluster has, when known: per namespace only for at most half of them. */
+  clusterNamespaces?: () => number | undefined;
   /** Told when the caches switch between per-namespace and cluster-wide. */
   onSwitch?: (clusterWide: boolean, namespaces: number) => void;
 }
@@ -63,6 +68,11 @@ export class NamespaceScope {
     queueMicrotask(() => this.settle());
   }
 
+  /** The cluster's namespaces came or went: the choice between per-namespace and cluster-wide is made again. */
+  recount(): void {
+    if (this.chooseMode()) for (const follow of this.followers) follow();
+  }
+
   /** Applies what `touch` collected, now. */
   settle(): void {
     this.scheduled = false;
@@ -75,14 +85,20 @@ export class NamespaceScope {
       else this.current.delete(namespace);
     }
     this.dirty.clear();
-    if (!changed) return;
+    if (this.chooseMode() || changed) for (const follow of this.followers) follow();
+  }
+
+  /** Whether the caches go cluster-wide; true when that changed. */
+  private chooseMode(): boolean {
+    const count = this.current.size;
     const max = this.opts.maxNamespaces;
-    const wide = max <= 0 || this.current.size > max || (this.wide && this.current.size > max / 2);
-    if (wide !== this.wide) {
-      this.wide = wide;
-      this.opts.onSwitch?.(wide, this.current.size);
-    }
-    for (const follow of this.followers) follow();
+    const all = this.opts.clusterNamespaces?.();
+    const over = (share: number) => count > max * share || (all !== undefined && count > (all / 2) * share);
+    const wide = max <= 0 || over(1) || (this.wide && over(1 / 2));
+    if (wide === this.wide) return false;
+    this.wide = wide;
+    this.opts.onSwitch?.(wide, count);
+    return true;
   }
 }
 
