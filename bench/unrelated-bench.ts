@@ -15,6 +15,11 @@
 //
 //   tsx bench/unrelated-bench.ts [--deployments 10000] [--secrets 20000] [--namespaces 10] [--settle 10s]
 //       [--operator bundle|dist] [--dist DIR ...] [--runs 1] [--node-arg=--max-semi-space-size=4 ...]
+//       [--operator-arg=--scoped-caches-max-namespaces=0 ...]
+// The unrelated objects are in namespaces that hold no ExternalSecret, so the operator keeps no
+// cache of them but the names of its own kinds (namespace-scope.ts); with
+// `--operator-arg=--scoped-caches-max-namespaces=0` it caches them cluster-wide, which is what they
+// cost when they share namespaces with ExternalSecrets.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -66,9 +71,11 @@ function secret(ns: string, i: number): Record<string, unknown> {
 /** How the operator is run: the image's bundle (its main.mjs), or dist/. */
 interface Launch { from: 'bundle' | 'dist'; entry: string }
 
-async function measure(kubeconfigPath: string, dir: string, label: string, settleMs: number, nodeArgs: string[], launch: Launch): Promise<Run> {
+async function measure(
+  kubeconfigPath: string, dir: string, label: string, settleMs: number, nodeArgs: string[], extraArgs: string[], launch: Launch,
+): Promise<Run> {
   const op = await OperatorProcess.start({
-    kubeconfigPath, operatorNamespace: OPERATOR_NS, workers: 10, logFile: join(dir, `operator-${label}.log`), cwd: dir, nodeArgs, ...launch,
+    kubeconfigPath, operatorNamespace: OPERATOR_NS, workers: 10, logFile: join(dir, `operator-${label}.log`), cwd: dir, nodeArgs, extraArgs, ...launch,
   });
   try {
     const readyAt = await op.waitReady(300_000);
@@ -99,11 +106,12 @@ async function main(): Promise<number> {
   const { values } = parseArgs({ options: {
     deployments: { type: 'string', default: '10000' }, secrets: { type: 'string', default: '20000' },
     namespaces: { type: 'string', default: '10' }, settle: { type: 'string', default: '10s' },
-    'node-arg': { type: 'string', multiple: true, default: [] }, operator: { type: 'string', default: 'bundle' },
+    'node-arg': { type: 'string', multiple: true, default: [] }, 'operator-arg': { type: 'string', multiple: true, default: [] }, operator: { type: 'string', default: 'bundle' },
     dist: { type: 'string', multiple: true, default: ['dist'] }, runs: { type: 'string', default: '1' },
   } });
   if (values.operator !== 'bundle' && values.operator !== 'dist') throw new Error('--operator is bundle or dist');
   const nodeArgs = values['node-arg'];
+  const operatorArgs = values['operator-arg'];
   const deployments = Number(values.deployments);
   const secrets = Number(values.secrets);
   const runs = Number(values.runs);
@@ -122,7 +130,7 @@ async function main(): Promise<number> {
     const measureAll = async (phase: 'empty' | 'full') => {
       for (let r = 0; r < runs; r++) {
         for (const [i, build] of builds.entries()) {
-          const run = await measure(cp.kubeconfigPath, dir, `${phase}-${i}-${r}`, settleMs, nodeArgs, build.launch);
+          const run = await measure(cp.kubeconfigPath, dir, `${phase}-${i}-${r}`, settleMs, nodeArgs, operatorArgs, build.launch);
           build[phase].push(run);
           log(`  ${build.label}: ready ${run.readySeconds}s (CPU ${run.cpuSeconds}s), peak RSS ${run.peakRssMB} MB, heap used ${run.heapUsedMB} MB, load ${run.load}; after the settle: ${run.smaps}`);
         }
@@ -145,7 +153,7 @@ async function main(): Promise<number> {
     await measureAll('full');
     http.close();
     const from = builds[0]?.launch.from === 'bundle' ? "the image's bundle (scripts/image.sh --app)" : 'dist/cmd/main.js';
-    process.stdout.write(`\noperator: ${from}; node flags: ${[...IMAGE_NODE_FLAGS, ...nodeArgs].join(' ')} (the image's, then --node-arg)\n`);
+    process.stdout.write(`\noperator: ${from}; node flags: ${[...IMAGE_NODE_FLAGS, ...nodeArgs].join(' ')} (the image's, then --node-arg)${operatorArgs.length ? `; operator flags: ${operatorArgs.join(' ')}` : ''}\n`);
     for (const build of builds) report(build, deployments, secrets);
     return 0;
   } finally {

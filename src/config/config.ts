@@ -75,8 +75,9 @@ export const CONTROLLER_HELP = `usage: lockstep controller [flags]
   --workers N                       concurrent reconciles (default 10)
   --namespace NS[,NS...]            watch only these namespaces (default: all)
   --scoped-caches-max-namespaces N  watching all namespaces, cache Secrets and workloads only in the namespaces
-                                    holding ExternalSecrets, one watch each, while there are at most N of them;
-                                    above N, one cluster-wide watch each (default 32; 0: always cluster-wide)
+                                    holding ExternalSecrets, one watch each, while they are at most N and at most
+                                    half of the cluster's; otherwise one cluster-wide watch each (default 32; 0:
+                                    always cluster-wide)
   --metrics-addr HOST:PORT          Prometheus /metrics (default :8080)
   --metrics-auth auto|kubernetes|none  who may read /metrics: a bearer token the API server reviews, allowed to
                                     get /metrics (kubernetes); anyone (none); auto: kubernetes unless bound to loopback.
