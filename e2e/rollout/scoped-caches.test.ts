@@ -104,6 +104,7 @@ describe('caches scoped to the namespaces holding ExternalSecrets', () => {
     // The bystander reads a Secret of the same name in a namespace without ExternalSecrets.
     expect((await getWorkload(cluster, 'deployment', 'quiet', 'bystander')).metadata.generation).toBe(1);
     await deploymentWatches({ cluster: 0, namespace: 1 }); // team-a's only
+    expect(await op?.metrics()).toContain('lockstep_cache_namespaces{scope="per-namespace"} 1');
     expect(await watches('secrets', 'namespace')).toBe(1); // the index of every Secret, team-a's only
   });
 
@@ -114,6 +115,7 @@ describe('caches scoped to the namespaces holding ExternalSecrets', () => {
     }
     await eventually(async () => logged('Secret index and workloads cached cluster-wide'), 30_000, 'the switch to cluster-wide caches');
     await deploymentWatches({ cluster: 1, namespace: 0 }); // one watch instead of three, once it has listed
+    expect(await op?.metrics()).toContain('lockstep_cache_namespaces{scope="cluster-wide"} 3');
     await rotateAndRestart('scoped-e2e-3');
     // The cluster-wide index knows Secrets in every namespace it now holds.
     await cluster.kubectl(['create', 'secret', 'generic', 'taken', '-n', 'team-c', '--from-literal=x=theirs-e2e']);

@@ -13,7 +13,7 @@ import { buildMetricsAuthorizer } from '../observability/metrics-auth.js';
 import type { TenantPolicy } from '../providers/tenant-policy.js';
 import { createInformer } from '../kube/resilient-informer.js';
 import { buildLogger, type Logger } from '../observability/logger.js';
-import { buildExternalSecretStatusMetrics, buildRefreshMetrics, buildRolloutMetrics, buildScrubberMetrics, buildSyncMetrics } from '../observability/metrics.js';
+import { buildCacheScopeMetrics, buildExternalSecretStatusMetrics, buildRefreshMetrics, buildRolloutMetrics, buildScrubberMetrics, buildSyncMetrics } from '../observability/metrics.js';
 import { SecretScrubber } from '../observability/secret-scrubber.js';
 import { ClientCache } from '../providers/client-cache.js';
 import { buildDefaultRegistry } from '../providers/provider-registry.js';
@@ -99,6 +99,7 @@ async function runOperator(config: ControllerConfig, log: Logger, scrubber: Secr
   });
   buildExternalSecretStatusMetrics(registry, () => manager.informers.externalSecrets.list());
   buildRefreshMetrics(registry, () => manager.refreshRounds());
+  buildCacheScopeMetrics(registry, () => manager.cacheScope());
   const servers = await startServers(config, registry, () => manager.hasSynced(), kube);
   try {
     if (config.files) {

@@ -13,7 +13,7 @@ import type { SyncMetrics } from '../observability/metrics.js';
 import type { SecretScrubber } from '../observability/secret-scrubber.js';
 import { ClientCache } from '../providers/client-cache.js';
 import { loadApiSchemas, loadedApiSchemas } from '../api/schema-loader.js';
-import type { StoreRound } from '../observability/metrics.js';
+import type { CacheScope, StoreRound } from '../observability/metrics.js';
 import type { ProviderRegistry } from '../providers/provider-registry.js';
 import type { Clock } from '../runtime/clock.js';
 import { runController } from '../runtime/controller.js';
@@ -244,6 +244,11 @@ export class Manager {
     for (const s of this.informers.stores.list()) fromStatus('SecretStore', s);
     for (const s of this.informers.clusterStores.list()) fromStatus('ClusterSecretStore', s);
     return [...seen].map(([store, time]) => ({ store, time }));
+  }
+
+  /** How the Secret index and workload caches follow the namespaces holding ExternalSecrets; undefined with --namespace or a limit of 0. */
+  cacheScope(): CacheScope | undefined {
+    return this.scope && { clusterWide: this.scope.clusterWide, namespaces: this.scope.namespaces().size };
   }
 
   queueDepth(): number {

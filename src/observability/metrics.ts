@@ -129,6 +129,30 @@ export function buildRefreshMetrics(registry: Registry, rounds: () => readonly S
   });
 }
 
+/** Where the Secret index and workload caches are kept (kube/namespace-scope.ts); absent: in the watched namespaces, as given. */
+export interface CacheScope {
+  clusterWide: boolean;
+  /** Namespaces holding ExternalSecrets. */
+  namespaces: number;
+}
+
+/** Namespaces holding ExternalSecrets, under the scope their caches use now (the other scope reads 0). */
+export function buildCacheScopeMetrics(registry: Registry, scope: () => CacheScope | undefined): Gauge<'scope'> {
+  return new Gauge({
+    name: 'lockstep_cache_namespaces',
+    help: 'Namespaces holding ExternalSecrets, by how their Secrets and workloads are cached: per-namespace (a watch each) or cluster-wide',
+    labelNames: ['scope'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const now = scope();
+      if (!now) return;
+      this.set({ scope: 'per-namespace' }, now.clusterWide ? 0 : now.namespaces);
+      this.set({ scope: 'cluster-wide' }, now.clusterWide ? now.namespaces : 0);
+    },
+  });
+}
+
 /** How many value forms the log scrubber remembers: it falls when ExternalSecrets are deleted (bounded memory). */
 export function buildScrubberMetrics(registry: Registry, size: () => number): Gauge {
   return new Gauge({
