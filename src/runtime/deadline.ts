@@ -2,7 +2,7 @@
  * Runs `run` with a signal that aborts after `ms` (reason: a TimeoutError, as AbortSignal.timeout
  * gives), and disarms the timer as soon as `run` settles. AbortSignal.timeout keeps its timer, and
  * its signal, until the deadline even when the call ended in milliseconds: at 10,000 provider
- * reads an interval, those were megabytes of heap (kube-transport.ts clears its deadline the same way).
+ * reads an interval, those were megabytes of heap (kube-transport.ts runs every API request under it too).
  */
 export async function withDeadline<T>(ms: number, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const deadline = new AbortController();
